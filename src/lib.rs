@@ -1,0 +1,4 @@
+//! # klarna-conformance
+//!
+//! A conformance harness for Klarna Payments v1.
+pub mod model;

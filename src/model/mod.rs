@@ -1,0 +1,34 @@
+//! Klarna Payments v1 wire types, named exactly as Klarna names them.
+//!
+//! Every type reads what Klarna sends and writes what Klarna expects:
+//! optional fields are left out when absent (never sent as `null`), and
+//! fields the model does not know are kept in `unknown` so a body
+//! round-trips without loss and a checker can report what Klarna added.
+//!
+//! The rules that go with the types live beside them: [`money`] (Klarna's
+//! arithmetic), [`validate`] (field rules and `Bad value: <path>` messages)
+//! and [`market`] (countries, currencies, locales, playground customers).
+
+mod address;
+mod customer_token;
+mod error;
+pub mod market;
+pub mod money;
+mod om;
+mod order;
+mod order_line;
+mod session;
+pub mod validate;
+
+pub use address::{Address, Customer};
+pub use customer_token::{CustomerTokenCreationRequest, CustomerTokenCreationResponse};
+pub use error::ErrorV2;
+pub use om::{CaptureRequest, OmOrder};
+pub use order::{AuthorizedPaymentMethod, CreateOrderRequest, Order};
+pub use order_line::{OrderLine, OrderLineType, ProductIdentifiers, Subscription};
+pub use session::{
+    AssetUrls, Attachment, MerchantSession, MerchantUrls, Options, PaymentMethodCategory, Session,
+};
+
+/// Fields a type does not model, kept verbatim (Klarna adds fields over time).
+pub type Unknown = std::collections::BTreeMap<String, serde_json::Value>;
