@@ -73,6 +73,7 @@ macro_rules! market {
 }
 
 /// Every market of reference 3.2, in its order.
+#[rustfmt::skip]
 pub static MARKETS: [Market; 26] = [
     market!("AU", "AUD", ["en-AU"], [1000, 0], region),
     market!("AT", "EUR", ["de-AT", "en-AT"], [2000, 1000, 1300, 0]),
