@@ -2,3 +2,6 @@
 //!
 //! A conformance harness for Klarna Payments v1.
 pub mod model;
+pub mod client;
+pub mod exchange;
+pub mod target;

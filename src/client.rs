@@ -1,0 +1,145 @@
+//! Klarna's operations as calls on a [`Target`], each returning the raw
+//! [`Exchange`]: judging the answer is the oracle's and the verdict's job,
+//! so nothing here interprets a status code.
+
+use std::sync::Arc;
+
+use crate::exchange::Exchange;
+use crate::target::{Credentials, Method, Request, Target, TargetError};
+
+/// A Klarna Payments v1 client bound to one target and one set of credentials.
+#[derive(Clone)]
+pub struct KlarnaClient {
+    target: Arc<dyn Target>,
+    credentials: Credentials,
+}
+
+type Answer = Result<Exchange, TargetError>;
+
+impl KlarnaClient {
+    pub fn new(target: Arc<dyn Target>, credentials: Credentials) -> KlarnaClient {
+        KlarnaClient {
+            target,
+            credentials,
+        }
+    }
+
+    pub fn target(&self) -> &dyn Target {
+        self.target.as_ref()
+    }
+
+    /// Sends any request (used by scenarios and the raw-body checks).
+    pub async fn send(&self, method: Method, path: &str, body: Option<String>) -> Answer {
+        let request = Request {
+            method,
+            path: path.to_owned(),
+            body,
+        };
+        self.target.send(&request, &self.credentials).await
+    }
+
+    /// `POST /payments/v1/sessions` with a `session_create` body.
+    pub async fn create_session(&self, body: &str) -> Answer {
+        self.send(Method::Post, "/payments/v1/sessions", Some(body.to_owned()))
+            .await
+    }
+
+    /// `GET /payments/v1/sessions/{session_id}`.
+    pub async fn read_session(&self, session_id: &str) -> Answer {
+        self.send(Method::Get, &format!("/payments/v1/sessions/{session_id}"), None)
+            .await
+    }
+
+    /// `POST /payments/v1/sessions/{session_id}` (update; 204 on success).
+    pub async fn update_session(&self, session_id: &str, body: &str) -> Answer {
+        self.send(
+            Method::Post,
+            &format!("/payments/v1/sessions/{session_id}"),
+            Some(body.to_owned()),
+        )
+        .await
+    }
+
+    /// The mock's control API: what `Klarna.Payments.authorize()` does in a browser.
+    pub async fn authorize(&self, session_id: &str, body: Option<String>) -> Answer {
+        self.require_control_api("authorize")?;
+        self.send(
+            Method::Post,
+            &format!("/__mock/sessions/{session_id}/authorize"),
+            body,
+        )
+        .await
+    }
+
+    /// The mock's control API: move the virtual clock forward.
+    pub async fn advance_clock(&self, seconds: u64) -> Answer {
+        self.require_control_api("advancing the clock")?;
+        self.send(
+            Method::Post,
+            "/__mock/clock",
+            Some(format!("{{\"advance_seconds\":{seconds}}}")),
+        )
+        .await
+    }
+
+    /// `POST /payments/v1/authorizations/{authorizationToken}/order`.
+    pub async fn create_order(&self, authorization_token: &str, body: &str) -> Answer {
+        self.send(
+            Method::Post,
+            &format!("/payments/v1/authorizations/{authorization_token}/order"),
+            Some(body.to_owned()),
+        )
+        .await
+    }
+
+    /// `DELETE /payments/v1/authorizations/{authorizationToken}`.
+    pub async fn cancel_authorization(&self, authorization_token: &str) -> Answer {
+        self.send(
+            Method::Delete,
+            &format!("/payments/v1/authorizations/{authorization_token}"),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /payments/v1/authorizations/{authorizationToken}/customer-token`.
+    pub async fn create_customer_token(&self, authorization_token: &str, body: &str) -> Answer {
+        self.send(
+            Method::Post,
+            &format!("/payments/v1/authorizations/{authorization_token}/customer-token"),
+            Some(body.to_owned()),
+        )
+        .await
+    }
+
+    /// `GET /ordermanagement/v1/orders/{order_id}`.
+    pub async fn read_order(&self, order_id: &str) -> Answer {
+        self.send(
+            Method::Get,
+            &format!("/ordermanagement/v1/orders/{order_id}"),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /ordermanagement/v1/orders/{order_id}/captures`.
+    pub async fn capture(&self, order_id: &str, body: &str) -> Answer {
+        self.send(
+            Method::Post,
+            &format!("/ordermanagement/v1/orders/{order_id}/captures"),
+            Some(body.to_owned()),
+        )
+        .await
+    }
+
+    fn require_control_api(&self, what: &str) -> Result<(), TargetError> {
+        if self.target.capabilities().control_api {
+            Ok(())
+        } else {
+            Err(TargetError::NoControlApi {
+                target: self.target.describe(),
+                what: what.to_owned(),
+            })
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Verdicts: an expectation checked against what the target said.
+//!
+//! A verdict is `Pass`, a conformance failure (the target broke a rule) or a
+//! target error (the target could not be used). Only the second is ever
+//! reported as non-conformance.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::exchange::Exchange;
+use crate::model::{ErrorV2, Order};
+use crate::oracle::{ExpectedError, ExpectedMessages, ExpectedOrder};
+use crate::target::TargetError;
+
+/// How strictly messages are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Judge {
+    /// Whole messages must match: for the project's own mock.
+    #[default]
+    Exact,
+    /// Messages are judged by their `Bad value: <path>` / `Not matching
+    /// fields` prefix: the real service appends explanations (reference 10).
+    Prefix,
+}
+
+/// The result of checking one case.
+#[derive(Debug)]
+pub enum Verdict {
+    Pass,
+    Conformance(Failure),
+    Target(TargetError),
+}
+
+/// A broken rule: what was checked, what was expected, what came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The rule, in a sentence (`create order answers 409 BAD_VALUE`).
+    pub check: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl Failure {
+    pub fn new(check: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        Failure {
+            check: check.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.check)?;
+        write!(f, "{}", line_diff(&self.expected, &self.actual))
+    }
+}
+
+/// What went wrong in a case; `?` turns a target error into this.
+#[derive(Debug)]
+pub enum Problem {
+    Conformance(Failure),
+    Target(TargetError),
+}
+
+impl From<TargetError> for Problem {
+    fn from(e: TargetError) -> Self {
+        Problem::Target(e)
+    }
+}
+
+impl From<Failure> for Problem {
+    fn from(f: Failure) -> Self {
+        Problem::Conformance(f)
+    }
+}
+
+impl From<Result<(), Problem>> for Verdict {
+    fn from(r: Result<(), Problem>) -> Self {
+        match r {
+            Ok(()) => Verdict::Pass,
+            Err(Problem::Conformance(f)) => Verdict::Conformance(f),
+            Err(Problem::Target(e)) => Verdict::Target(e),
+        }
+    }
+}
+
+/// Checks that rest on every answer, whatever the case (reference 1.4, 4.1):
+/// an error body is Klarna's error shape with `correlation_id` equal to the
+/// `Klarna-Correlation-Id` header and non-empty `error_messages` where Klarna
+/// documents messages; a 401 without a JSON body is a gateway refusing the
+/// credentials (a target error).
+pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
+    if ex.status == 401 && ex.json().is_none() {
+        return Err(Problem::Target(TargetError::Unauthorized {
+            target: ex.path.clone(),
+        }));
+    }
+    if ex.status < 400 {
+        return Ok(());
+    }
+    let context = || format!("{} {} -> {}", ex.method, ex.path, ex.status);
+    let Some(body) = ex.json() else {
+        // The playground's 429 has an empty body (reference 10); other errors carry JSON.
+        if ex.status == 429 {
+            return Ok(());
+        }
+        return Err(Failure::new(
+            format!("{}: an error answer carries Klarna's JSON error body", context()),
+            "{\"correlation_id\", \"error_code\", \"error_messages\"}",
+            ex.response_body.clone(),
+        )
+        .into());
+    };
+    let error: ErrorV2 = serde_json::from_value(body.clone()).map_err(|e| {
+        Failure::new(
+            format!("{}: the error body reads as ErrorV2", context()),
+            "ErrorV2",
+            format!("{e}: {body}"),
+        )
+    })?;
+    let header = ex.correlation_id();
+    if error.correlation_id.is_none() || error.correlation_id.as_deref() != header {
+        return Err(Failure::new(
+            format!(
+                "{}: correlation_id equals the Klarna-Correlation-Id header",
+                context()
+            ),
+            format!("correlation_id = header {header:?}"),
+            format!("correlation_id {:?}", error.correlation_id),
+        )
+        .into());
+    }
+    let documented_empty = matches!(
+        error.error_code.as_deref(),
+        Some("UNAUTHORIZED" | "BAD_REQUEST" | "MERCHANT_INACTIVE")
+    );
+    if !documented_empty && error.messages().is_empty() {
+        return Err(Failure::new(
+            format!("{}: error_messages is not empty", context()),
+            "at least one message",
+            body.to_string(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The answer is `expected`: status, `error_code` and messages.
+pub fn check_error(what: &str, expected: &ExpectedError, ex: &Exchange, judge: Judge) -> Result<(), Problem> {
+    check_hygiene(ex)?;
+    let body = ex.json().unwrap_or(Value::Null);
+    let error: ErrorV2 = serde_json::from_value(body).unwrap_or_default();
+    let actual_messages: Vec<String> = error.messages().into_iter().map(str::to_owned).collect();
+    let fail = || {
+        Failure::new(
+            format!("{what}: answers {} {}", expected.status, expected.error_code),
+            render_expected_error(expected),
+            render_actual(ex),
+        )
+    };
+    if ex.status != expected.status || error.error_code.as_deref() != Some(expected.error_code) {
+        return Err(fail().into());
+    }
+    let ok = match &expected.messages {
+        ExpectedMessages::Exact(want) => match judge {
+            Judge::Exact => *want == actual_messages,
+            // Klarna appends detail after the path (reference 10:
+            // `... differs from the calculated value [-2990] by more than [1]`).
+            Judge::Prefix => want
+                .iter()
+                .all(|w| actual_messages.iter().any(|a| a.starts_with(w.as_str()))),
+        },
+        ExpectedMessages::NotMatching(want) => {
+            actual_messages.len() == 1 && parse_not_matching(&actual_messages[0]).as_ref() == Some(want)
+        }
+    };
+    if ok { Ok(()) } else { Err(fail().into()) }
+}
+
+/// The items of `Not matching fields: [a, b]`, or None for another message.
+pub fn parse_not_matching(message: &str) -> Option<std::collections::BTreeSet<String>> {
+    let rest = message.strip_prefix("Not matching fields: [")?;
+    let end = rest.rfind(']')?;
+    let inner = &rest[..end];
+    // The item-count item contains ", " itself; it is the only item that does.
+    if inner.starts_with("Incorrect number of items") {
+        return Some(std::iter::once(inner.to_owned()).collect());
+    }
+    Some(inner.split(", ").map(str::to_owned).filter(|s| !s.is_empty()).collect())
+}
+
+/// The answer is a successful create order as `expected` (reference 2.6).
+pub fn check_order(what: &str, expected: &ExpectedOrder, ex: &Exchange) -> Result<Order, Problem> {
+    check_hygiene(ex)?;
+    let fail = |check: String| {
+        Failure::new(format!("{what}: {check}"), render_expected_order(expected), render_actual(ex))
+    };
+    if ex.status != 200 {
+        return Err(fail("answers 200 with an order".to_owned()).into());
+    }
+    let body = ex.json().unwrap_or(Value::Null);
+    let order: Order = serde_json::from_value(body.clone())
+        .map_err(|e| fail(format!("the body reads as an order ({e})")))?;
+    if order.order_id.is_empty() {
+        return Err(fail("order_id is not empty".to_owned()).into());
+    }
+    match order.fraud_status.as_deref() {
+        Some(s) if expected.fraud_status.contains(&s) => {}
+        _ => return Err(fail(format!("fraud_status is one of {:?}", expected.fraud_status)).into()),
+    }
+    if order.authorized_payment_method.is_none() {
+        return Err(fail("authorized_payment_method is present".to_owned()).into());
+    }
+    if order.redirect_url.is_some() != expected.redirect_url {
+        let want = if expected.redirect_url { "present (a confirmation URL was given)" } else { "absent (no confirmation URL was given)" };
+        return Err(fail(format!("redirect_url is {want}")).into());
+    }
+    Ok(order)
+}
+
+/// Order Management shows what was placed (reference 9).
+pub fn check_om_order(what: &str, expected: &ExpectedOrder, order_id: &str, ex: &Exchange) -> Result<(), Problem> {
+    check_hygiene(ex)?;
+    let want = format!(
+        "200 {{order_id: {order_id}, status: {}, order_amount: {}}}",
+        expected.om_status, expected.om_order_amount
+    );
+    let fail = |check: &str| Failure::new(format!("{what}: {check}"), want.clone(), render_actual(ex));
+    if ex.status != 200 {
+        return Err(fail("Order Management reads the order back").into());
+    }
+    let om: crate::model::OmOrder = serde_json::from_str(&ex.response_body)
+        .map_err(|_| fail("the body reads as an Order Management order"))?;
+    if om.order_id.as_deref() != Some(order_id) {
+        return Err(fail("Order Management shows the same order_id").into());
+    }
+    if om.order_amount != Some(expected.om_order_amount) {
+        return Err(fail("Order Management shows the same order_amount").into());
+    }
+    if om.status.as_deref() != Some(expected.om_status) {
+        return Err(fail("Order Management shows the status the order was placed with").into());
+    }
+    Ok(())
+}
+
+fn render_expected_error(e: &ExpectedError) -> String {
+    let messages = match &e.messages {
+        ExpectedMessages::Exact(m) => m.clone(),
+        ExpectedMessages::NotMatching(items) => vec![format!(
+            "Not matching fields: [{}]",
+            items.iter().cloned().collect::<Vec<_>>().join(", ")
+        )],
+    };
+    let body = serde_json::json!({
+        "error_code": e.error_code,
+        "error_messages": messages,
+    });
+    format!("{}\n{}", e.status, serde_json::to_string_pretty(&body).unwrap_or_default())
+}
+
+fn render_expected_order(e: &ExpectedOrder) -> String {
+    format!(
+        "200\n{{\n  \"order_id\": <any>,\n  \"fraud_status\": {},\n  \"authorized_payment_method\": <present>,\n  \"redirect_url\": {}\n}}",
+        e.fraud_status.join(" | "),
+        if e.redirect_url { "<present>" } else { "<absent>" }
+    )
+}
+
+/// Status and body of an exchange, pretty-printed for a diff.
+pub fn render_actual(ex: &Exchange) -> String {
+    format!("{}\n{}", ex.status, crate::exchange::pretty(&ex.response_body))
+}
+
+/// A line diff of expected against actual: `-` lines expected only, `+` lines
+/// actual only, two spaces for both.
+pub fn line_diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.lines().collect();
+    let b: Vec<&str> = actual.lines().collect();
+    // Longest common subsequence; bodies are short, so O(n·m) is fine.
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = String::from("--- expected\n+++ actual\n");
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push_str(&format!("  {}\n", a[i]));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
+        } else {
+            out.push_str(&format!("- {}\n", a[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_matching_parses_both_forms() {
+        let items = parse_not_matching("Not matching fields: [billing_address.postal_code, order_amount]").unwrap();
+        assert_eq!(items.len(), 2);
+        let count = parse_not_matching(
+            "Not matching fields: [Incorrect number of items in the cart. Expected: 2, Actual: 3]",
+        )
+        .unwrap();
+        assert_eq!(count.len(), 1);
+        assert!(parse_not_matching("Bad value: order_amount").is_none());
+    }
+
+    #[test]
+    fn diff_marks_changes() {
+        let d = line_diff("409\nA\nB", "409\nA\nC");
+        assert!(d.contains("- B") && d.contains("+ C") && d.contains("  A"));
+    }
+}
