@@ -2,3 +2,4 @@
 //!
 //! A conformance harness for Klarna Payments v1.
 pub mod model;
+pub mod openapi;
