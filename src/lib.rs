@@ -1,7 +1,11 @@
 //! # klarna-conformance
 //!
 //! A conformance harness for Klarna Payments v1.
-pub mod model;
 pub mod client;
 pub mod exchange;
+pub mod model;
+pub mod openapi;
+pub mod oracle;
+pub mod runner;
 pub mod target;
+pub mod verdict;
