@@ -198,25 +198,19 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
         ctx.warn(&at("country"), Rule::Market);
     }
 
-    // reference 2.3: region is "Mandatory for US and AU market". Judged only
-    // for a postal address (street, postal code or city given): a session may
-    // carry a partial address, e.g. only an e-mail, before authorize(). [I]
-    let country = own_country.as_deref().or(place.country.as_deref());
-    let postal = ["street_address", "postal_code", "city"].iter().any(|f| {
-        a.get(*f)
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty())
-    });
+    // reference 2.3: region is "Mandatory for US and AU market": the purchase
+    // market decides (a US shipping address on a Swedish purchase was accepted,
+    // reference 10). Judged only for a postal address (street, postal code or
+    // city given): a session may carry a partial address, e.g. only an e-mail,
+    // before authorize(). [I]
+    let postal = ["street_address", "postal_code", "city"]
+        .iter()
+        .any(|f| a.get(*f).and_then(Value::as_str).is_some_and(|s| !s.is_empty()));
     let region_missing = a
         .get("region")
         .and_then(Value::as_str)
         .is_none_or(|s| s.trim().is_empty());
-    if postal
-        && region_missing
-        && country
-            .and_then(market::market)
-            .is_some_and(|m| m.region_required)
-    {
+    if postal && region_missing && place.market.is_some_and(|m| m.region_required) {
         ctx.error(&at("region"), Rule::Region);
     }
 }
