@@ -35,13 +35,19 @@ fn round_trip<T: DeserializeOwned + Serialize>(name: &str) -> T {
 fn seed_create_order_request() {
     let req: CreateOrderRequest = round_trip("seed-create-order-request.json");
     assert_eq!(req.purchase_country, "US");
-    let violations = validate(BodyKind::CreateOrder, &fixture("seed-create-order-request.json"));
+    let violations = validate(
+        BodyKind::CreateOrder,
+        &fixture("seed-create-order-request.json"),
+    );
     assert_eq!(violations, []);
 }
 
 #[test]
 fn seed_success_responses_with_string_payment_method() {
-    for name in ["seed-order-response.json", "seed-order-response-pending.json"] {
+    for name in [
+        "seed-order-response.json",
+        "seed-order-response-pending.json",
+    ] {
         let order: Order = round_trip(name);
         assert_eq!(
             order.authorized_payment_method,

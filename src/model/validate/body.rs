@@ -203,9 +203,11 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
     // reference 10). Judged only for a postal address (street, postal code or
     // city given): a session may carry a partial address, e.g. only an e-mail,
     // before authorize(). [I]
-    let postal = ["street_address", "postal_code", "city"]
-        .iter()
-        .any(|f| a.get(*f).and_then(Value::as_str).is_some_and(|s| !s.is_empty()));
+    let postal = ["street_address", "postal_code", "city"].iter().any(|f| {
+        a.get(*f)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    });
     let region_missing = a
         .get("region")
         .and_then(Value::as_str)
