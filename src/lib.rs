@@ -57,3 +57,4 @@
 pub mod check;
 pub mod errors;
 pub mod model;
+pub mod openapi;
