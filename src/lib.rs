@@ -34,6 +34,8 @@
 //!   Klarna would answer.
 //! - [`model::market`]: countries, currencies, locales and VAT rates, and the
 //!   playground's sample customers and e-mail patterns.
+//! - [`openapi`]: Klarna's published OpenAPI document as an external oracle
+//!   (schema checks of bodies, assembled schema examples).
 //!
 //! ## `check-payload`
 //!
