@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use super::Rule;
 use super::reader::{Ctx, join};
-use super::{Grade, Rule};
 use crate::model::OrderLineType;
 use crate::model::market::Market;
 use crate::model::money::{
@@ -126,9 +126,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // are accepted (reference 10).
     if let (Some(r), Some(t), Some(tax)) = (tax_rate, total_amount, total_tax) {
         match check_line_tax(tax, t, r) {
-            Some(LineTaxCheck::Borderline) => {
-                ctx.report(Grade::Warning, &at("total_tax_amount"), Rule::LineTax)
-            }
+            Some(LineTaxCheck::Borderline) => ctx.warn(&at("total_tax_amount"), Rule::LineTax),
             Some(LineTaxCheck::Outside) => ctx.error(&at("total_tax_amount"), Rule::LineTax),
             Some(LineTaxCheck::Within) | None => {}
         }
