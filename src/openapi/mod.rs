@@ -110,9 +110,16 @@ struct PathItem {
 
 #[derive(Debug)]
 struct Operation {
-    request: Option<Body>,
+    request: Option<Request>,
     /// Status key as written (`200`, `2XX`, `default`) -> what it declares.
     responses: Vec<(String, Body)>,
+}
+
+#[derive(Debug)]
+struct Request {
+    body: Body,
+    /// OpenAPI's default is false: Payments' create-order does not set it.
+    required: bool,
 }
 
 #[derive(Debug)]
@@ -300,9 +307,16 @@ impl OpenApi {
             Err(e) => return vec![e],
         };
         let what = format!("{} {template}", method.to_ascii_uppercase());
-        match op.request.as_ref().and_then(|b| b.json) {
-            Some(id) => self.schemas.validate(id, body, Dir::Request),
-            None => no_body_expected(Some(body), &what),
+        match &op.request {
+            Some(r) if is_empty(body) && r.required => {
+                vec![SchemaError::root(format!("{what} requires a request body"))]
+            }
+            _ if is_empty(body) => vec![],
+            Some(Request {
+                body: Body { json: Some(id) },
+                ..
+            }) => self.schemas.validate(*id, body, Dir::Request),
+            _ => no_body_expected(Some(body), &what),
         }
     }
 
@@ -408,13 +422,13 @@ fn index_paths(doc: &Value, schemas: &mut Schemas) -> Vec<PathItem> {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let loc = format!("paths/{template}/{method}");
-            let request = op.get("requestBody").map(|rb| Body {
-                json: json_schema(
-                    doc,
-                    follow_ref(doc, rb),
-                    &format!("{loc}/requestBody"),
-                    schemas,
-                ),
+            let request = op.get("requestBody").map(|rb| {
+                let rb = follow_ref(doc, rb);
+                let json = json_schema(doc, rb, &format!("{loc}/requestBody"), schemas);
+                Request {
+                    body: Body { json },
+                    required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
+                }
             });
             let mut responses = Vec::new();
             if let Some(Value::Object(rs)) = op.get("responses") {

@@ -62,7 +62,8 @@ impl<'v> Validator<'v> {
         self.errors.push(SchemaError { path, message });
     }
 
-    /// Runs `f` with errors collected separately; for `anyOf`/`oneOf`/`not`.
+    /// Validates with errors collected apart from the real ones; for
+    /// `anyOf`/`oneOf`/`not`, where a failing branch is not itself an error.
     fn trial(&mut self, id: NodeId, value: &'v Value, depth: usize) -> Vec<SchemaError> {
         let outer = std::mem::take(&mut self.errors);
         self.check(id, value, depth + 1);
