@@ -150,7 +150,7 @@ impl RunReport {
     /// failure, 2 the target could not be used.
     pub fn exit_code(&self) -> i32 {
         if self.target_error.is_some() {
-            crate::errors::exit::TARGET_OR_USAGE
+            crate::errors::exit::USAGE
         } else if self.properties.iter().any(|p| p.failure.is_some()) {
             crate::errors::exit::FAILURE
         } else {
