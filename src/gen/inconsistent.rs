@@ -71,7 +71,7 @@ pub fn inconsistent_session_case() -> impl Strategy<Value = InconsistentSession>
     (
         untouched_case(),
         0u8..4,
-        any::<u64>(),
+        0u64..1000,
         prop_oneof![70 => 2i64..=10, 30 => 11i64..=100_000],
         any::<bool>(),
     )

@@ -7,8 +7,8 @@
 //! consistent by construction and no tax is computed here by hand.
 //!
 //! Speed matters (the runner checks thousands of cases a second), so text is
-//! drawn from small tables with a [`Dice`] over one `u64` instead of regex
-//! strategies. A `u64` shrinks toward 0, and 0 picks the first entry of every
+//! drawn from small tables with a [`Dice`] over one seed instead of regex
+//! strategies. A seed shrinks toward 0, and 0 picks the first entry of every
 //! table, so tables start with their plainest entry: a failure shrinks to
 //! something readable.
 
@@ -37,23 +37,45 @@ pub use timing::{
     SESSION_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS, expired_wait, valid_wait, wait_seconds,
 };
 
-/// Deterministic choices read off one `u64`: each choice takes the remainder
-/// by the number of options and divides it away. Seed 0 picks the first option
-/// everywhere, which is what shrinking converges to.
+/// How many distinct seeds a value is chosen from. Small enough that shrinking
+/// a seed to 0 takes about 20 steps (proptest halves toward 0), large enough
+/// for a million variants of each address, line or mutation value.
+pub(crate) const SEED_SPACE: u64 = 1 << 20;
+
+/// The strategy of one value seed: shrinks toward 0, the plainest value.
+pub(crate) fn seed() -> impl proptest::strategy::Strategy<Value = u64> + Clone {
+    0..SEED_SPACE
+}
+
+/// Deterministic choices drawn from one seed with SplitMix64, so one seed
+/// yields as many independent choices as a value needs. Seed 0 is special:
+/// every choice is the first option and every chance is false, which is what
+/// a shrunk case shows (tables start with their plainest entry).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Dice(u64);
+pub(crate) struct Dice {
+    state: u64,
+    plain: bool,
+}
 
 impl Dice {
     pub(crate) fn new(seed: u64) -> Dice {
-        Dice(seed)
+        Dice {
+            state: seed,
+            plain: seed == 0,
+        }
     }
 
     /// A number in `0..n` (`n > 0`).
     pub(crate) fn below(&mut self, n: u64) -> u64 {
-        let n = n.max(1);
-        let r = self.0 % n;
-        self.0 /= n;
-        r
+        if self.plain {
+            return 0;
+        }
+        // SplitMix64 (Steele, Lea, Flood 2014): one addition and a mix per draw.
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n.max(1)
     }
 
     /// One entry of a non-empty table.
@@ -61,7 +83,7 @@ impl Dice {
         table[self.below(table.len() as u64) as usize]
     }
 
-    /// True with roughly `percent` % probability; false for an exhausted seed,
+    /// True with roughly `percent` % probability; always false for seed 0,
     /// so optional parts shrink away.
     pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) >= 100 - percent.min(100)
@@ -83,5 +105,9 @@ mod tests {
         assert_eq!(d.pick(&["a", "b"]), "a");
         assert!(!d.chance(99));
         assert_eq!(d.range(5, 9), 5);
+        // Any other seed gives independent draws, however many are taken.
+        let mut d = Dice::new(1);
+        let draws: std::collections::BTreeSet<u64> = (0..100).map(|_| d.below(1000)).collect();
+        assert!(draws.len() > 80);
     }
 }

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use super::Dice;
 use super::address::field_value;
 use super::cart::{line_from_seed, other_name, other_reference};
 use super::mutation::Mutation;
+use super::{Dice, seed};
 use crate::model::market::{MARKETS, Market, market};
 use crate::model::money::{MAX_LINE_AMOUNT, MAX_ORDER_LINES};
 use crate::model::{Address, CreateOrderRequest, OrderLine, OrderLineType};
@@ -110,7 +110,10 @@ pub(crate) struct Plan {
 }
 
 pub(crate) fn plan(family: Family) -> impl Strategy<Value = Plan> + Clone {
-    (0..family.total_weight(), any::<[u64; 2]>()).prop_map(|(roll, seeds)| Plan { roll, seeds })
+    (0..family.total_weight(), seed(), seed()).prop_map(|(roll, a, b)| Plan {
+        roll,
+        seeds: [a, b],
+    })
 }
 
 /// The mutation of `family` the plan picks for `order`; `None` only when no

@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use super::Dice;
+use super::{Dice, seed};
 use crate::model::market::Market;
 
 const ALL_LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -174,17 +174,17 @@ pub fn phone(market: &Market, seed: u64) -> String {
 
 /// Strategy form of [`postal_code`].
 pub fn postal_code_for(market: &'static Market) -> impl Strategy<Value = String> + Clone {
-    any::<u64>().prop_map(move |s| postal_code(market, s))
+    seed().prop_map(move |s| postal_code(market, s))
 }
 
 /// Strategy form of [`phone`].
 pub fn phone_for(market: &'static Market) -> impl Strategy<Value = String> + Clone {
-    any::<u64>().prop_map(move |s| phone(market, s))
+    seed().prop_map(move |s| phone(market, s))
 }
 
 /// Strategy form of [`region`].
 pub fn region_for(market: &'static Market) -> impl Strategy<Value = Option<String>> + Clone {
-    any::<u64>().prop_map(move |s| region(market, s))
+    seed().prop_map(move |s| region(market, s))
 }
 
 #[cfg(test)]
