@@ -157,13 +157,11 @@ enum Decision {
 }
 
 /// The payment method categories a case may name at authorization (reference
-/// 2.6 identifiers); `None` lets the target choose.
-const CATEGORIES: [Option<&str>; 4] = [
-    None,
-    Some("klarna"),
-    Some("pay_later"),
-    Some("pay_over_time"),
-];
+/// 2.6 identifiers); `None` lets the target choose. Only the two every market
+/// offers: which categories a session offers is per merchant contract, and
+/// the mock offers `pay_now` in some markets only and no `klarna` (`[I]`,
+/// mock/store/sessions.rs); naming one the session does not offer is a 400.
+const CATEGORIES: [Option<&str>; 3] = [None, Some("pay_later"), Some("pay_over_time")];
 
 /// The random parts of a case that are not market, cart or mutation.
 #[derive(Debug, Clone, Copy)]

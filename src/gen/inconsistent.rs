@@ -199,9 +199,9 @@ fn line_tax_path(line: &OrderLine, index: usize, paths: &mut Vec<String>) -> Opt
 /// Pushes `order_tax_amount` when it is now beyond ± the number of lines.
 fn order_tax_path(s: &Session, paths: &mut Vec<String>) {
     let lines = s.order_lines.as_deref().unwrap_or_default();
-    if let (Some(given), Some(expected)) = (s.order_tax_amount, order_tax_amount(lines)) {
-        if !order_tax_within(given, expected, lines.len()) {
-            paths.push("order_tax_amount".to_owned());
-        }
+    if let (Some(given), Some(expected)) = (s.order_tax_amount, order_tax_amount(lines))
+        && !order_tax_within(given, expected, lines.len())
+    {
+        paths.push("order_tax_amount".to_owned());
     }
 }

@@ -29,7 +29,7 @@ pub enum Mutation {
     /// Append a consistent line (the line count changes: Klarna answers
     /// "Incorrect number of items in the cart", reference 3.4).
     AddLine {
-        line: OrderLine,
+        line: Box<OrderLine>,
     },
     /// Remove `order_lines[index]`.
     RemoveLine {
@@ -193,7 +193,7 @@ impl Mutation {
         let mut o = order.clone();
         match self {
             Mutation::AddLine { line } => {
-                o.order_lines.push(line.clone());
+                o.order_lines.push((**line).clone());
                 retotal(&mut o);
             }
             Mutation::RemoveLine { index } => {

@@ -319,7 +319,7 @@ fn candidate(
         Kind::AddLine => {
             (lines.len() < MAX_ORDER_LINES).then_some(())?;
             Mutation::AddLine {
-                line: line_from_seed(m?, v),
+                line: Box::new(line_from_seed(m?, v)),
             }
         }
         Kind::RemoveLine => {
