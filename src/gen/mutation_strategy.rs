@@ -345,12 +345,22 @@ fn candidate(
             let m = m?;
             let has_region = |a: &Option<Address>| a.as_ref().is_none_or(|a| a.region.is_some());
             let regions_ok = has_region(&o.billing_address) && has_region(&o.shipping_address);
-            // Same tax style (a US cart has a sales_tax line and no rates), and a
-            // region already present where the new market requires one (reference 2.3).
+            // Same tax style (a US cart has a sales_tax line and no rates); every
+            // line's rate one of the new market's VAT rates (the playground does not
+            // check rates, reference 10, but the documents do, and a strict target
+            // would answer 400 instead of comparing); and a region already present
+            // where the new market requires one (reference 2.3).
+            let rates_fit = |t: &Market| {
+                lines
+                    .iter()
+                    .filter_map(|l| l.tax_rate)
+                    .all(|r| t.vat_rates.contains(&r))
+            };
             let targets: Vec<&Market> = MARKETS
                 .iter()
                 .filter(|t| t.country != m.country && t.sales_tax == m.sales_tax)
                 .filter(|t| !t.region_required || regions_ok)
+                .filter(|t| rates_fit(t))
                 .collect();
             (!targets.is_empty()).then_some(())?;
             let t = targets[dv.below(targets.len() as u64) as usize];
