@@ -1,16 +1,44 @@
 //! Proptest strategies for everything one property run needs: markets, carts,
 //! addresses and customers, post-authorization mutations, waits, and whole
-//! [`Case`]s (DESIGN.md, "Generators").
+//! `Case`s (DESIGN.md, "Generators").
 //!
 //! The generators know nothing of HTTP or of targets. Every amount is built
 //! with the model's money constructors ([`crate::model::money`]), so a cart is
 //! consistent by construction and no tax is computed here by hand.
 //!
 //! Speed matters (the runner checks thousands of cases a second), so text is
-//! drawn from small tables with a [`Dice`] over one seed instead of regex
+//! drawn from small tables with a `Dice` over one seed instead of regex
 //! strategies. A seed shrinks toward 0, and 0 picks the first entry of every
 //! table, so tables start with their plainest entry: a failure shrinks to
 //! something readable.
+//!
+//! Which strategy for which property:
+//!
+//! | strategy | case |
+//! |---|---|
+//! | [`untouched_case`] | approved, unchanged, wait < 3600 s: the order succeeds |
+//! | [`mutated_case`] | approved, then a change that stays valid: 409 BAD_VALUE |
+//! | [`invalid_case`] | approved, then `order_amount` or currency broken: 400 BAD_VALUE |
+//! | [`neutral_case`] | approved, then omit `customer` / reorder keys / nothing: succeeds |
+//! | [`timed_case`] | approved, unchanged, any wait (mostly 3595..=3605 s): 404 from 3600 s |
+//! | [`denied_case`] | `customer+denied@…`: not authorized |
+//! | [`pending_case`] | US or GB, `+pend-accept-NN` / `+pend-reject-NN`: fraud_status PENDING |
+//! | [`inconsistent_session_case`] | one session amount off: 400 at [`InconsistentSession::expected_paths`] |
+//! | [`any_case`] | all of the above mixed, for statistics and soak runs |
+//!
+//! ```
+//! use klarna_conformance::r#gen::{Case, mutated_case};
+//! use proptest::strategy::{Strategy, ValueTree};
+//! use proptest::test_runner::TestRunner;
+//!
+//! let mut runner = TestRunner::deterministic();
+//! let case: Case = mutated_case().new_tree(&mut runner).unwrap().current();
+//! assert!(case.mutation.stays_valid() && !case.mutation.is_neutral());
+//! let authorized = case.authorized_order(); // what the order must match
+//! let body = case.order_body(); // what is sent: the authorized order, changed
+//! assert_ne!(serde_json::to_string(&authorized).unwrap(), body);
+//! println!("{}", case.mutation); // e.g. change billing_address.postal_code "W1S 3BE" -> "W1S 3BF"
+//! ```
 
 mod address;
 mod cart;

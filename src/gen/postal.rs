@@ -69,7 +69,7 @@ pub fn postal_code(market: &Market, seed: u64) -> String {
     fill(pattern, letters, &mut dice)
 }
 
-/// A regular expression of every postal code [`postal_code`] makes for the
+/// A regular expression of every postal code `postal_code` makes for the
 /// country, for tests and for checkers of generated data.
 pub fn postal_code_pattern(country: &str) -> String {
     let (patterns, letters) = postal_format(country);
@@ -172,17 +172,17 @@ pub fn phone(market: &Market, seed: u64) -> String {
     out
 }
 
-/// Strategy form of [`postal_code`].
+/// Strategy form of `postal_code`.
 pub fn postal_code_for(market: &'static Market) -> impl Strategy<Value = String> + Clone {
     seed().prop_map(move |s| postal_code(market, s))
 }
 
-/// Strategy form of [`phone`].
+/// Strategy form of `phone`.
 pub fn phone_for(market: &'static Market) -> impl Strategy<Value = String> + Clone {
     seed().prop_map(move |s| phone(market, s))
 }
 
-/// Strategy form of [`region`].
+/// Strategy form of `region`.
 pub fn region_for(market: &'static Market) -> impl Strategy<Value = Option<String>> + Clone {
     seed().prop_map(move |s| region(market, s))
 }
