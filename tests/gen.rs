@@ -326,3 +326,18 @@ fn generation_is_fast() {
     assert!(per_sec > 300.0, "{per_sec}");
     assert!(market("US").is_some());
 }
+
+proptest! {
+    // The same validity contract as above, over fresh seeds on every run
+    // (PROPTEST_RNG_SEED pins them); a failure shrinks to a small case.
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    #[test]
+    fn any_generated_case_is_valid_where_it_promises(c in any_case()) {
+        let e = violations(BodyKind::SessionCreate, &c.session_body(), Grade::Warning);
+        prop_assert!(e.is_empty(), "session: {:?}", e);
+        if c.mutation.stays_valid() {
+            let e = violations(BodyKind::CreateOrder, &c.order_body(), Grade::Warning);
+            prop_assert!(e.is_empty(), "order after {}: {:?}", c.mutation, e);
+        }
+    }
+}

@@ -20,7 +20,7 @@
 //! | `mutated_case` | approved, then a change that stays valid: 409 BAD_VALUE |
 //! | `invalid_case` | approved, then `order_amount` or currency broken: 400 BAD_VALUE |
 //! | `neutral_case` | approved, then omit `customer` / reorder keys / nothing: succeeds |
-//! | `timed_case` | approved, unchanged, any wait (mostly 3595..=3605 s): 404 from 3600 s |
+//! | `timed_case` | approved, unchanged, any wait (40 % in 3595..=3605 s): 404 from 3600 s |
 //! | `denied_case` | `customer+denied@…`: not authorized |
 //! | `pending_case` | US or GB, `+pend-accept-NN` / `+pend-reject-NN`: fraud_status PENDING |
 //! | `inconsistent_session_case` | one session amount off: 400 at `expected_paths` |
