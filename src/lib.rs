@@ -58,6 +58,9 @@
 
 pub mod check;
 pub mod errors;
+/// Proptest strategies: markets, carts, addresses, mutations, whole cases.
+/// (`gen` is a reserved word in edition 2024, hence the raw identifier.)
+pub mod r#gen;
 pub mod model;
 pub mod openapi;
 pub mod client;
