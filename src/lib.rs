@@ -3,3 +3,4 @@
 //! A conformance harness for Klarna Payments v1.
 pub mod mock;
 pub mod model;
+pub mod openapi;
