@@ -63,7 +63,12 @@ async fn captures_up_to_the_remaining_amount() {
     mock.post(&path, &json!({"captured_amount": 7901}))
         .await
         .refused(403, "CAPTURE_NOT_ALLOWED", &["Capture not allowed"]);
-    assert_eq!(mock.post(&path, &json!({"captured_amount": 7900})).await.status, 201);
+    assert_eq!(
+        mock.post(&path, &json!({"captured_amount": 7900}))
+            .await
+            .status,
+        201
+    );
     assert_eq!(mock.get(&read).await.json()["status"], "CAPTURED");
     mock.post(&path, &json!({"description": "no amount"}))
         .await
@@ -73,10 +78,15 @@ async fn captures_up_to_the_remaining_amount() {
 #[tokio::test]
 async fn unknown_orders_are_no_such_order() {
     let mock = Mock::start().await;
-    mock.get("/ordermanagement/v1/orders/abc")
-        .await
-        .refused(404, "NO_SUCH_ORDER", &["Order abc cannot be found"]);
-    mock.post("/ordermanagement/v1/orders/abc/captures", &json!({"captured_amount": 1}))
-        .await
-        .refused(404, "NO_SUCH_ORDER", &["Order abc cannot be found"]);
+    mock.get("/ordermanagement/v1/orders/abc").await.refused(
+        404,
+        "NO_SUCH_ORDER",
+        &["Order abc cannot be found"],
+    );
+    mock.post(
+        "/ordermanagement/v1/orders/abc/captures",
+        &json!({"captured_amount": 1}),
+    )
+    .await
+    .refused(404, "NO_SUCH_ORDER", &["Order abc cannot be found"]);
 }

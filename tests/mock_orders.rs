@@ -31,7 +31,10 @@ async fn redirect_url_when_confirmation_was_given() {
     session["merchant_urls"] = json!({"confirmation": "https://shop.example/done"});
     let (_, token) = mock.authorized(&session).await;
     let a = mock.order(&token, &order_body()).await;
-    assert!(a.str("redirect_url").starts_with("https://payments.klarna.com/redirect/"));
+    assert!(
+        a.str("redirect_url")
+            .starts_with("https://payments.klarna.com/redirect/")
+    );
 }
 
 #[tokio::test]
@@ -46,9 +49,12 @@ async fn pending_email_in_the_uk_is_pending() {
     let id = mock.create_session(&gb).await;
     let email = "customer+pend-accept-05@email.uk";
     let a = mock
-        .authorize(&id, &json!({"billing_address": {"given_name": "Test", "family_name": "Person-uk",
+        .authorize(
+            &id,
+            &json!({"billing_address": {"given_name": "Test", "family_name": "Person-uk",
             "email": email, "street_address": "10 New Burlington Street", "postal_code": "W1S 3BE",
-            "city": "London", "phone": "+447755564318", "country": "GB"}}))
+            "city": "London", "phone": "+447755564318", "country": "GB"}}),
+        )
         .await;
     let a = mock.order(&a.str("authorization_token"), &gb).await;
     assert_eq!(a.json()["fraud_status"], "PENDING", "{a:?}");
@@ -100,7 +106,10 @@ async fn no_normalisation_of_addresses() {
     session["billing_address"] = billing("customer@email.de");
     session["billing_address"]["postal_code"] = json!("1068 SR");
     let id = mock.create_session(&session).await;
-    let token = mock.authorize(&id, &json!({})).await.str("authorization_token");
+    let token = mock
+        .authorize(&id, &json!({}))
+        .await
+        .str("authorization_token");
     let mut o = session.clone();
     o["billing_address"]["postal_code"] = json!("1068SR");
     o["shipping_address"] = o["billing_address"].clone();
@@ -157,8 +166,10 @@ async fn every_differing_field_is_listed_in_order() {
     mock.order(&token, &o).await.refused(
         409,
         "BAD_VALUE",
-        &["Not matching fields: [billing_address.city, billing_address.given_name, \
-           order_lines[0].quantity_unit, order_lines[0].merchant_data, customer.gender]"],
+        &[
+            "Not matching fields: [billing_address.city, billing_address.given_name, \
+           order_lines[0].quantity_unit, order_lines[0].merchant_data, customer.gender]",
+        ],
     );
 }
 
@@ -198,7 +209,11 @@ async fn errors_stick_to_the_token_in_playground_mode() {
     o["billing_address"]["postal_code"] = json!("10179");
     let first = mock.order(&token, &o).await;
     let fixed = mock.order(&token, &order_body()).await;
-    fixed.refused(409, "BAD_VALUE", &["Not matching fields: [billing_address.postal_code]"]);
+    fixed.refused(
+        409,
+        "BAD_VALUE",
+        &["Not matching fields: [billing_address.postal_code]"],
+    );
     assert_ne!(fixed.correlation_id(), first.correlation_id());
 }
 
@@ -219,8 +234,17 @@ async fn invalid_order_bodies_are_400_bad_value() {
     let mut o = order_body();
     o["order_amount"] = json!(11901);
     let a = mock.order(&token, &o).await;
-    assert_eq!((a.status, a.json()["error_code"].as_str()), (400, Some("BAD_VALUE")), "{a:?}");
-    assert!(a.json()["error_messages"][0].as_str().unwrap().starts_with("Bad value: "));
+    assert_eq!(
+        (a.status, a.json()["error_code"].as_str()),
+        (400, Some("BAD_VALUE")),
+        "{a:?}"
+    );
+    assert!(
+        a.json()["error_messages"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Bad value: ")
+    );
 }
 
 #[tokio::test]
@@ -243,19 +267,28 @@ async fn cancelled_tokens_are_not_found_and_consumed_ones_403() {
     mock.order(&token, &order_body())
         .await
         .refused(404, "NOT_FOUND", INVALID_TOKEN);
-    mock.delete(&path).await.refused(404, "NOT_FOUND", INVALID_TOKEN);
+    mock.delete(&path)
+        .await
+        .refused(404, "NOT_FOUND", INVALID_TOKEN);
     let (_, used) = mock.authorized(&session_body()).await;
     assert_eq!(mock.order(&used, &order_body()).await.status, 200);
     mock.delete(&format!("/payments/v1/authorizations/{used}"))
         .await
-        .refused(403, "INVALID_OPERATION", &["Authorization token already consumed"]);
+        .refused(
+            403,
+            "INVALID_OPERATION",
+            &["Authorization token already consumed"],
+        );
 }
 
 #[tokio::test]
 async fn a_new_authorization_replaces_the_token() {
     let mock = Mock::start().await;
     let (id, old) = mock.authorized(&session_body()).await;
-    let new = mock.authorize(&id, &json!({})).await.str("authorization_token");
+    let new = mock
+        .authorize(&id, &json!({}))
+        .await
+        .str("authorization_token");
     mock.order(&old, &order_body())
         .await
         .refused(404, "NOT_FOUND", INVALID_TOKEN);
@@ -305,7 +338,12 @@ async fn language_only_locale_playground_accepts_strict_refuses() {
     let strict = Mock::with(MockConfig::default().strict(true)).await;
     let a = strict.post("/payments/v1/sessions", &us).await;
     assert_eq!(a.status, 400, "{a:?}");
-    assert!(a.json()["error_messages"].to_string().contains("Bad value: locale"), "{a:?}");
+    assert!(
+        a.json()["error_messages"]
+            .to_string()
+            .contains("Bad value: locale"),
+        "{a:?}"
+    );
     us["locale"] = json!("en-US");
     assert_eq!(strict.post("/payments/v1/sessions", &us).await.status, 200);
 }

@@ -53,7 +53,8 @@ async fn read_session_before_and_after_authorization() {
     let mock = Mock::start().await;
     let mut body = session_body();
     body["billing_address"] = billing("customer@email.de");
-    body["customer"] = json!({"date_of_birth": "1970-07-10", "national_identification_number": "X"});
+    body["customer"] =
+        json!({"date_of_birth": "1970-07-10", "national_identification_number": "X"});
     let id = mock.create_session(&body).await;
     let path = format!("/payments/v1/sessions/{id}");
     let before = mock.get(&path).await;
@@ -61,8 +62,16 @@ async fn read_session_before_and_after_authorization() {
     let view = before.json();
     assert_eq!(view["status"], "incomplete");
     assert_eq!(view["expires_at"], "2026-01-03T00:00:00Z");
-    for hidden in ["billing_address", "shipping_address", "customer", "authorization_token"] {
-        assert!(view.get(hidden).is_none(), "{hidden} shown before authorization");
+    for hidden in [
+        "billing_address",
+        "shipping_address",
+        "customer",
+        "authorization_token",
+    ] {
+        assert!(
+            view.get(hidden).is_none(),
+            "{hidden} shown before authorization"
+        );
     }
     let auth = mock.authorize(&id, &json!({})).await;
     let token = auth.str("authorization_token");
@@ -85,7 +94,10 @@ async fn update_session_is_204_and_merged() {
     update["merchant_reference1"] = json!("ON4711");
     let a = mock.post(&path, &update).await;
     assert_eq!((a.status, a.raw.len()), (204, 0));
-    assert_eq!(mock.get(&path).await.json()["merchant_reference1"], "ON4711");
+    assert_eq!(
+        mock.get(&path).await.json()["merchant_reference1"],
+        "ON4711"
+    );
     mock.post("/payments/v1/sessions/nope", &update)
         .await
         .refused(404, "NOT_FOUND", &["Invalid session id"]);
@@ -100,10 +112,16 @@ async fn completed_sessions_refuse_updates_and_authorizations() {
     assert_eq!(view.json()["status"], "complete");
     mock.post(&format!("/payments/v1/sessions/{id}"), &session_body())
         .await
-        .refused(404, "SESSION_COMPLETED", &["Session has already been completed"]);
-    mock.authorize(&id, &json!({}))
-        .await
-        .refused(404, "SESSION_COMPLETED", &["Session has already been completed"]);
+        .refused(
+            404,
+            "SESSION_COMPLETED",
+            &["Session has already been completed"],
+        );
+    mock.authorize(&id, &json!({})).await.refused(
+        404,
+        "SESSION_COMPLETED",
+        &["Session has already been completed"],
+    );
 }
 
 #[tokio::test]
@@ -127,11 +145,20 @@ async fn authorize_decides_from_the_email() {
     let mock = Mock::start().await;
     let id = mock.create_session(&session_body()).await;
     let denied = mock
-        .authorize(&id, &json!({"billing_address": billing("customer+denied@email.de")}))
+        .authorize(
+            &id,
+            &json!({"billing_address": billing("customer+denied@email.de")}),
+        )
         .await;
-    assert_eq!(denied.json(), &json!({"approved": false, "show_form": false}));
+    assert_eq!(
+        denied.json(),
+        &json!({"approved": false, "show_form": false})
+    );
     let approved = mock
-        .authorize(&id, &json!({"billing_address": billing("customer@email.de")}))
+        .authorize(
+            &id,
+            &json!({"billing_address": billing("customer@email.de")}),
+        )
         .await;
     assert_eq!(approved.json()["approved"], true);
     assert_eq!(approved.json()["show_form"], true);
@@ -161,7 +188,10 @@ async fn authorize_with_invalid_data_names_the_fields() {
     let mock = Mock::start().await;
     let id = mock.create_session(&session_body()).await;
     let a = mock
-        .authorize(&id, &json!({"order_amount": 1, "billing_address": billing("customer@email.de")}))
+        .authorize(
+            &id,
+            &json!({"order_amount": 1, "billing_address": billing("customer@email.de")}),
+        )
         .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.json()["approved"], false, "{a:?}");
@@ -177,19 +207,30 @@ async fn the_clock_is_virtual_and_advances_on_request() {
     assert_eq!(a.json(), &json!({"now": T0}));
     let a = mock.advance(3599).await;
     assert_eq!(a.json(), &json!({"now": "2026-01-01T00:59:59Z"}));
-    for bad in [json!({"advance_seconds": -1}), json!({"advance_seconds": 1.5}),
-        json!({"advance_seconds": "60"}), json!({})]
-    {
-        mock.post("/__mock/clock", &bad)
-            .await
-            .refused(400, "BAD_VALUE", &["Bad value: advance_seconds"]);
+    for bad in [
+        json!({"advance_seconds": -1}),
+        json!({"advance_seconds": 1.5}),
+        json!({"advance_seconds": "60"}),
+        json!({}),
+    ] {
+        mock.post("/__mock/clock", &bad).await.refused(
+            400,
+            "BAD_VALUE",
+            &["Bad value: advance_seconds"],
+        );
     }
-    assert_eq!(mock.get("/__mock/clock").await.json()["now"], "2026-01-01T00:59:59Z");
+    assert_eq!(
+        mock.get("/__mock/clock").await.json()["now"],
+        "2026-01-01T00:59:59Z"
+    );
 }
 
 #[tokio::test]
 async fn the_clock_start_is_configurable() {
     let config = klarna_conformance::mock::MockConfig::default().clock_start(0);
     let mock = Mock::with(config).await;
-    assert_eq!(mock.get("/__mock/clock").await.json()["now"], "1970-01-01T00:00:00Z");
+    assert_eq!(
+        mock.get("/__mock/clock").await.json()["now"],
+        "1970-01-01T00:00:00Z"
+    );
 }

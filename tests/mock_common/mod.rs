@@ -156,7 +156,10 @@ impl Mock {
     pub async fn authorized(&self, session: &Value) -> (String, String) {
         let id = self.create_session(session).await;
         let a = self
-            .authorize(&id, &json!({"billing_address": billing("customer@email.de")}))
+            .authorize(
+                &id,
+                &json!({"billing_address": billing("customer@email.de")}),
+            )
             .await;
         assert_eq!(a.json()["approved"], true, "{a:?}");
         (id, a.str("authorization_token"))
