@@ -371,10 +371,9 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 fn respond(reply: MockReply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = match &reply.body {
+    let mut response = match reply.body {
         Some(body) => {
-            let bytes = serde_json::to_vec(body).unwrap_or_default();
-            let mut r = (status, bytes).into_response();
+            let mut r = (status, body).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),

@@ -74,22 +74,39 @@ pub struct MockReply {
     pub status: u16,
     pub correlation_id: String,
     pub headers: Vec<(&'static str, String)>,
-    pub body: Option<Value>,
+    /// The JSON body, serialized once by the store (keys in sorted order, so a
+    /// seeded mock is byte-identical); the HTTP layer sends these bytes as they are.
+    pub body: Option<String>,
 }
 
 impl MockReply {
+    /// The body parsed (`Null` when there is none).
+    pub fn json(&self) -> Value {
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null)
+    }
+
     /// `error_code` of an error body.
-    pub fn error_code(&self) -> Option<&str> {
-        self.body.as_ref()?.get("error_code")?.as_str()
+    pub fn error_code(&self) -> Option<String> {
+        self.json()
+            .get("error_code")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     }
 
     /// `error_messages` of an error body (empty when none).
-    pub fn error_messages(&self) -> Vec<&str> {
-        self.body
-            .as_ref()
-            .and_then(|b| b.get("error_messages"))
+    pub fn error_messages(&self) -> Vec<String> {
+        self.json()
+            .get("error_messages")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -276,6 +293,11 @@ impl MockState {
 
     /// A success answer with a fresh correlation id (also for the control API's clock).
     pub fn reply(&mut self, status: u16, body: Option<Value>) -> MockReply {
+        self.reply_text(status, body.map(|b| b.to_string()))
+    }
+
+    /// A success answer whose body is already serialized JSON.
+    fn reply_text(&mut self, status: u16, body: Option<String>) -> MockReply {
         MockReply {
             status,
             correlation_id: self.ids.uuid().to_string(),
@@ -315,11 +337,14 @@ impl MockState {
             status: r.status,
             correlation_id,
             headers: Vec::new(),
-            body: Some(json!({
-                "correlation_id": body_id,
-                "error_code": r.error_code,
-                "error_messages": messages,
-            })),
+            body: Some(
+                json!({
+                    "correlation_id": body_id,
+                    "error_code": r.error_code,
+                    "error_messages": messages,
+                })
+                .to_string(),
+            ),
         }
     }
 

@@ -60,7 +60,7 @@ fn order_body() -> Value {
 fn create(s: &mut MockState, body: Value) -> String {
     let r = s.handle(MockRequest::CreateSession { body }, T0);
     assert_eq!(r.status, 200, "{r:?}");
-    r.body.unwrap()["session_id"].as_str().unwrap().to_owned()
+    r.json()["session_id"].as_str().unwrap().to_owned()
 }
 
 fn authorize_with(s: &mut MockState, session_id: &str, body: Value, now: i64) -> MockReply {
@@ -82,11 +82,8 @@ fn authorized(s: &mut MockState, body: Value) -> (String, String) {
         json!({"billing_address": billing("customer@email.de")}),
         T0,
     );
-    assert_eq!(r.body.as_ref().unwrap()["approved"], true, "{r:?}");
-    let token = r.body.unwrap()["authorization_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    assert_eq!(&r.json()["approved"], true, "{r:?}");
+    let token = r.json()["authorization_token"].as_str().unwrap().to_owned();
     (id, token)
 }
 
@@ -102,12 +99,9 @@ fn order(s: &mut MockState, token: &str, body: Value, now: i64) -> MockReply {
 
 fn refused(r: &MockReply, status: u16, code: &str, message: &str) {
     assert_eq!(r.status, status, "{r:?}");
-    assert_eq!(r.error_code(), Some(code), "{r:?}");
+    assert_eq!(r.error_code().as_deref(), Some(code), "{r:?}");
     assert_eq!(r.error_messages(), vec![message], "{r:?}");
-    assert_eq!(
-        r.body.as_ref().unwrap()["correlation_id"],
-        r.correlation_id.as_str()
-    );
+    assert_eq!(&r.json()["correlation_id"], r.correlation_id.as_str());
 }
 
 fn three_lines() -> Value {
@@ -144,7 +138,7 @@ fn create_and_read_a_session() {
         T0,
     );
     assert_eq!(r.status, 200);
-    let body = r.body.unwrap();
+    let body = r.json();
     let id = body["session_id"].as_str().unwrap();
     assert!(parse_id(id).is_some());
     let token = body["client_token"].as_str().unwrap();
@@ -170,7 +164,7 @@ fn create_and_read_a_session() {
         },
         T0 + 10,
     );
-    let view = read.body.unwrap();
+    let view = read.json();
     assert_eq!(view["status"], "incomplete");
     assert_eq!(view["expires_at"], "2026-01-03T00:00:00Z");
     assert_eq!(view["client_token"], token);
@@ -200,13 +194,12 @@ fn customer_details_only_after_authorization() {
             },
             T0,
         )
-        .body
-        .unwrap()
+        .json()
     };
     let before = read(&mut s);
     assert!(before.get("billing_address").is_none() && before.get("customer").is_none());
     let r = authorize_with(&mut s, &id, json!({}), T0);
-    let token = r.body.unwrap()["authorization_token"].clone();
+    let token = r.json()["authorization_token"].clone();
     let after = read(&mut s);
     assert_eq!(after["authorization_token"], token);
     assert_eq!(after["billing_address"]["postal_code"], "10178");
@@ -230,8 +223,7 @@ fn update_merges_and_answers_204() {
     assert_eq!((r.status, r.body), (204, None));
     let view = s
         .handle(MockRequest::ReadSession { session_id: id }, T0 + 100)
-        .body
-        .unwrap();
+        .json();
     assert_eq!(view["merchant_reference1"], "ON4711");
     assert_eq!(view["order_amount"], 11900);
     assert_eq!(view["expires_at"], "2026-01-03T00:01:40Z");
@@ -294,14 +286,10 @@ fn denied_and_reject_reason_emails_are_declined() {
         let mut s = faithful();
         let id = create(&mut s, session_body());
         let r = authorize_with(&mut s, &id, json!({"billing_address": billing(email)}), T0);
-        assert_eq!(
-            r.body.unwrap(),
-            json!({"approved": false, "show_form": false})
-        );
+        assert_eq!(r.json(), json!({"approved": false, "show_form": false}));
         let view = s
             .handle(MockRequest::ReadSession { session_id: id }, T0)
-            .body
-            .unwrap();
+            .json();
         assert!(view.get("authorization_token").is_none());
     }
 }
@@ -331,7 +319,7 @@ fn order_success_completes_the_session() {
     let (id, token) = authorized(&mut s, session_body());
     let r = order(&mut s, &token, order_body(), T0 + 60);
     assert_eq!(r.status, 200, "{r:?}");
-    let body = r.body.unwrap();
+    let body = r.json();
     assert!(parse_id(body["order_id"].as_str().unwrap()).is_some());
     assert_eq!(body["fraud_status"], "ACCEPTED");
     assert_eq!(
@@ -346,8 +334,7 @@ fn order_success_completes_the_session() {
             },
             T0,
         )
-        .body
-        .unwrap();
+        .json();
     assert_eq!(view["status"], "complete");
     let update = s.handle(
         MockRequest::UpdateSession {
@@ -383,12 +370,12 @@ fn chosen_category_gives_the_payment_method() {
         let mut s = faithful();
         let id = create(&mut s, session_body());
         let auth = json!({"billing_address": billing("customer@email.de"), "payment_method_category": category});
-        let token = authorize_with(&mut s, &id, auth, T0).body.unwrap()["authorization_token"]
+        let token = authorize_with(&mut s, &id, auth, T0).json()["authorization_token"]
             .as_str()
             .unwrap()
             .to_owned();
         let r = order(&mut s, &token, order_body(), T0);
-        assert_eq!(r.body.unwrap()["authorized_payment_method"], expected);
+        assert_eq!(r.json()["authorized_payment_method"], expected);
     }
 }
 
@@ -399,7 +386,7 @@ fn redirect_url_exactly_when_confirmation_given() {
     body["merchant_urls"] = json!({"confirmation": "https://shop.example/thanks"});
     let (_, token) = authorized(&mut s, body);
     let r = order(&mut s, &token, order_body(), T0);
-    let url = r.body.unwrap()["redirect_url"].as_str().unwrap().to_owned();
+    let url = r.json()["redirect_url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("https://payments.klarna.com/redirect/"));
     // Given only in the order body.
     let (_, token) = authorized(&mut s, session_body());
@@ -407,8 +394,7 @@ fn redirect_url_exactly_when_confirmation_given() {
     o["merchant_urls"] = json!({"confirmation": "https://shop.example/thanks"});
     assert!(
         order(&mut s, &token, o, T0)
-            .body
-            .unwrap()
+            .json()
             .get("redirect_url")
             .is_some()
     );
@@ -439,13 +425,12 @@ fn pending_only_in_us_and_gb() {
             json!({"billing_address": {"email": email}}),
             T0,
         )
-        .body
-        .unwrap()["authorization_token"]
+        .json()["authorization_token"]
             .as_str()
             .unwrap()
             .to_owned();
         let r = order(&mut s, &token, body, T0);
-        assert_eq!(r.body.unwrap()["fraud_status"], expected, "{email}");
+        assert_eq!(r.json()["fraud_status"], expected, "{email}");
     }
 }
 
@@ -467,7 +452,7 @@ fn token_valid_for_3599_seconds_not_3600() {
 fn replaced_and_cancelled_tokens_are_not_found() {
     let mut s = faithful();
     let (id, old) = authorized(&mut s, session_body());
-    let new = authorize_with(&mut s, &id, json!({}), T0).body.unwrap()["authorization_token"]
+    let new = authorize_with(&mut s, &id, json!({}), T0).json()["authorization_token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -699,7 +684,7 @@ fn customer_tokens_follow_the_intent() {
         );
         let r = customer_token(&mut s, &token, "DE");
         assert_eq!(r.status, 200, "{r:?}");
-        assert!(parse_id(r.body.unwrap()["token_id"].as_str().unwrap()).is_some());
+        assert!(parse_id(r.json()["token_id"].as_str().unwrap()).is_some());
         refused(
             &customer_token(&mut s, &token, "DE"),
             403,
@@ -714,7 +699,7 @@ fn placed(s: &mut MockState, auto_capture: bool) -> String {
     let mut o = order_body();
     o["auto_capture"] = json!(auto_capture);
     let r = order(s, &token, o, T0);
-    r.body.unwrap()["order_id"].as_str().unwrap().to_owned()
+    r.json()["order_id"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -728,8 +713,7 @@ fn order_management_reads_and_captures() {
             },
             T0,
         )
-        .body
-        .unwrap()
+        .json()
     };
     let dto = read(&mut s);
     assert_eq!(dto["status"], "AUTHORIZED");
@@ -778,8 +762,7 @@ fn order_management_reads_and_captures() {
     let auto = placed(&mut s, true);
     let dto = s
         .handle(MockRequest::ReadOrder { order_id: auto }, T0)
-        .body
-        .unwrap();
+        .json();
     assert_eq!(
         (dto["status"].as_str(), dto["captured_amount"].as_i64()),
         (Some("CAPTURED"), Some(11900))
@@ -866,8 +849,7 @@ fn every_defect_changes_an_answer() {
                     json!({"billing_address": {"email": "a+pend-reject-10@email.uk"}}),
                     T0,
                 )
-                .body
-                .unwrap()["authorization_token"]
+                .json()["authorization_token"]
                     .as_str()
                     .unwrap()
                     .to_owned();
@@ -973,10 +955,7 @@ fn every_defect_changes_an_answer() {
             "{defect} changed nothing"
         );
         if defect == Defect::MismatchedCorrelationId {
-            assert_ne!(
-                bad.body.as_ref().unwrap()["correlation_id"],
-                bad.correlation_id.as_str()
-            );
+            assert_ne!(&bad.json()["correlation_id"], bad.correlation_id.as_str());
         }
     }
 }
