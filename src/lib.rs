@@ -1,6 +1,72 @@
 //! # klarna-conformance
 //!
-//! A conformance harness for Klarna Payments v1.
+//! A conformance harness for Klarna Payments v1: a faithful model of Klarna's
+//! request and response bodies, Klarna's own rules for them, and commands that
+//! apply those rules to what a shop or a server really sends.
+//!
+//! ## The model
+//!
+//! [`model`] holds the Payments v1 wire types named exactly as Klarna names
+//! them ([`model::Session`], [`model::CreateOrderRequest`], [`model::Order`],
+//! [`model::OrderLine`], [`model::ErrorV2`], ...). Optional fields are left out
+//! when absent, fields the model does not know are kept, so every body
+//! round-trips without loss. `authorized_payment_method` reads both forms seen
+//! in the wild: the spec's object and the documents' plain string.
+//!
+//! ## Klarna's rules
+//!
+//! - [`model::money`]: the arithmetic, in minor units. A line's
+//!   `total_amount = quantity × unit_price − total_discount_amount`; its
+//!   `total_tax_amount` within ±1 of `total_amount × tax_rate / (10000 + tax_rate)`;
+//!   `order_amount` the sum of the line totals; `order_tax_amount` the sum of
+//!   the line taxes within ± the number of lines; US-style carts carry their
+//!   tax in one `sales_tax` line. Build lines and carts with
+//!   [`model::OrderLine::builder`], [`model::OrderLine::priced`],
+//!   [`model::money::Cart::global`] and [`model::money::Cart::us_style`]:
+//!   they are consistent by construction.
+//! - [`model::validate::validate`]: every violation of a raw JSON request body,
+//!   each with Klarna's JSON path (`order_lines[3].total_tax_amount`) and
+//!   message (`Bad value: order_lines[3].total_tax_amount`), graded:
+//!   an **error** is what Klarna refuses; a **warning** is what the documents
+//!   forbid but the real playground was recorded accepting (a locale `"en"`
+//!   for the US, a tax rate that is not the market's VAT rate, ...).
+//!   [`model::validate::refusal`] turns violations into the `error_messages`
+//!   Klarna would answer.
+//! - [`model::market`]: countries, currencies, locales and VAT rates, and the
+//!   playground's sample customers and e-mail patterns.
+//! - [`openapi`]: Klarna's published OpenAPI document as an external oracle
+//!   (schema checks of bodies, assembled schema examples).
+//!
+//! ## `check-payload`
+//!
+//! ```text
+//! klarna-conformance check-payload [--kind session|session-update|order|customer-token] FILE...
+//! ```
+//!
+//! Checks request bodies (`-` reads standard input; the default kind is
+//! `session`) and prints one line per violation:
+//!
+//! ```text
+//! cart.json: error order_lines[0].total_tax_amount: Bad value: order_lines[0].total_tax_amount
+//! cart.json: warning locale: Bad value: locale
+//! ```
+//!
+//! Exit status ([`errors::exit`]): 0 when no payload has an error (warnings
+//! alone still exit 0), 1 when any has, 2 when a file cannot be read or is not
+//! JSON (the message names the file and the line and column of the JSON error).
+//! The library side of the command is [`check`].
+//!
+//! ## The mock server
+//!
+//! [`mock`] is a stateful mock of Klarna Payments v1 (sessions, a control
+//! API that authorizes like `Klarna.Payments.authorize()`, create order with
+//! Klarna's mismatch rules, cancel, customer tokens, Order Management read
+//! and capture) with a virtual clock and seeded ids:
+//! [`mock::MockServer::start`] in-process, [`mock::router`] without a socket,
+//! or `klarna-conformance serve`.
+
+pub mod check;
+pub mod errors;
 pub mod mock;
 pub mod model;
 pub mod openapi;

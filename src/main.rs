@@ -1,32 +1,41 @@
-//! `klarna-conformance`: parse the command line, run the subcommand, map the
-//! outcome to an exit code.
+//! The `klarna-conformance` binary: parse the command line, call into the
+//! library, turn the outcome into an exit code (see `errors::exit`).
 
 mod cli;
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-
-use cli::{Cli, Command, ServeArgs};
+use klarna_conformance::check;
+use klarna_conformance::errors::exit;
 use klarna_conformance::mock::MockServer;
 
-/// A usage error or a target that could not be used (DESIGN.md contracts).
-const EXIT_USAGE: u8 = 2;
+use cli::{Cli, Command, ServeArgs};
 
 fn main() -> ExitCode {
+    // clap prints usage errors itself and exits with 2 (errors::exit::USAGE).
     let cli = Cli::parse();
-    match cli.command {
+    let code = match cli.command {
+        Command::CheckPayload(args) => check::check_payloads(
+            args.kind.into(),
+            &args.files,
+            &mut io::stdout().lock(),
+            &mut io::stderr().lock(),
+        ),
         Command::Serve(args) => serve(args),
-    }
+    };
+    ExitCode::from(code)
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
+/// `serve`: the mock until SIGINT/SIGTERM; 2 when it cannot start (e.g. the
+/// address is taken).
+fn serve(args: ServeArgs) -> u8 {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(EXIT_USAGE);
+            return exit::USAGE;
         }
     };
     runtime.block_on(async move {
@@ -34,16 +43,16 @@ fn serve(args: ServeArgs) -> ExitCode {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(EXIT_USAGE);
+                return exit::USAGE;
             }
         };
         // The first line of output, so a parent process can read the port.
-        let mut stdout = std::io::stdout();
+        let mut stdout = io::stdout();
         let _ = writeln!(stdout, "listening on {}", server.base_url());
         let _ = stdout.flush();
         shutdown_signal().await;
         server.shutdown().await;
-        ExitCode::SUCCESS
+        exit::OK
     })
 }
 

@@ -316,11 +316,20 @@ paths:
         '404': {description: none}
     post:
       requestBody:
+        required: true
         content:
           application/json:
             schema: {$ref: '#/components/schemas/Session'}
       responses:
         '204': {description: updated}
+  /payments/v1/authorizations/{token}/order:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Session'}
+      responses:
+        '200': {description: created}
   /payments/v1/sessions/special:
     get:
       responses:
@@ -483,6 +492,17 @@ fn requests_ignore_read_only_properties() {
         api.check_request("GET", p, &json!({"a": 1}))[0]
             .message
             .contains("declares no JSON body")
+    );
+    assert!(api.check_request("GET", p, &Value::Null).is_empty());
+    // `requestBody.required` defaults to false in OpenAPI.
+    assert!(
+        api.check_request("POST", p, &Value::Null)[0]
+            .message
+            .contains("requires a request body")
+    );
+    assert!(
+        api.check_request("POST", "/payments/v1/authorizations/t/order", &Value::Null)
+            .is_empty()
     );
 }
 
