@@ -297,7 +297,7 @@ async fn a_new_authorization_replaces_the_token() {
 
 fn token_request(country: &str) -> serde_json::Value {
     json!({"description": "Coffee subscription", "intended_use": "SUBSCRIPTION",
-        "locale": "de-DE", "purchase_country": country, "purchase_currency": "EUR"})
+        "locale": format!("de-{country}"), "purchase_country": country, "purchase_currency": "EUR"})
 }
 
 #[tokio::test]

@@ -106,7 +106,7 @@ fn every_defect_changes_an_answer() {
                 order_after(
                     s,
                     session_body(),
-                    |o| o["purchase_currency"] = json!("SEK"),
+                    |o| o["order_tax_amount"] = json!(1901),
                     T0,
                 )
             }),

@@ -332,7 +332,7 @@ fn cart_updates_allowed_accepts_cheaper_carts_rejects_dearer() {
 
 fn customer_token(s: &mut MockState, token: &str, country: &str) -> MockReply {
     let body = json!({"description": "Subscription", "intended_use": "SUBSCRIPTION",
-        "locale": "de-DE", "purchase_country": country, "purchase_currency": "EUR"});
+        "locale": format!("de-{country}"), "purchase_country": country, "purchase_currency": "EUR"});
     s.handle(
         MockRequest::CreateCustomerToken {
             authorization_token: token.into(),
