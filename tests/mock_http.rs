@@ -289,7 +289,12 @@ async fn the_default_limit_takes_1000_lines_at_maximum_length() {
     body["order_tax_amount"] = json!(0);
     assert!(body.to_string().len() > 5_000_000);
     let a = mock.post("/payments/v1/sessions", &body).await;
-    assert_ne!(a.status, 413, "{}", a.status);
+    assert_eq!(
+        a.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&a.raw[..a.raw.len().min(500)])
+    );
     assert!(a.status < 500);
 }
 

@@ -347,3 +347,31 @@ async fn language_only_locale_playground_accepts_strict_refuses() {
     us["locale"] = json!("en-US");
     assert_eq!(strict.post("/payments/v1/sessions", &us).await.status, 200);
 }
+
+// The schema check is a real oracle: a mock that sends order_id as a number
+// fails it (and the faithful mock, checked on every answer above, passes).
+#[tokio::test]
+async fn the_openapi_check_catches_a_numeric_order_id() {
+    let Some(api) = klarna_conformance::openapi::OpenApi::from_env("KLARNA_OPENAPI")
+        .expect("KLARNA_OPENAPI is usable")
+    else {
+        return;
+    };
+    let config = MockConfig::default().defect(klarna_conformance::mock::Defect::NumericOrderId);
+    let mock = Mock::with(config).await;
+    let (_, token) = mock.authorized(&session_body()).await;
+    let path = format!("/payments/v1/authorizations/{token}/order");
+    let a = read(
+        mock.client
+            .post(mock.url(&path))
+            .basic_auth(&mock.user, Some(&mock.password))
+            .json(&order_body())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(a.json()["order_id"].is_number());
+    let errors = api.check_response("POST", &path, a.status, a.body.as_ref());
+    assert!(errors.iter().any(|e| e.path == "order_id"), "{errors:?}");
+}
