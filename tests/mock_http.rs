@@ -535,3 +535,43 @@ fn serve_refuses_unknown_defects() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-defect"));
 }
+
+/// In-process without a socket: the router answers through tower's `oneshot`
+/// (axum `examples/testing` style).
+#[tokio::test]
+async fn the_router_works_without_a_socket() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use base64::Engine as _;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let app = klarna_conformance::mock::router(MockConfig::default().seed(5));
+    let auth = base64::engine::general_purpose::STANDARD
+        .encode(format!("{DEFAULT_USERNAME}:{DEFAULT_PASSWORD}"));
+    let request = Request::post("/payments/v1/sessions")
+        .header("authorization", format!("Basic {auth}"))
+        .header("content-type", "application/json")
+        .body(Body::from(session_body().to_string()))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("klarna-correlation-id"));
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(body["session_id"].is_string());
+}
+
+#[tokio::test]
+async fn the_system_clock_can_replace_the_virtual_one() {
+    let mock = Mock::with(MockConfig::default().system_clock(true)).await;
+    let now = mock.get("/__mock/clock").await.str("now");
+    let unix = klarna_conformance::mock::parse_rfc3339(&now).unwrap();
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((unix - system).abs() < 60, "{now}");
+    let later = mock.advance(3600).await.str("now");
+    assert!(klarna_conformance::mock::parse_rfc3339(&later).unwrap() >= unix + 3600);
+}

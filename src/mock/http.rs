@@ -170,38 +170,34 @@ impl Route {
     }
 
     fn into_call(self, body: Option<Value>) -> Call {
-        let body_or_empty = || body.clone().unwrap_or_else(|| json!({}));
+        if let Route::Authorize(session_id) = self {
+            return Call::Store(MockRequest::Authorize { session_id, body });
+        }
+        // Required bodies were read and parsed before; `{}` only keeps this total.
+        let body = body.unwrap_or_else(|| json!({}));
         let request = match self {
-            Route::CreateSession => MockRequest::CreateSession {
-                body: body_or_empty(),
-            },
+            Route::CreateSession => MockRequest::CreateSession { body },
             Route::ReadSession(session_id) => MockRequest::ReadSession { session_id },
-            Route::UpdateSession(session_id) => MockRequest::UpdateSession {
-                session_id,
-                body: body_or_empty(),
-            },
+            Route::UpdateSession(session_id) => MockRequest::UpdateSession { session_id, body },
             Route::Authorize(session_id) => MockRequest::Authorize {
                 session_id,
-                body: body.clone(),
+                body: Some(body),
             },
             Route::CreateOrder(authorization_token) => MockRequest::CreateOrder {
                 authorization_token,
-                body: body_or_empty(),
+                body,
             },
             Route::CancelAuthorization(authorization_token) => MockRequest::CancelAuthorization {
                 authorization_token,
             },
             Route::CustomerToken(authorization_token) => MockRequest::CreateCustomerToken {
                 authorization_token,
-                body: body_or_empty(),
+                body,
             },
             Route::ReadOrder(order_id) => MockRequest::ReadOrder { order_id },
-            Route::Capture(order_id) => MockRequest::Capture {
-                order_id,
-                body: body_or_empty(),
-            },
+            Route::Capture(order_id) => MockRequest::Capture { order_id, body },
             Route::ReadClock => return Call::ReadClock,
-            Route::AdvanceClock => return Call::AdvanceClock(body_or_empty()),
+            Route::AdvanceClock => return Call::AdvanceClock(body),
         };
         Call::Store(request)
     }

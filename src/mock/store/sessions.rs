@@ -285,9 +285,10 @@ impl MockState {
             Some(c) => *offered.iter().find(|o| **o == c).ok_or_else(bad_category)?,
         };
         let merged = Value::Object(merged);
-        // The browser SDK's answer to invalid data (reference 7):
+        // The merged session is a whole session, so it is judged as one
+        // (session_create rules). The browser SDK's answer to invalid data (reference 7):
         // {"approved": false, "show_form": true, "error": {"invalid_fields": [...]}}.
-        let mut invalid = self.refused_paths(BodyKind::SessionUpdate, &merged);
+        let mut invalid = self.refused_paths(BodyKind::SessionCreate, &merged);
         if invalid.is_empty()
             && let Err(r) = typed::<Session>(&merged)
         {
