@@ -67,6 +67,9 @@
 
 pub mod check;
 pub mod errors;
+/// Proptest strategies: markets, carts, addresses, mutations, whole cases.
+/// (`gen` is a reserved word in edition 2024, hence the raw identifier.)
+pub mod r#gen;
 pub mod mock;
 pub mod model;
 pub mod openapi;
