@@ -1,7 +1,10 @@
 //! The command line: one `Command` variant per subcommand.
 
+use std::net::SocketAddr;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use klarna_conformance::mock::{self, Defect, MockConfig};
 use klarna_conformance::model::validate::BodyKind;
 
 /// Property-based conformance harness and stateful mock server for Klarna Payments v1.
@@ -20,6 +23,10 @@ pub enum Command {
     /// no payload has an error (warnings alone still exit 0), 1 when any has,
     /// 2 when a file cannot be read or is not JSON.
     CheckPayload(CheckPayloadArgs),
+    /// Run the stateful Klarna Payments v1 mock until SIGINT/SIGTERM.
+    ///
+    /// Prints `listening on http://ADDR` as its first line.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +63,64 @@ impl From<PayloadKind> for BodyKind {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Seed of the id generator: the same seed and requests give byte-identical answers.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Basic-auth username the mock accepts.
+    #[arg(long, env = mock::USERNAME_ENV, default_value = mock::DEFAULT_USERNAME)]
+    pub username: String,
+    /// Basic-auth password the mock accepts.
+    #[arg(long, env = mock::PASSWORD_ENV, default_value = mock::DEFAULT_PASSWORD, hide_env_values = true)]
+    pub password: String,
+    /// Merchant setting "cart updates allowed": changed order lines are accepted
+    /// unless the order amount grows (403 REJECTED).
+    #[arg(long)]
+    pub allow_cart_updates: bool,
+    /// Enforce the documented rules instead of the recorded playground's leniency.
+    #[arg(long)]
+    pub strict: bool,
+    /// Use the system clock instead of the virtual one.
+    #[arg(long)]
+    pub system_clock: bool,
+    /// Start of virtual time (RFC 3339, UTC).
+    #[arg(long, value_parser = parse_instant, default_value = "2026-01-01T00:00:00Z")]
+    pub clock_start: i64,
+    /// Largest accepted request body in bytes.
+    #[arg(long, default_value_t = mock::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// Deliberate deviation from Klarna's behaviour (repeatable), e.g. accept-expired-tokens.
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+}
+
+fn parse_instant(s: &str) -> Result<i64, String> {
+    mock::parse_rfc3339(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 UTC instant"))
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> MockConfig {
+        let mut config = MockConfig::default()
+            .credentials(&self.username, &self.password)
+            .strict(self.strict)
+            .allow_cart_updates(self.allow_cart_updates)
+            .system_clock(self.system_clock)
+            .clock_start(self.clock_start)
+            .body_limit(self.body_limit);
+        if let Some(seed) = self.seed {
+            config = config.seed(seed);
+        }
+        for defect in &self.defects {
+            config = config.defect(*defect);
+        }
+        config
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -70,9 +135,23 @@ mod tests {
     #[test]
     fn check_payload_defaults_to_session() {
         let cli = Cli::try_parse_from(["klarna-conformance", "check-payload", "a.json"]).unwrap();
-        let Command::CheckPayload(args) = cli.command;
+        let Command::CheckPayload(args) = cli.command else {
+            panic!("check-payload parses as CheckPayload");
+        };
         assert_eq!(args.kind, PayloadKind::Session);
         assert_eq!(args.files, ["a.json"]);
         assert!(Cli::try_parse_from(["klarna-conformance", "check-payload"]).is_err());
+    }
+
+    #[test]
+    fn serve_defaults() {
+        let cli = Cli::try_parse_from(["klarna-conformance", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve parses as Serve");
+        };
+        assert_eq!(args.addr.to_string(), "127.0.0.1:8080");
+        let config = args.config();
+        assert_eq!(config.clock_start, mock::DEFAULT_START);
+        assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--defect", "x"]).is_err());
     }
 }

@@ -55,12 +55,22 @@
 //! alone still exit 0), 1 when any has, 2 when a file cannot be read or is not
 //! JSON (the message names the file and the line and column of the JSON error).
 //! The library side of the command is [`check`].
+//!
+//! ## The mock server
+//!
+//! [`mock`] is a stateful mock of Klarna Payments v1 (sessions, a control
+//! API that authorizes like `Klarna.Payments.authorize()`, create order with
+//! Klarna's mismatch rules, cancel, customer tokens, Order Management read
+//! and capture) with a virtual clock and seeded ids:
+//! [`mock::MockServer::start`] in-process, [`mock::router`] without a socket,
+//! or `klarna-conformance serve`.
 
 pub mod check;
 pub mod errors;
 /// Proptest strategies: markets, carts, addresses, mutations, whole cases.
 /// (`gen` is a reserved word in edition 2024, hence the raw identifier.)
 pub mod r#gen;
+pub mod mock;
 pub mod model;
 pub mod openapi;
 pub mod client;
