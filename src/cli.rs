@@ -23,6 +23,14 @@ pub enum Command {
     /// no payload has an error (warnings alone still exit 0), 1 when any has,
     /// 2 when a file cannot be read or is not JSON.
     CheckPayload(CheckPayloadArgs),
+    /// Check Klarna's rules on generated cases against a target (default: the embedded mock).
+    ///
+    /// Exit status: 0 every property held, 1 a conformance failure (printed
+    /// with its minimal case, seed and replay command), 2 a usage error or a
+    /// target that could not be used.
+    Run(RunArgs),
+    /// Reproduce one case exactly from the seed a failure printed.
+    Replay(ReplayArgs),
     /// Run the stateful Klarna Payments v1 mock until SIGINT/SIGTERM.
     ///
     /// Prints `listening on http://ADDR` as its first line.
@@ -96,6 +104,82 @@ pub struct ServeArgs {
     /// Deliberate deviation from Klarna's behaviour (repeatable), e.g. accept-expired-tokens.
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,
+}
+
+/// Where `run`, `replay` and `scenarios` send their requests.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// `mock` (the embedded mock, in-process) or the URL of a server speaking
+    /// Payments v1 and the mock's control API (e.g. `klarna-conformance serve`).
+    #[arg(long, default_value = "mock", value_name = "mock|URL")]
+    pub target: String,
+    /// Basic-auth username for a URL target (the embedded mock uses its own).
+    #[arg(long, env = "KLARNA_USERNAME")]
+    pub username: Option<String>,
+    /// Basic-auth password for a URL target.
+    #[arg(long, env = "KLARNA_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Merchant setting "cart updates allowed", for the embedded mock and the oracle.
+    #[arg(long)]
+    pub allow_cart_updates: bool,
+    /// Expect the documented rules instead of the recorded playground's leniency
+    /// (the embedded mock enforces them too).
+    #[arg(long)]
+    pub strict: bool,
+    /// Switch the embedded mock into a defect mode (repeatable): shows the
+    /// harness catching a deliberately wrong target.
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+    /// Check every response body against this OpenAPI document too.
+    #[arg(long, value_name = "PATH")]
+    pub openapi: Option<std::path::PathBuf>,
+}
+
+/// `run`: check properties on generated cases.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Cases per property [default: PROPTEST_CASES, else 256].
+    #[arg(long)]
+    pub cases: Option<u64>,
+    /// Run seed [default: PROPTEST_RNG_SEED, else random; printed either way].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only this property (repeatable); see --list.
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// List the properties and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Worker threads for the embedded mock [default: the number of cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Where failing seeds are kept and retried first.
+    #[arg(long, default_value = "proptest-regressions", value_name = "DIR")]
+    pub regressions: std::path::PathBuf,
+    /// Neither read nor write failing seeds.
+    #[arg(long)]
+    pub no_regressions: bool,
+}
+
+/// `replay`: reproduce one case exactly from its seed.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The property that failed.
+    #[arg(long = "property", value_name = "NAME")]
+    pub property: String,
+    /// The case seed a failure printed.
+    #[arg(long)]
+    pub seed: u64,
+    /// Write the (shrunk) failing case as a scenario file.
+    #[arg(long, value_name = "FILE")]
+    pub emit_scenario: Option<std::path::PathBuf>,
 }
 
 fn parse_instant(s: &str) -> Result<i64, String> {

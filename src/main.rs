@@ -2,6 +2,7 @@
 //! library, turn the outcome into an exit code (see `errors::exit`).
 
 mod cli;
+mod commands;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ fn main() -> ExitCode {
             &mut io::stdout().lock(),
             &mut io::stderr().lock(),
         ),
+        Command::Run(args) => commands::run(args),
+        Command::Replay(args) => commands::replay(args),
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)

@@ -182,14 +182,34 @@ pub fn check_error(what: &str, expected: &ExpectedError, ex: &Exchange, judge: J
 
 /// The items of `Not matching fields: [a, b]`, or None for another message.
 pub fn parse_not_matching(message: &str) -> Option<std::collections::BTreeSet<String>> {
+    const COUNT: &str = "Incorrect number of items in the cart.";
     let rest = message.strip_prefix("Not matching fields: [")?;
-    let end = rest.rfind(']')?;
-    let inner = &rest[..end];
-    // The item-count item contains ", " itself; it is the only item that does.
-    if inner.starts_with("Incorrect number of items") {
-        return Some(std::iter::once(inner.to_owned()).collect());
+    let mut inner = &rest[..rest.rfind(']')?];
+    let mut items = std::collections::BTreeSet::new();
+    // The item-count item holds ", " itself (`Expected: 2, Actual: 3`): take
+    // it out whole before splitting the others.
+    if let Some(start) = inner.find(COUNT) {
+        let after = &inner[start..];
+        let end = after
+            .find("Actual: ")
+            .map(|a| a + "Actual: ".len())
+            .map(|a| a + after[a..].find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len() - a))
+            .unwrap_or(after.len());
+        items.insert(after[..end].to_owned());
+        let (before, tail) = (&inner[..start], &after[end..]);
+        let joined = format!("{before}{tail}");
+        items.extend(
+            joined
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+        return Some(items);
     }
-    Some(inner.split(", ").map(str::to_owned).filter(|s| !s.is_empty()).collect())
+    inner = inner.trim();
+    items.extend(inner.split(", ").map(str::to_owned).filter(|s| !s.is_empty()));
+    Some(items)
 }
 
 /// The answer is a successful create order as `expected` (reference 2.6).
@@ -321,6 +341,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(count.len(), 1);
+        let mixed = parse_not_matching(
+            "Not matching fields: [order_amount, Incorrect number of items in the cart. Expected: 2, Actual: 3, order_tax_amount]",
+        )
+        .unwrap();
+        assert_eq!(
+            mixed.into_iter().collect::<Vec<_>>(),
+            [
+                "Incorrect number of items in the cart. Expected: 2, Actual: 3",
+                "order_amount",
+                "order_tax_amount"
+            ]
+        );
         assert!(parse_not_matching("Bad value: order_amount").is_none());
     }
 

@@ -17,7 +17,7 @@ pub use property::{Labels, Property};
 
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
-use crate::gen::Case;
+use crate::r#gen::Case;
 use crate::mock::MockConfig;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
@@ -97,7 +97,7 @@ impl RunConfig {
     pub fn new(seed: u64, cases: u64) -> RunConfig {
         let mock = MockConfig::default();
         RunConfig {
-            credentials: mock.credentials(),
+            credentials: Credentials::new(&mock.username, &mock.password),
             target: TargetSpec::Embedded(mock),
             cases,
             seed,
@@ -148,7 +148,7 @@ pub struct FailureReport {
 impl RunReport {
     /// The documented exit code: 0 every property held, 1 a conformance
     /// failure, 2 the target could not be used.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         if self.target_error.is_some() {
             crate::errors::exit::USAGE
         } else if self.properties.iter().any(|p| p.failure.is_some()) {
@@ -179,7 +179,9 @@ pub fn run(config: &RunConfig) -> RunReport {
                 let outcome = worker(config, &queue, &results, &stop, &done);
                 if let Err(e) = outcome {
                     stop.store(true, Ordering::Relaxed);
-                    target_error.lock().map(|mut t| t.get_or_insert(e)).ok();
+                    if let Ok(mut first) = target_error.lock() {
+                        first.get_or_insert(e);
+                    }
                 }
             });
         }

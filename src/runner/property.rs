@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use proptest::prop_oneof;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use serde_json::Value;
 
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
-use crate::gen::{self, Case};
+use crate::r#gen::{self as generate, Case};
 use crate::model::{MerchantSession, OmOrder, Order, Session};
 use crate::openapi::OpenApi;
 use crate::oracle::{self, Expected, ExpectedError, OracleConfig};
@@ -124,13 +125,21 @@ impl Property {
     /// Cases for this property.
     pub fn strategy(self) -> BoxedStrategy<Case> {
         match self {
-            Property::ChangedDataRefused => gen::mutated_case().boxed(),
-            Property::NeutralChangeAccepted => gen::neutral_case().boxed(),
-            Property::TokenExpiry => gen::timed_case().boxed(),
-            Property::InconsistentAmounts => gen::inconsistent_session_case().boxed(),
-            Property::DeniedNotAuthorized => gen::denied_case().boxed(),
-            Property::PendingFraudStatus => gen::pending_case().boxed(),
-            _ => gen::untouched_case().boxed(),
+            // Mostly changes that stay valid (409); some that break a field
+            // rule too, to check that validation comes first (400).
+            Property::ChangedDataRefused => prop_oneof![
+                3 => generate::mutated_case(),
+                1 => generate::invalid_case(),
+            ]
+            .boxed(),
+            Property::NeutralChangeAccepted => generate::neutral_case().boxed(),
+            Property::TokenExpiry => generate::timed_case().boxed(),
+            Property::InconsistentAmounts => generate::inconsistent_session_case()
+                .prop_map(|inconsistent| inconsistent.case)
+                .boxed(),
+            Property::DeniedNotAuthorized => generate::denied_case().boxed(),
+            Property::PendingFraudStatus => generate::pending_case().boxed(),
+            _ => generate::untouched_case().boxed(),
         }
     }
 }

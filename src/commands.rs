@@ -1,0 +1,206 @@
+//! `run` and `replay`: turn parsed flags into a run configuration, run it,
+//! print the report and return the documented exit code.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use klarna_conformance::errors::exit;
+use klarna_conformance::mock::{self, MockConfig};
+use klarna_conformance::model::validate::Fidelity;
+use klarna_conformance::openapi::OpenApi;
+use klarna_conformance::oracle::OracleConfig;
+use klarna_conformance::runner::{self, Progress, Property, RunConfig, TargetSpec, report};
+use klarna_conformance::target::Credentials;
+use klarna_conformance::verdict::Judge;
+
+use crate::cli::{ReplayArgs, RunArgs, TargetArgs};
+
+/// The default number of cases per property when neither `--cases` nor
+/// `PROPTEST_CASES` says.
+const DEFAULT_CASES: u64 = 256;
+
+/// A usage error: printed, exit 2.
+fn usage(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    exit::USAGE
+}
+
+/// `PROPTEST_CASES` / `PROPTEST_RNG_SEED`, parsed once; a value that is not a
+/// number is an error, not silently ignored.
+fn env_number(name: &str) -> Result<Option<u64>, String> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{name}={v:?} is not a non-negative integer")),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The run configuration the target flags describe.
+fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, String> {
+    let mut config = RunConfig::new(seed, cases);
+    let fidelity = if args.strict {
+        Fidelity::Documented
+    } else {
+        Fidelity::Playground
+    };
+    config.oracle = OracleConfig {
+        allow_cart_updates: args.allow_cart_updates,
+        fidelity,
+    };
+    if args.target == "mock" {
+        let mut mock = MockConfig::default()
+            .seed(seed)
+            .strict(args.strict)
+            .allow_cart_updates(args.allow_cart_updates);
+        for defect in &args.defects {
+            mock = mock.defect(*defect);
+        }
+        config.credentials = Credentials::new(&mock.username, &mock.password);
+        config.target = TargetSpec::Embedded(mock);
+        config.judge = Judge::Exact;
+    } else {
+        if !(args.target.starts_with("http://") || args.target.starts_with("https://")) {
+            return Err(format!(
+                "--target {:?}: expected `mock` or an http:// or https:// URL",
+                args.target
+            ));
+        }
+        if !args.defects.is_empty() {
+            return Err("--defect applies to the embedded mock only (--target mock)".to_owned());
+        }
+        // A URL target without credentials is taken to be `klarna-conformance
+        // serve` with its defaults.
+        config.credentials = Credentials::new(
+            args.username.as_deref().unwrap_or(mock::DEFAULT_USERNAME),
+            args.password.as_deref().unwrap_or(mock::DEFAULT_PASSWORD),
+        );
+        config.target = TargetSpec::Url(args.target.clone());
+        // reference 10: real services append detail to messages.
+        config.judge = Judge::Prefix;
+    }
+    if let Some(path) = &args.openapi {
+        let api = OpenApi::load(path).map_err(|e| format!("--openapi: {e}"))?;
+        config.openapi = Some(Arc::new(api));
+    }
+    Ok(config)
+}
+
+fn target_flag(args: &TargetArgs) -> String {
+    let mut flags = String::new();
+    if args.target != "mock" {
+        flags.push_str(&format!(" --target {}", args.target));
+    }
+    for defect in &args.defects {
+        flags.push_str(&format!(" --defect {defect}"));
+    }
+    if args.allow_cart_updates {
+        flags.push_str(" --allow-cart-updates");
+    }
+    if args.strict {
+        flags.push_str(" --strict");
+    }
+    flags
+}
+
+/// `run`.
+pub fn run(args: RunArgs) -> u8 {
+    if args.list {
+        for p in Property::ALL {
+            println!("{:<28} {}", p.name(), p.description());
+        }
+        return exit::OK;
+    }
+    let cases = match args.cases.map(Ok).unwrap_or_else(|| {
+        env_number("PROPTEST_CASES").map(|c| c.unwrap_or(DEFAULT_CASES))
+    }) {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    let seed = match args.seed.map(Ok).unwrap_or_else(|| {
+        env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed))
+    }) {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    let mut config = match base_config(&args.target, seed, cases) {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    if !args.properties.is_empty() {
+        let mut chosen = Vec::new();
+        for name in &args.properties {
+            match Property::from_name(name) {
+                Some(p) => chosen.push(p),
+                None => {
+                    let known: Vec<&str> = Property::ALL.iter().map(|p| p.name()).collect();
+                    return usage(format!(
+                        "--property {name:?} is not a property; known: {}",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        config.properties = chosen;
+    }
+    if let Some(workers) = args.workers {
+        config.workers = workers.max(1);
+    }
+    if !args.no_regressions {
+        config.regressions_dir = Some(args.regressions.clone());
+    }
+    config.progress = Progress::auto();
+    eprintln!(
+        "klarna-conformance run: {} properties x {cases} cases against {}, seed {seed}",
+        config.properties.len(),
+        describe(&config.target)
+    );
+    let result = runner::run(&config);
+    let flags = target_flag(&args.target);
+    print!("{}", report::render(&result, &flags));
+    let _ = std::io::stdout().flush();
+    let mut code = result.exit_code();
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, report::junit(&result, &flags))
+    {
+        eprintln!("error: cannot write the JUnit report {}: {e}", path.display());
+        code = code.max(exit::USAGE);
+    }
+    code
+}
+
+/// `replay`.
+pub fn replay(args: ReplayArgs) -> u8 {
+    let Some(property) = Property::from_name(&args.property) else {
+        let known: Vec<&str> = Property::ALL.iter().map(|p| p.name()).collect();
+        return usage(format!(
+            "--property {:?} is not a property; known: {}",
+            args.property,
+            known.join(", ")
+        ));
+    };
+    let config = match base_config(&args.target, args.seed, 1) {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    let result = runner::replay(&config, property, args.seed);
+    print!("{}", report::render(&result, &target_flag(&args.target)));
+    result.exit_code()
+}
+
+fn describe(target: &TargetSpec) -> String {
+    match target {
+        TargetSpec::Embedded(_) => "the embedded mock".to_owned(),
+        TargetSpec::Url(url) => url.clone(),
+    }
+}
+
+/// A seed for a run that names none; printed, so the run can be repeated.
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    runner::seed::mix(nanos ^ u64::from(std::process::id()))
+}
