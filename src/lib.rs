@@ -5,7 +5,4 @@ pub mod client;
 pub mod exchange;
 pub mod model;
 pub mod openapi;
-pub mod oracle;
-pub mod runner;
 pub mod target;
-pub mod verdict;

@@ -1,0 +1,131 @@
+//! Targets: what the harness talks to.
+//!
+//! Every target answers the same [`Request`]s with [`Exchange`]s; what differs
+//! is where the request goes and what the target can do beyond Klarna's API
+//! ([`Capabilities`]): the embedded mock is called in-process (no sockets),
+//! a URL target over HTTP (`klarna-conformance serve`, wiremock stubs, a
+//! merchant's own fake), and Klarna's playground over HTTPS.
+
+// mod embedded; (enabled once the mock lands)
+mod http;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+
+pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
+
+use crate::exchange::Exchange;
+
+/// A boxed future, so targets can be used as `dyn Target`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One request to a target: method, path (with query, if any) and JSON body text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<String>,
+}
+
+/// The HTTP methods Klarna's Payments and Order Management APIs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// HTTP Basic credentials. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl Credentials {
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The `Authorization` header value (reference 1.2).
+    pub fn header_value(&self) -> String {
+        use base64::Engine as _;
+        let raw = format!("{}:{}", self.username, self.password);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What a target can do beyond Klarna's own API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// It serves the mock's control API (`/__mock/...`): authorize without a
+    /// browser and a virtual clock.
+    pub control_api: bool,
+    /// Its clock is private to this run, so moving it cannot expire tokens of
+    /// another run (each embedded mock has its own).
+    pub private_clock: bool,
+}
+
+/// Why a target could not be used. Never a conformance failure: the runner
+/// exits 2 on these (DESIGN.md: a target error is not a verdict on Klarna's rules).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot reach {target}: {cause}")]
+    Unreachable { target: String, cause: String },
+    #[error("{target} did not answer within {seconds} s")]
+    Timeout { target: String, seconds: u64 },
+    #[error(
+        "{target} refused the credentials (401 without a Klarna error body: a gateway answered, check username and password)"
+    )]
+    Unauthorized { target: String },
+    #[error("{target} has no control API (`/__mock/...`); {what} needs one")]
+    NoControlApi { target: String, what: String },
+    #[error("{target}: {cause}")]
+    Transport { target: String, cause: String },
+}
+
+/// What the harness talks to.
+pub trait Target: Send + Sync {
+    /// A short description for reports, e.g. `embedded mock` or `http://127.0.0.1:8080`.
+    fn describe(&self) -> String;
+    fn capabilities(&self) -> Capabilities;
+    /// Sends one request with these credentials and records the exchange.
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+        credentials: &'a Credentials,
+    ) -> BoxFuture<'a, Result<Exchange, TargetError>>;
+}
