@@ -5,4 +5,6 @@ pub mod client;
 pub mod exchange;
 pub mod model;
 pub mod openapi;
+pub mod scenario;
+pub mod snapshot;
 pub mod target;
