@@ -6,13 +6,14 @@
 //! a URL target over HTTP (`klarna-conformance serve`, wiremock stubs, a
 //! merchant's own fake), and Klarna's playground over HTTPS.
 
-// mod embedded; (enabled once the mock lands)
+mod embedded;
 mod http;
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use embedded::Embedded;
 pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
 
 use crate::exchange::Exchange;

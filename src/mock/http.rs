@@ -1,0 +1,396 @@
+//! The thin HTTP layer: Basic credentials, routing, body parsing, then one
+//! call into the store under the lock (axum `examples/testing` style:
+//! `app(config) -> Router`).
+//!
+//! Routing is done here rather than with axum's path router because Klarna
+//! accepts trailing and doubled slashes (reference 10), and because every
+//! refusal, 404 and 405 included, must be a Klarna-shaped JSON error carrying a
+//! correlation id from the seeded generator.
+//!
+//! Credentials and `Authorization` headers are never logged (nothing is logged).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use serde_json::{Value, json};
+
+use super::MockConfig;
+use super::clock::{Clock, rfc3339};
+use super::store::{MockReply, MockRequest, MockState};
+
+/// Everything requests share: fixed settings, and the one lock around the
+/// clock and the store.
+pub(crate) struct Shared {
+    /// `username:password`, as Basic auth carries it.
+    credentials: Vec<u8>,
+    body_limit: usize,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    clock: Clock,
+    store: MockState,
+}
+
+/// What a routed request asks for.
+enum Call {
+    Store(MockRequest),
+    ReadClock,
+    AdvanceClock(Value),
+}
+
+impl Inner {
+    fn call(&mut self, call: Call) -> MockReply {
+        let now = self.clock.now();
+        match call {
+            Call::Store(request) => self.store.handle(request, now),
+            Call::ReadClock => self.store.reply(200, Some(json!({"now": rfc3339(now)}))),
+            Call::AdvanceClock(body) => {
+                // A non-negative whole number of seconds; anything else is refused.
+                match body.get("advance_seconds").and_then(Value::as_u64) {
+                    Some(seconds) => {
+                        self.clock.advance(seconds);
+                        let now = self.clock.now();
+                        self.store.reply(200, Some(json!({"now": rfc3339(now)})))
+                    }
+                    None => self.store.refuse(
+                        400,
+                        "BAD_VALUE",
+                        vec!["Bad value: advance_seconds".to_owned()],
+                    ),
+                }
+            }
+        }
+    }
+}
+
+impl Shared {
+    fn new(config: &MockConfig) -> Shared {
+        let clock = if config.system_clock {
+            Clock::System { offset: 0 }
+        } else {
+            Clock::Virtual {
+                now: config.clock_start,
+            }
+        };
+        Shared {
+            credentials: format!("{}:{}", config.username, config.password).into_bytes(),
+            body_limit: config.body_limit,
+            inner: Mutex::new(Inner {
+                clock,
+                store: MockState::new(config),
+            }),
+        }
+    }
+
+    /// Runs one call with the lock held only around the store.
+    fn call(&self, call: Call) -> MockReply {
+        // The store never panics while holding the lock; if it ever did, its
+        // state is still a value the next request can use.
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.call(call)
+    }
+
+    fn refuse(&self, status: u16, error_code: &'static str, messages: Vec<String>) -> MockReply {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.store.refuse(status, error_code, messages)
+    }
+
+    /// HTTP Basic with the configured credentials (reference 1.2).
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        let Some((scheme, encoded)) = value.trim().split_once(' ') else {
+            return false;
+        };
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return false;
+        }
+        let encoded = encoded.trim();
+        let decoded = STANDARD
+            .decode(encoded)
+            .or_else(|_| STANDARD_NO_PAD.decode(encoded));
+        decoded.is_ok_and(|d| d == self.credentials)
+    }
+}
+
+/// The mock as a Router.
+pub(crate) fn app(config: MockConfig) -> Router {
+    let shared = Arc::new(Shared::new(&config));
+    Router::new().fallback(handle).with_state(shared)
+}
+
+/// How an endpoint takes a body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyUse {
+    None,
+    Optional,
+    Required,
+}
+
+enum Route {
+    CreateSession,
+    ReadSession(String),
+    UpdateSession(String),
+    Authorize(String),
+    CreateOrder(String),
+    CancelAuthorization(String),
+    CustomerToken(String),
+    ReadOrder(String),
+    Capture(String),
+    ReadClock,
+    AdvanceClock,
+}
+
+enum RouteError {
+    NotFound,
+    MethodNotAllowed(&'static str),
+}
+
+impl Route {
+    fn body_use(&self) -> BodyUse {
+        match self {
+            Route::ReadSession(_)
+            | Route::CancelAuthorization(_)
+            | Route::ReadOrder(_)
+            | Route::ReadClock => BodyUse::None,
+            Route::Authorize(_) => BodyUse::Optional,
+            _ => BodyUse::Required,
+        }
+    }
+
+    fn into_call(self, body: Option<Value>) -> Call {
+        let body_or_empty = || body.clone().unwrap_or_else(|| json!({}));
+        let request = match self {
+            Route::CreateSession => MockRequest::CreateSession {
+                body: body_or_empty(),
+            },
+            Route::ReadSession(session_id) => MockRequest::ReadSession { session_id },
+            Route::UpdateSession(session_id) => MockRequest::UpdateSession {
+                session_id,
+                body: body_or_empty(),
+            },
+            Route::Authorize(session_id) => MockRequest::Authorize {
+                session_id,
+                body: body.clone(),
+            },
+            Route::CreateOrder(authorization_token) => MockRequest::CreateOrder {
+                authorization_token,
+                body: body_or_empty(),
+            },
+            Route::CancelAuthorization(authorization_token) => MockRequest::CancelAuthorization {
+                authorization_token,
+            },
+            Route::CustomerToken(authorization_token) => MockRequest::CreateCustomerToken {
+                authorization_token,
+                body: body_or_empty(),
+            },
+            Route::ReadOrder(order_id) => MockRequest::ReadOrder { order_id },
+            Route::Capture(order_id) => MockRequest::Capture {
+                order_id,
+                body: body_or_empty(),
+            },
+            Route::ReadClock => return Call::ReadClock,
+            Route::AdvanceClock => return Call::AdvanceClock(body_or_empty()),
+        };
+        Call::Store(request)
+    }
+}
+
+/// Klarna's paths and the control API's; empty segments (trailing or doubled
+/// slashes) are ignored (reference 10).
+fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let id = |s: &str| s.to_owned();
+    let (get, post, delete): (Option<Route>, Option<Route>, Option<Route>) =
+        match segments.as_slice() {
+            ["payments", "v1", "sessions"] => (None, Some(Route::CreateSession), None),
+            ["payments", "v1", "sessions", s] => (
+                Some(Route::ReadSession(id(s))),
+                Some(Route::UpdateSession(id(s))),
+                None,
+            ),
+            ["payments", "v1", "authorizations", t] => {
+                (None, None, Some(Route::CancelAuthorization(id(t))))
+            }
+            ["payments", "v1", "authorizations", t, "order"] => {
+                (None, Some(Route::CreateOrder(id(t))), None)
+            }
+            ["payments", "v1", "authorizations", t, "customer-token"] => {
+                (None, Some(Route::CustomerToken(id(t))), None)
+            }
+            ["ordermanagement", "v1", "orders", o] => (Some(Route::ReadOrder(id(o))), None, None),
+            ["ordermanagement", "v1", "orders", o, "captures"] => {
+                (None, Some(Route::Capture(id(o))), None)
+            }
+            ["__mock", "sessions", s, "authorize"] => (None, Some(Route::Authorize(id(s))), None),
+            ["__mock", "clock"] => (Some(Route::ReadClock), Some(Route::AdvanceClock), None),
+            _ => return Err(RouteError::NotFound),
+        };
+    let allow = match (&get, &post, &delete) {
+        (Some(_), Some(_), _) => "GET, POST",
+        (Some(_), None, _) => "GET",
+        (None, Some(_), _) => "POST",
+        _ => "DELETE",
+    };
+    let chosen = match *method {
+        Method::GET => get,
+        Method::POST => post,
+        Method::DELETE => delete,
+        _ => None,
+    };
+    chosen.ok_or(RouteError::MethodNotAllowed(allow))
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    // Precedence (issue 3): credentials, route and method, body, then the store.
+    if !shared.authorized(&parts.headers) {
+        // Reference 1.2 [I]: a JSON body of the usual shape, `error_messages: []`.
+        let mut reply = shared.refuse(401, "UNAUTHORIZED", Vec::new());
+        reply
+            .headers
+            .push(("WWW-Authenticate", "Basic realm=\"klarna-mock\"".to_owned()));
+        return respond(reply);
+    }
+    let route = match route(&parts.method, parts.uri.path()) {
+        Ok(route) => route,
+        Err(RouteError::NotFound) => {
+            let message = format!("No such resource: {}", parts.uri.path());
+            return respond(shared.refuse(404, "NOT_FOUND", vec![message]));
+        }
+        Err(RouteError::MethodNotAllowed(allow)) => {
+            let message = format!("Method {} not allowed; allowed: {allow}", parts.method);
+            let mut reply = shared.refuse(405, "METHOD_NOT_ALLOWED", vec![message]);
+            reply.headers.push(("Allow", allow.to_owned()));
+            return respond(reply);
+        }
+    };
+    let body = match route.body_use() {
+        BodyUse::None => None,
+        body_use => match read_json(&shared, &parts.headers, body, body_use).await {
+            Ok(value) => value,
+            Err(reply) => return respond(reply),
+        },
+    };
+    let call = route.into_call(body);
+    respond(shared.call(call))
+}
+
+/// Reads and parses a JSON object body. `[I]` choices: a body over the limit is
+/// 413 REQUEST_TOO_LARGE (the OM code, reference 4.3); a body that is not
+/// declared `application/json` (or `+json`) is 415 UNSUPPORTED_MEDIA_TYPE;
+/// malformed JSON is 400 BAD_REQUEST `Invalid JSON: <parser message with line
+/// and column>`; JSON that is not an object is 400 BAD_REQUEST too. An endpoint
+/// with an optional body (authorize) takes an empty body as no body.
+async fn read_json(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Body,
+    body_use: BodyUse,
+) -> Result<Option<Value>, MockReply> {
+    let too_large = || {
+        shared.refuse(
+            413,
+            "REQUEST_TOO_LARGE",
+            vec![format!(
+                "Request body larger than {} bytes",
+                shared.body_limit
+            )],
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > shared.body_limit as u64) {
+        return Err(too_large());
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, shared.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let over_limit = e
+                .into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            return Err(if over_limit {
+                too_large()
+            } else {
+                shared.refuse(
+                    400,
+                    "BAD_REQUEST",
+                    vec!["Could not read the request body".to_owned()],
+                )
+            });
+        }
+    };
+    if bytes.is_empty() && body_use == BodyUse::Optional {
+        return Ok(None);
+    }
+    if !is_json(headers) {
+        return Err(shared.refuse(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            vec!["Content-Type must be application/json".to_owned()],
+        ));
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value @ Value::Object(_)) => Ok(Some(value)),
+        Ok(_) => Err(shared.refuse(
+            400,
+            "BAD_REQUEST",
+            vec!["Invalid JSON: the body must be a JSON object".to_owned()],
+        )),
+        Err(e) => Err(shared.refuse(400, "BAD_REQUEST", vec![format!("Invalid JSON: {e}")])),
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence[..12.min(essence.len())].eq_ignore_ascii_case("application/")
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+fn respond(reply: MockReply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = match &reply.body {
+        Some(body) => {
+            let bytes = serde_json::to_vec(body).unwrap_or_default();
+            let mut r = (status, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        None => status.into_response(),
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&reply.correlation_id) {
+        headers.insert("klarna-correlation-id", v);
+    }
+    for (name, value) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}

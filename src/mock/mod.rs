@@ -1,0 +1,246 @@
+//! The stateful mock of Klarna Payments v1 (and enough of Order Management to
+//! read back what was placed), with a virtual clock and a control API.
+//!
+//! The shape follows wiremock-rs: all state lives in one pure state machine,
+//! [`MockState`] (`store/`), which takes a typed request and "now" and returns
+//! a reply; `http.rs` is a thin axum layer (credentials, routing, body
+//! parsing) in front of it; this module is the small public facade.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use klarna_conformance::mock::{MockConfig, MockServer};
+//! let server = MockServer::start(MockConfig::default().seed(42)).await?;
+//! println!("{}", server.base_url()); // http://127.0.0.1:<port>
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! In-process without a socket: [`router`] returns the axum `Router`, which a
+//! caller can drive with `tower::ServiceExt::oneshot`.
+//!
+//! # Defaults
+//!
+//! - Credentials: HTTP Basic `klarna-conformance` / `mock-secret`
+//!   ([`DEFAULT_USERNAME`], [`DEFAULT_PASSWORD`]).
+//! - Clock: virtual, frozen at 2026-01-01T00:00:00Z until advanced through
+//!   `POST /__mock/clock`.
+//! - Fidelity: [`Fidelity::Playground`] (as the real playground was recorded, reference 10).
+//! - Body limit: [`DEFAULT_BODY_LIMIT`] (32 MiB).
+//! - Cart updates after authorization: refused (a merchant setting, off by default).
+//! - Ids: random unless a seed is given.
+
+mod clock;
+mod defect;
+mod http;
+mod ids;
+mod store;
+
+use std::net::SocketAddr;
+
+pub use crate::model::validate::Fidelity;
+pub use clock::{DEFAULT_START, parse_rfc3339, rfc3339};
+pub use defect::{Defect, UnknownDefect};
+pub use ids::IdGenerator;
+pub use store::{MockReply, MockRequest, MockState};
+
+/// The mock's default Basic-auth username.
+pub const DEFAULT_USERNAME: &str = "klarna-conformance";
+/// The mock's default Basic-auth password.
+pub const DEFAULT_PASSWORD: &str = "mock-secret";
+/// Environment variable overriding the username for `serve`.
+pub const USERNAME_ENV: &str = "KLARNA_MOCK_USERNAME";
+/// Environment variable overriding the password for `serve`.
+pub const PASSWORD_ENV: &str = "KLARNA_MOCK_PASSWORD";
+
+/// Default request body limit: 32 MiB.
+///
+/// Klarna's largest legal body has 1000 order lines (reference 2.2). One line
+/// at every maximum length holds 4,926 characters of strings (reference 256,
+/// name 255, quantity_unit 8, product_url / image_url / merchant_data 1024
+/// each, product_identifiers 1,068, subscription name 255, type ~12) plus
+/// about 600 bytes of keys and numbers. Written with every character as a
+/// `\uXXXX` escape (6 bytes, the worst JSON can do) that is about 30.2 KB a
+/// line, 30.2 MB for 1000 lines; addresses and `merchant_data` add about
+/// 0.1 MB. 32 MiB (33.5 MB) covers it. (`attachment.body` has no documented
+/// maximum, so no finite limit covers every legal body.)
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// How the mock behaves: one typed settings value, built builder-style.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MockConfig {
+    /// Seed of the id generator; `None` seeds from entropy.
+    pub seed: Option<u64>,
+    pub username: String,
+    pub password: String,
+    /// Playground (default, lenient as recorded) or Documented (strict).
+    pub fidelity: Fidelity,
+    /// The merchant setting "cart updates allowed" (reference 3.4, seed page REJECTED row).
+    pub allow_cart_updates: bool,
+    /// Start of virtual time, unix seconds.
+    pub clock_start: i64,
+    /// Use the system clock instead of the virtual one.
+    pub system_clock: bool,
+    /// Largest accepted request body in bytes; larger gives 413.
+    pub body_limit: usize,
+    /// Deliberate deviations (empty for a faithful mock).
+    pub defects: Vec<Defect>,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            seed: None,
+            username: DEFAULT_USERNAME.to_owned(),
+            password: DEFAULT_PASSWORD.to_owned(),
+            fidelity: Fidelity::Playground,
+            allow_cart_updates: false,
+            clock_start: DEFAULT_START,
+            system_clock: false,
+            body_limit: DEFAULT_BODY_LIMIT,
+            defects: Vec::new(),
+        }
+    }
+}
+
+impl MockConfig {
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.username = username.into();
+        self.password = password.into();
+        self
+    }
+
+    pub fn fidelity(mut self, fidelity: Fidelity) -> Self {
+        self.fidelity = fidelity;
+        self
+    }
+
+    /// Shorthand for `fidelity(Fidelity::Documented)` when `strict`.
+    pub fn strict(self, strict: bool) -> Self {
+        self.fidelity(if strict {
+            Fidelity::Documented
+        } else {
+            Fidelity::Playground
+        })
+    }
+
+    pub fn allow_cart_updates(mut self, allow: bool) -> Self {
+        self.allow_cart_updates = allow;
+        self
+    }
+
+    /// Start virtual time at `unix` seconds.
+    pub fn clock_start(mut self, unix: i64) -> Self {
+        self.clock_start = unix;
+        self
+    }
+
+    pub fn system_clock(mut self, system: bool) -> Self {
+        self.system_clock = system;
+        self
+    }
+
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    pub fn defect(mut self, defect: Defect) -> Self {
+        if !self.defects.contains(&defect) {
+            self.defects.push(defect);
+        }
+        self
+    }
+}
+
+/// The mock as an axum `Router`, for in-process use without a socket.
+pub fn router(config: MockConfig) -> axum::Router {
+    http::app(config)
+}
+
+/// Failure to start the mock.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running mock on a loopback port; dropping it stops the server too.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Starts the mock on `127.0.0.1:0` (an ephemeral port).
+    pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// Starts the mock on `addr`.
+    pub async fn bind(addr: SocketAddr, config: MockConfig) -> Result<MockServer, MockError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| MockError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| MockError::Bind { addr, source })?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(config);
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+            // An accept error ends the server; there is nobody to report it to
+            // but the handle's owner, who sees the port stop answering.
+            let _ = serve.await;
+        });
+        Ok(MockServer {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish (at most 5 s), and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(std::time::Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

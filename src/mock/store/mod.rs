@@ -1,0 +1,422 @@
+//! `MockState`: the whole mock as a pure state machine. No sockets, no axum,
+//! no clock of its own: every call gets "now" (unix seconds) from outside, so
+//! expiry is tested by passing a later `now`.
+//!
+//! Precedence for every request (issue 3; the oracle predicts the same):
+//! credentials, route and body parsing happen in `http.rs`; here come, in
+//! order, the token or session id (404), body validation (400 BAD_VALUE),
+//! comparison with the authorized data (409), then success.
+
+mod compare;
+mod om;
+mod orders;
+mod sessions;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::MockConfig;
+use super::defect::Defect;
+use super::ids::IdGenerator;
+use crate::model::validate::{self, BodyKind, Fidelity, Grade, Rule, Violation};
+
+/// Authorization tokens are valid while less than 60 minutes have passed (reference 5.1).
+pub const TOKEN_LIFETIME: i64 = 3600;
+/// Sessions live 48 hours after their last update (reference 5.1).
+pub const SESSION_LIFETIME: i64 = 48 * 3600;
+/// An order's authorization can be captured for 28 days (reference 5.1).
+pub const ORDER_LIFETIME: i64 = 28 * 86_400;
+/// Expired records are swept at most once per this many seconds of mock time,
+/// on the first request after the clock moved past the mark (amortised; a
+/// frozen clock never sweeps because nothing can expire).
+const SWEEP_INTERVAL: i64 = 60;
+
+/// One operation of Klarna's API (or the control API) with its parsed body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MockRequest {
+    /// `POST /payments/v1/sessions`
+    CreateSession { body: Value },
+    /// `GET /payments/v1/sessions/{session_id}`
+    ReadSession { session_id: String },
+    /// `POST /payments/v1/sessions/{session_id}`
+    UpdateSession { session_id: String, body: Value },
+    /// `POST /__mock/sessions/{session_id}/authorize` (control API)
+    Authorize {
+        session_id: String,
+        body: Option<Value>,
+    },
+    /// `POST /payments/v1/authorizations/{authorization_token}/order`
+    CreateOrder {
+        authorization_token: String,
+        body: Value,
+    },
+    /// `DELETE /payments/v1/authorizations/{authorization_token}`
+    CancelAuthorization { authorization_token: String },
+    /// `POST /payments/v1/authorizations/{authorization_token}/customer-token`
+    CreateCustomerToken {
+        authorization_token: String,
+        body: Value,
+    },
+    /// `GET /ordermanagement/v1/orders/{order_id}`
+    ReadOrder { order_id: String },
+    /// `POST /ordermanagement/v1/orders/{order_id}/captures`
+    Capture { order_id: String, body: Value },
+}
+
+/// The answer: status, Klarna-Correlation-Id, extra headers, optional JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockReply {
+    pub status: u16,
+    pub correlation_id: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+}
+
+impl MockReply {
+    /// `error_code` of an error body.
+    pub fn error_code(&self) -> Option<&str> {
+        self.body.as_ref()?.get("error_code")?.as_str()
+    }
+
+    /// `error_messages` of an error body (empty when none).
+    pub fn error_messages(&self) -> Vec<&str> {
+        self.body
+            .as_ref()
+            .and_then(|b| b.get("error_messages"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// An error answer before it gets its correlation id; kept on a token when
+/// errors stick (Fidelity::Playground, reference 10 and 5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub status: u16,
+    pub error_code: &'static str,
+    pub messages: Vec<String>,
+}
+
+impl Refusal {
+    pub fn new(status: u16, error_code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            error_code,
+            messages: vec![message.into()],
+        }
+    }
+
+    fn bad_value(messages: Vec<String>) -> Refusal {
+        Refusal {
+            status: 400,
+            error_code: "BAD_VALUE",
+            messages,
+        }
+    }
+
+    pub fn invalid_session_id() -> Refusal {
+        Refusal::new(404, "NOT_FOUND", "Invalid session id")
+    }
+
+    pub fn invalid_authorization_token() -> Refusal {
+        Refusal::new(404, "NOT_FOUND", "Invalid authorization token")
+    }
+
+    pub fn session_completed() -> Refusal {
+        Refusal::new(
+            404,
+            "SESSION_COMPLETED",
+            "Session has already been completed",
+        )
+    }
+
+    pub fn token_consumed() -> Refusal {
+        Refusal::new(
+            403,
+            "INVALID_OPERATION",
+            "Authorization token already consumed",
+        )
+    }
+}
+
+/// A payment session. The body is kept as compact JSON text, not as a typed
+/// `Session`: a million sessions must fit in well under 1 GiB (issue 3), and
+/// only reads, updates and authorizations need the parsed form.
+#[derive(Debug, Clone)]
+struct SessionRecord {
+    /// Every field the merchant sent (create, updates, authorize), read-only fields removed.
+    body: Box<str>,
+    updated_at: i64,
+    /// Approved at least once: customer details are shown from then on (reference 2.6).
+    authorized: bool,
+    /// The newest authorization token; older ones are replaced (reference 5.1).
+    authorization_token: Option<Uuid>,
+    /// An order was placed: status `complete`, pre-purchase operations refused.
+    completed: bool,
+}
+
+/// What one `authorize()` produced.
+#[derive(Debug, Clone)]
+struct Authorization {
+    session_id: Uuid,
+    authorized_at: i64,
+    /// The session as authorized, compact JSON: what create order is compared with.
+    authorized: Box<str>,
+    /// The payment method category chosen at authorization.
+    payment_method_category: &'static str,
+    cancelled: bool,
+    replaced: bool,
+    /// Playground: the first create-order error, repeated for every later call.
+    sticky: Option<Refusal>,
+    placed: Option<Placed>,
+    customer_token_created: bool,
+}
+
+/// The order placed with a token, for identical retries (reference 5.2).
+#[derive(Debug, Clone)]
+struct Placed {
+    request: Value,
+    answer: Value,
+}
+
+/// An order as Order Management sees it (reference 9).
+#[derive(Debug, Clone)]
+struct OrderRecord {
+    created_at: i64,
+    /// The placed order with addresses and locale resolved from the session.
+    order: crate::model::CreateOrderRequest,
+    fraud_status: &'static str,
+    klarna_reference: String,
+    captured_amount: i64,
+}
+
+/// Sessions, authorizations, orders and the id generator: the mock's whole state.
+#[derive(Debug)]
+pub struct MockState {
+    fidelity: Fidelity,
+    allow_cart_updates: bool,
+    defects: u64,
+    ids: IdGenerator,
+    sessions: HashMap<Uuid, SessionRecord>,
+    authorizations: HashMap<Uuid, Authorization>,
+    orders: HashMap<Uuid, OrderRecord>,
+    next_sweep: i64,
+}
+
+impl MockState {
+    pub fn new(config: &MockConfig) -> MockState {
+        MockState {
+            fidelity: config.fidelity,
+            allow_cart_updates: config.allow_cart_updates,
+            defects: config
+                .defects
+                .iter()
+                .fold(0, |bits, d| bits | 1u64 << (*d as u32)),
+            ids: IdGenerator::seeded(config.seed.unwrap_or_else(IdGenerator::entropy_seed)),
+            sessions: HashMap::new(),
+            authorizations: HashMap::new(),
+            orders: HashMap::new(),
+            next_sweep: i64::MIN,
+        }
+    }
+
+    /// The one entry point: answers `request` as Klarna would at `now`.
+    pub fn handle(&mut self, request: MockRequest, now: i64) -> MockReply {
+        if now >= self.next_sweep {
+            self.sweep(now);
+            self.next_sweep = now.saturating_add(SWEEP_INTERVAL);
+        }
+        let result = match request {
+            MockRequest::CreateSession { body } => self.create_session(body, now),
+            MockRequest::ReadSession { session_id } => self.read_session(&session_id, now),
+            MockRequest::UpdateSession { session_id, body } => {
+                self.update_session(&session_id, body, now)
+            }
+            MockRequest::Authorize { session_id, body } => self.authorize(&session_id, body, now),
+            MockRequest::CreateOrder {
+                authorization_token,
+                body,
+            } => self.create_order(&authorization_token, body, now),
+            MockRequest::CancelAuthorization {
+                authorization_token,
+            } => self.cancel_authorization(&authorization_token, now),
+            MockRequest::CreateCustomerToken {
+                authorization_token,
+                body,
+            } => self.create_customer_token(&authorization_token, body, now),
+            MockRequest::ReadOrder { order_id } => self.read_order(&order_id, now),
+            MockRequest::Capture { order_id, body } => self.capture(&order_id, body, now),
+        };
+        match result {
+            Ok(reply) => reply,
+            Err(refusal) => self.refusal_reply(refusal),
+        }
+    }
+
+    /// A Klarna-shaped error answer with a fresh correlation id, for refusals
+    /// made outside the store (credentials, routing, body parsing in `http.rs`).
+    pub fn refuse(
+        &mut self,
+        status: u16,
+        error_code: &'static str,
+        messages: Vec<String>,
+    ) -> MockReply {
+        self.refusal_reply(Refusal {
+            status,
+            error_code,
+            messages,
+        })
+    }
+
+    /// A success answer with a fresh correlation id (also for the control API's clock).
+    pub fn reply(&mut self, status: u16, body: Option<Value>) -> MockReply {
+        MockReply {
+            status,
+            correlation_id: self.ids.uuid().to_string(),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// Live sessions (not yet swept), for memory measurements and tests.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Live authorizations (not yet swept).
+    pub fn authorization_count(&self) -> usize {
+        self.authorizations.len()
+    }
+
+    /// Live orders (not yet swept).
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    fn refusal_reply(&mut self, r: Refusal) -> MockReply {
+        let correlation_id = self.ids.uuid().to_string();
+        let body_id = if self.has(Defect::MismatchedCorrelationId) {
+            self.ids.uuid().to_string()
+        } else {
+            correlation_id.clone()
+        };
+        let messages = if self.has(Defect::EmptyErrorMessages) {
+            Vec::new()
+        } else {
+            r.messages
+        };
+        MockReply {
+            status: r.status,
+            correlation_id,
+            headers: Vec::new(),
+            body: Some(json!({
+                "correlation_id": body_id,
+                "error_code": r.error_code,
+                "error_messages": messages,
+            })),
+        }
+    }
+
+    fn has(&self, d: Defect) -> bool {
+        self.defects & (1u64 << (d as u32)) != 0
+    }
+
+    /// Removes what has expired: sessions 48 h after their last update, tokens
+    /// 60 min after authorization, orders 28 days after creation (issue 3: memory
+    /// stays bounded). Lookups check expiry themselves, so a record that waits
+    /// for the next sweep is never served.
+    fn sweep(&mut self, now: i64) {
+        self.sessions
+            .retain(|_, s| now.saturating_sub(s.updated_at) < SESSION_LIFETIME);
+        if !self.has(Defect::AcceptExpiredTokens) {
+            let late = i64::from(self.has(Defect::ExpireOneSecondLate));
+            self.authorizations
+                .retain(|_, a| now.saturating_sub(a.authorized_at) < TOKEN_LIFETIME + late);
+        }
+        self.orders
+            .retain(|_, o| now.saturating_sub(o.created_at) < ORDER_LIFETIME);
+    }
+
+    /// Validates a request body and refuses it as Klarna would (400 BAD_VALUE).
+    fn check_body(&self, kind: BodyKind, body: &Value) -> Result<(), Refusal> {
+        let violations = self.violations(kind, body);
+        match validate::refusal(&violations, self.fidelity) {
+            Some(messages) => Err(Refusal::bad_value(messages)),
+            None => Ok(()),
+        }
+    }
+
+    fn violations(&self, kind: BodyKind, body: &Value) -> Vec<Violation> {
+        let mut violations = validate::validate(kind, body);
+        if self.has(Defect::SkipAmountValidation) {
+            violations.retain(|v| {
+                !matches!(
+                    v.rule,
+                    Rule::LineTotal | Rule::LineTax | Rule::OrderAmount | Rule::OrderTaxAmount
+                )
+            });
+        }
+        violations
+    }
+
+    /// The paths this mock's fidelity refuses (for `invalid_fields` at authorize).
+    fn refused_paths(&self, kind: BodyKind, body: &Value) -> Vec<String> {
+        let violations = self.violations(kind, body);
+        if validate::refusal(&violations, self.fidelity).is_none() {
+            return Vec::new();
+        }
+        let mut paths: Vec<String> = Vec::new();
+        for v in violations {
+            if (self.fidelity == Fidelity::Documented || v.grade == Grade::Error)
+                && !paths.contains(&v.path)
+            {
+                paths.push(v.path);
+            }
+        }
+        paths
+    }
+}
+
+/// Parses a validated body into its model type. Validation is meant to refuse
+/// everything the type cannot hold; if it lets something through, the answer
+/// is still a Klarna-shaped 400 naming the top-level field, never a 500.
+fn typed<T: DeserializeOwned + serde::Serialize + Default>(body: &Value) -> Result<T, Refusal> {
+    T::deserialize(body)
+        .map_err(|_| Refusal::bad_value(vec![format!("Bad value: {}", bad_field::<T>(body))]))
+}
+
+/// The first top-level field of `body` that `T` cannot hold, found by placing
+/// each field alone into `T`'s default (only on the error path).
+fn bad_field<T: DeserializeOwned + serde::Serialize + Default>(body: &Value) -> String {
+    let Some(obj) = body.as_object() else {
+        return "body".to_owned();
+    };
+    let Ok(Value::Object(skeleton)) = serde_json::to_value(T::default()) else {
+        return "body".to_owned();
+    };
+    for (key, value) in obj {
+        let mut probe = skeleton.clone();
+        probe.insert(key.clone(), value.clone());
+        if T::deserialize(&Value::Object(probe)).is_err() {
+            return key.clone();
+        }
+    }
+    // A required field is missing: report the first field the default has and the body lacks.
+    skeleton
+        .keys()
+        .find(|k| !obj.contains_key(*k))
+        .cloned()
+        .unwrap_or_else(|| "body".to_owned())
+}
+
+/// An id from a path: only the exact lower-case hyphenated form the mock hands out.
+fn parse_id(id: &str) -> Option<Uuid> {
+    let uuid = Uuid::try_parse(id).ok()?;
+    (id.len() == 36 && uuid.hyphenated().to_string() == id).then_some(uuid)
+}

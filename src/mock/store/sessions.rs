@@ -1,0 +1,340 @@
+//! Payment sessions: create, read, update, and the control API's authorize
+//! (what `Klarna.Payments.authorize()` does in a browser).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{
+    Authorization, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord, parse_id, typed,
+};
+use crate::mock::clock::rfc3339;
+use crate::mock::defect::Defect;
+use crate::mock::ids::mix;
+use crate::model::market::{EmailOutcome, email_outcome};
+use crate::model::validate::BodyKind;
+use crate::model::{Customer, Session};
+
+/// Fields only Klarna writes (reference 2.1): ignored when a merchant sends them. `[I]`
+const READ_ONLY: [&str; 5] = [
+    "authorization_token",
+    "client_token",
+    "expires_at",
+    "payment_method_categories",
+    "status",
+];
+
+/// The category identifiers a session offers, by market. `[I]` Klarna decides
+/// this per merchant contract; the mock offers `pay_later` and `pay_over_time`
+/// everywhere and adds `pay_now` (direct debit / bank transfer) in the markets
+/// where Klarna sells it to every merchant (DACH, Nordics, Benelux). The order is
+/// fixed so seeded runs stay byte-identical (reference 10 saw it vary).
+pub(super) fn category_ids(purchase_country: Option<&str>) -> &'static [&'static str] {
+    const WITH_PAY_NOW: [&str; 9] = ["AT", "BE", "CH", "DE", "DK", "FI", "NL", "NO", "SE"];
+    match purchase_country {
+        Some(c) if WITH_PAY_NOW.iter().any(|m| m.eq_ignore_ascii_case(c)) => {
+            &["pay_later", "pay_over_time", "pay_now"]
+        }
+        _ => &["pay_later", "pay_over_time"],
+    }
+}
+
+/// `payment_method_category` objects with Klarna's display names (reference 10:
+/// "Pay now" as of 2024) and the spec's example asset URL. `[I]`
+fn categories(purchase_country: Option<&str>) -> Value {
+    const ASSET: &str = "https://x.klarnacdn.net/payment-method/assets/badges/generic/klarna.svg";
+    Value::Array(
+        category_ids(purchase_country)
+            .iter()
+            .map(|id| {
+                let name = match *id {
+                    "pay_later" => "Pay later",
+                    "pay_over_time" => "Pay over time",
+                    "pay_now" => "Pay now",
+                    _ => "Pay with Klarna",
+                };
+                json!({
+                    "identifier": id,
+                    "name": name,
+                    "asset_urls": {"descriptive": ASSET, "standard": ASSET},
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A JWT-shaped `client_token` (reference 2.6): header `{"alg":"HS256","typ":"JWT"}`,
+/// a payload naming the session, and a fake signature derived from the session id,
+/// so the token is the same on every read without being stored. `[I]`
+pub(super) fn client_token(session_id: &Uuid) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(
+        json!({
+            "session_id": session_id.to_string(),
+            "session_type": "PAYMENTS",
+            "environment": "mock",
+        })
+        .to_string(),
+    );
+    let (hi, lo) = session_id.as_u64_pair();
+    let mut sig = [0u8; 32];
+    let mut z = hi ^ mix(lo);
+    for chunk in sig.chunks_mut(8) {
+        z = mix(z.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+/// Klarna merges data sent later into the session: a field given replaces the
+/// earlier value (reference 2.3), read-only fields are dropped, and an explicit
+/// `null` removes the field. `[I]`
+fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (key, value) in from {
+        if READ_ONLY.contains(&key.as_str()) {
+            continue;
+        }
+        if value.is_null() {
+            into.remove(&key);
+        } else {
+            into.insert(key, value);
+        }
+    }
+}
+
+fn into_object(body: Value) -> Map<String, Value> {
+    match body {
+        Value::Object(map) => map,
+        // http.rs refuses non-object bodies; an empty object keeps the store total.
+        _ => Map::new(),
+    }
+}
+
+impl MockState {
+    pub(super) fn create_session(&mut self, body: Value, now: i64) -> Result<MockReply, Refusal> {
+        self.check_body(BodyKind::SessionCreate, &body)?;
+        let session: Session = typed(&body)?;
+        let mut stored = Map::new();
+        merge(&mut stored, into_object(body));
+        let session_id = self.ids.uuid();
+        self.sessions.insert(
+            session_id,
+            SessionRecord {
+                body: Value::Object(stored).to_string().into_boxed_str(),
+                updated_at: now,
+                authorized: false,
+                authorization_token: None,
+                completed: false,
+            },
+        );
+        let answer = json!({
+            "session_id": session_id.to_string(),
+            "client_token": client_token(&session_id),
+            "payment_method_categories": categories(session.purchase_country.as_deref()),
+        });
+        Ok(self.reply(200, Some(answer)))
+    }
+
+    /// The session behind an id, if it has not expired (48 h after its last
+    /// update; at exactly 48 h it is gone, like tokens at 60 min). `[I]`
+    fn live_session(&mut self, session_id: &str, now: i64) -> Result<Uuid, Refusal> {
+        let id = parse_id(session_id).ok_or_else(Refusal::invalid_session_id)?;
+        let record = self
+            .sessions
+            .get(&id)
+            .ok_or_else(Refusal::invalid_session_id)?;
+        if now.saturating_sub(record.updated_at) >= SESSION_LIFETIME {
+            self.sessions.remove(&id);
+            return Err(Refusal::invalid_session_id());
+        }
+        Ok(id)
+    }
+
+    pub(super) fn read_session(
+        &mut self,
+        session_id: &str,
+        now: i64,
+    ) -> Result<MockReply, Refusal> {
+        let id = self.live_session(session_id, now)?;
+        let record = &self.sessions[&id];
+        let mut view: Map<String, Value> = serde_json::from_str(&record.body).unwrap_or_default();
+        if record.authorized {
+            // customer_read leaves out the secret identifiers (reference 2.4).
+            if let Some(customer) = view.get("customer")
+                && let Ok(c) = serde_json::from_value::<Customer>(customer.clone())
+            {
+                view.insert(
+                    "customer".into(),
+                    serde_json::to_value(c.to_read()).unwrap_or_default(),
+                );
+            }
+        } else {
+            // "We only share customer details after authorizing the session" (reference 2.6).
+            for key in ["billing_address", "shipping_address", "customer"] {
+                view.remove(key);
+            }
+        }
+        let country = view
+            .get("purchase_country")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        view.insert("client_token".into(), client_token(&id).into());
+        view.insert(
+            "expires_at".into(),
+            rfc3339(record.updated_at.saturating_add(SESSION_LIFETIME)).into(),
+        );
+        view.insert(
+            "status".into(),
+            if record.completed {
+                "complete"
+            } else {
+                "incomplete"
+            }
+            .into(),
+        );
+        view.insert(
+            "payment_method_categories".into(),
+            categories(country.as_deref()),
+        );
+        if let Some(token) = record.authorization_token {
+            view.insert("authorization_token".into(), token.to_string().into());
+        }
+        Ok(self.reply(200, Some(Value::Object(view))))
+    }
+
+    /// Update: validated as a new session would be (reference 3.2), merged, 204.
+    /// It does not change what an earlier token authorized: create order is
+    /// compared with the data as authorized, and a changed cart needs a new
+    /// `authorize()` (seed page: "send a new authorization request"). `[I]`
+    pub(super) fn update_session(
+        &mut self,
+        session_id: &str,
+        body: Value,
+        now: i64,
+    ) -> Result<MockReply, Refusal> {
+        let id = self.live_session(session_id, now)?;
+        if self.sessions[&id].completed {
+            return Err(Refusal::session_completed());
+        }
+        self.check_body(BodyKind::SessionUpdate, &body)?;
+        let mut merged: Map<String, Value> =
+            serde_json::from_str(&self.sessions[&id].body).unwrap_or_default();
+        merge(&mut merged, into_object(body));
+        let merged = Value::Object(merged);
+        let _: Session = typed(&merged)?;
+        let record = self.sessions.get_mut(&id).expect("checked above");
+        record.body = merged.to_string().into_boxed_str();
+        record.updated_at = now;
+        Ok(self.reply(204, None))
+    }
+
+    /// The control API's authorize (reference 7): merges authorize-time data,
+    /// decides from `billing_address.email` (reference 6.1) and, when approved,
+    /// issues a new token that replaces the session's previous one (reference 5.1).
+    pub(super) fn authorize(
+        &mut self,
+        session_id: &str,
+        body: Option<Value>,
+        now: i64,
+    ) -> Result<MockReply, Refusal> {
+        let id = self.live_session(session_id, now)?;
+        if self.sessions[&id].completed {
+            return Err(Refusal::session_completed());
+        }
+        let mut given = body.map(into_object).unwrap_or_default();
+        let chosen = match given.remove("payment_method_category") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(c)) => Some(c),
+            Some(_) => return Err(bad_category()),
+        };
+        let mut merged: Map<String, Value> =
+            serde_json::from_str(&self.sessions[&id].body).unwrap_or_default();
+        merge(&mut merged, given);
+        // "If shipping_address is missing, Klarna copies billing_address into it" (reference 2.3).
+        if !merged.contains_key("shipping_address")
+            && let Some(billing) = merged.get("billing_address").cloned()
+        {
+            merged.insert("shipping_address".into(), billing);
+        }
+        let country = merged
+            .get("purchase_country")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let offered = category_ids(country.as_deref());
+        // A category the session does not offer is refused like a bad field. `[I]`
+        let category = match chosen {
+            None => offered[0],
+            Some(c) => *offered.iter().find(|o| **o == c).ok_or_else(bad_category)?,
+        };
+        let merged = Value::Object(merged);
+        // The browser SDK's answer to invalid data (reference 7):
+        // {"approved": false, "show_form": true, "error": {"invalid_fields": [...]}}.
+        let mut invalid = self.refused_paths(BodyKind::SessionUpdate, &merged);
+        if invalid.is_empty()
+            && let Err(r) = typed::<Session>(&merged)
+        {
+            invalid = r
+                .messages
+                .iter()
+                .map(|m| m.trim_start_matches("Bad value: ").to_owned())
+                .collect();
+        }
+        if !invalid.is_empty() {
+            let answer = json!({
+                "approved": false,
+                "show_form": true,
+                "error": {"invalid_fields": invalid},
+            });
+            return Ok(self.reply(200, Some(answer)));
+        }
+        let email = merged
+            .pointer("/billing_address/email")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let declined = matches!(
+            email_outcome(email),
+            EmailOutcome::Denied | EmailOutcome::RejectReason
+        );
+        if declined && !self.has(Defect::ApproveDenied) {
+            // A declined authorization leaves the session as it was. `[I]`
+            let answer = json!({"approved": false, "show_form": false});
+            return Ok(self.reply(200, Some(answer)));
+        }
+        let token = self.ids.uuid();
+        let authorized = merged.to_string().into_boxed_str();
+        let record = self.sessions.get_mut(&id).expect("checked above");
+        let previous = record.authorization_token.replace(token);
+        record.body = authorized.clone();
+        record.authorized = true;
+        // authorize() carries session data, so it counts as an update for the 48 h. `[I]`
+        record.updated_at = now;
+        if let Some(old) = previous.and_then(|p| self.authorizations.get_mut(&p)) {
+            old.replaced = true;
+        }
+        self.authorizations.insert(
+            token,
+            Authorization {
+                session_id: id,
+                authorized_at: now,
+                authorized,
+                payment_method_category: category,
+                cancelled: false,
+                replaced: false,
+                sticky: None,
+                placed: None,
+                customer_token_created: false,
+            },
+        );
+        let answer = json!({
+            "approved": true,
+            "show_form": true,
+            "authorization_token": token.to_string(),
+        });
+        Ok(self.reply(200, Some(answer)))
+    }
+}
+
+fn bad_category() -> Refusal {
+    Refusal::new(400, "BAD_VALUE", "Bad value: payment_method_category")
+}
