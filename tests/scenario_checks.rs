@@ -69,19 +69,27 @@ async fn an_altered_snapshot_fails_with_a_readable_diff() {
     let snap = format!("{stem}__04_create_order.snap");
     let recorded = std::fs::read_to_string(root().join("snapshots").join(&snap)).unwrap();
     let altered = recorded.replace("\"postal_code\": \"10025\"", "\"postal_code\": \"10026\"");
-    assert_ne!(altered, recorded, "the snapshot should hold the changed postal code");
+    assert_ne!(
+        altered, recorded,
+        "the snapshot should hold the changed postal code"
+    );
     std::fs::write(snapshots.join(&snap), altered).unwrap();
 
     let shared = scenario::load_fixtures(&scenarios).unwrap();
     let s = scenario::load_file(&scenarios.join(format!("{stem}.toml")), &shared).unwrap();
     let report = scenario::run_scenario(&s, &TargetSpec::mock(), Some(&snapshots)).await;
     let Outcome::Failed(failures) = &report.outcome else {
-        panic!("an altered snapshot must fail the scenario: {:?}", report.outcome);
+        panic!(
+            "an altered snapshot must fail the scenario: {:?}",
+            report.outcome
+        );
     };
     assert!(matches!(failures[..], [Failure::Snapshot { step: 4, .. }]));
     let text = report.failure_text();
     assert!(
-        text.starts_with(&format!("step 4 (create_order): snapshot `{stem}__04_create_order`")),
+        text.starts_with(&format!(
+            "step 4 (create_order): snapshot `{stem}__04_create_order`"
+        )),
         "{text}"
     );
     assert!(text.contains("differs"), "{text}");
@@ -90,7 +98,8 @@ async fn an_altered_snapshot_fails_with_a_readable_diff() {
         "{text}"
     );
     // The real snapshot is untouched and still passes.
-    let report = scenario::run_scenario(&s, &TargetSpec::mock(), Some(&root().join("snapshots"))).await;
+    let report =
+        scenario::run_scenario(&s, &TargetSpec::mock(), Some(&root().join("snapshots"))).await;
     assert!(report.passed(), "{}", report.failure_text());
 }
 
@@ -105,7 +114,11 @@ async fn a_missing_snapshot_fails_in_ci_mode() {
     let report = scenario::run_scenario(&s, &TargetSpec::mock(), Some(&tmp.0)).await;
     let text = report.failure_text();
     assert!(text.contains("does not exist yet"), "{text}");
-    assert!(!tmp.0.join("wrong_credentials__01_create_session.snap").exists());
+    assert!(
+        !tmp.0
+            .join("wrong_credentials__01_create_session.snap")
+            .exists()
+    );
 }
 
 /// Each defect breaks one rule; the scenario pinning that rule must fail at
@@ -181,7 +194,11 @@ async fn defect_modes_fail_at_the_step_that_notices() {
         );
         assert!(text.contains(says), "{stem} with {defect}: {text}");
         // The faithful mock passes the same scenario.
-        assert!(scenario::run_scenario(&s, &TargetSpec::mock(), None).await.passed());
+        assert!(
+            scenario::run_scenario(&s, &TargetSpec::mock(), None)
+                .await
+                .passed()
+        );
     }
 }
 
@@ -198,7 +215,10 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     assert_eq!(summary.passed, 4, "{text}");
     assert_eq!(summary.exit_code(), scenario::EXIT_PASSED);
     for cc in ["de", "gb", "se", "us"] {
-        assert!(text.contains(&format!("PASS  happy_path_{cc}::mock\n")), "{text}");
+        assert!(
+            text.contains(&format!("PASS  happy_path_{cc}::mock\n")),
+            "{text}"
+        );
     }
 
     let defective = TargetSpec::Mock {
@@ -213,7 +233,10 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let text = String::from_utf8(out).unwrap();
     assert_eq!(summary.failed, 1, "{text}");
     assert_eq!(summary.exit_code(), scenario::EXIT_FAILED);
-    assert!(text.contains("FAIL  happy_path_se::mock\n    step 3 (create_order, line "), "{text}");
+    assert!(
+        text.contains("FAIL  happy_path_se::mock\n    step 3 (create_order, line "),
+        "{text}"
+    );
 
     // Nobody listens on port 1: the target is unusable, not non-conformant.
     let unreachable = TargetSpec::url_from_env("http://127.0.0.1:1");
@@ -238,7 +261,9 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
 
 #[tokio::test]
 async fn scenarios_run_against_a_url_target() {
-    let server = MockServer::start(MockConfig::default().seed(7)).await.unwrap();
+    let server = MockServer::start(MockConfig::default().seed(7))
+        .await
+        .unwrap();
     let spec = TargetSpec::Url {
         base_url: server.base_url(),
         credentials: Credentials::new(
@@ -246,7 +271,12 @@ async fn scenarios_run_against_a_url_target() {
             klarna_conformance::mock::DEFAULT_PASSWORD,
         ),
     };
-    for stem in ["happy_path_us", "changed_billing_postal_code", "wrong_credentials", "malformed_body"] {
+    for stem in [
+        "happy_path_us",
+        "changed_billing_postal_code",
+        "wrong_credentials",
+        "malformed_body",
+    ] {
         let report = scenario::run_scenario(&load(stem), &spec, None).await;
         assert!(report.passed(), "{stem}: {}", report.failure_text());
     }

@@ -11,7 +11,7 @@
 //!
 //! Listing (`--list`) only parses the files; nothing is sent.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use klarna_conformance::scenario::{
@@ -87,7 +87,7 @@ fn unreadable(e: ScenarioError) -> Trial {
     Trial::test(format!("{stem}::mock"), move || Err(message.into()))
 }
 
-fn run(s: &Scenario, spec: Option<TargetSpec>, root: &PathBuf) -> Result<(), Failed> {
+fn run(s: &Scenario, spec: Option<TargetSpec>, root: &Path) -> Result<(), Failed> {
     let spec = spec.ok_or_else(|| {
         Failed::from(
             "the playground needs KLARNA_USERNAME and KLARNA_PASSWORD (and KLARNA_PLAYGROUND=1)",

@@ -32,7 +32,9 @@ const HEAD: &str = "description = \"d\"\ntargets = [\"mock\"]\n";
 fn bad_toml_gives_path_line_and_column() {
     let e = error("description = \"d\"\ntargets = [\"mock\"\n[[step]]\n");
     assert!(e.starts_with("scenarios/x.toml:3:1: "), "{e}");
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"create_session\"\nmarket = DE\n"));
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"create_session\"\nmarket = DE\n"
+    ));
     assert!(e.starts_with("scenarios/x.toml:5:10: "), "{e}");
 }
 
@@ -43,19 +45,31 @@ fn unknown_step_kind_and_unknown_field() {
         e.starts_with("scenarios/x.toml:5:6: unknown step kind `create_sesion` (known: create_session, authorize,"),
         "{e}"
     );
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"create_session\"\nmarkt = \"DE\"\n"));
-    assert!(e.starts_with("scenarios/x.toml:5:1: unknown field `markt`"), "{e}");
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"create_session\"\nmarkt = \"DE\"\n"
+    ));
+    assert!(
+        e.starts_with("scenarios/x.toml:5:1: unknown field `markt`"),
+        "{e}"
+    );
     let e = error(&format!("{HEAD}[[step]]\ndo = \"advance_clock\"\n"));
     assert!(e.contains("`advance_clock` needs `seconds`"), "{e}");
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"advance_clock\"\nseconds = 5\ntoken = \"x\"\n"));
-    assert!(e.contains("`token` does not apply to `advance_clock` (it takes: seconds)"), "{e}");
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"advance_clock\"\nseconds = 5\ntoken = \"x\"\n"
+    ));
+    assert!(
+        e.contains("`token` does not apply to `advance_clock` (it takes: seconds)"),
+        "{e}"
+    );
     let e = error("description = \"d\"\n[[step]]\ndo = \"raw\"\n");
     assert!(e.contains("missing field `targets`"), "{e}");
 }
 
 #[test]
 fn unknown_fixture_names_the_known_ones() {
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"create_session\"\nmarket = \"DE\"\ncart = \"de_2\"\n"));
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"create_session\"\nmarket = \"DE\"\ncart = \"de_2\"\n"
+    ));
     assert!(
         e.starts_with("scenarios/x.toml:6:8: unknown cart fixture `de_2` (known: de_two_items)"),
         "{e}"
@@ -63,9 +77,14 @@ fn unknown_fixture_names_the_known_ones() {
     let e = error(&format!(
         "{HEAD}[[step]]\ndo = \"create_session\"\nmarket = \"DE\"\n[[step]]\ndo = \"authorize\"\nbilling_address = \"sample_xx\"\n"
     ));
-    assert!(e.contains(":8:19: unknown address fixture `sample_xx`"), "{e}");
+    assert!(
+        e.contains(":8:19: unknown address fixture `sample_xx`"),
+        "{e}"
+    );
     assert!(e.contains("sample_us"), "{e}");
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"create_session\"\nmarket = \"XX\"\n"));
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"create_session\"\nmarket = \"XX\"\n"
+    ));
     assert!(e.contains(":5:10: unknown market `XX`"), "{e}");
 }
 
@@ -91,17 +110,34 @@ fn references_must_be_defined_by_an_earlier_step() {
 
 #[test]
 fn targets_and_control_api() {
-    let e = error("description = \"d\"\ntargets = [\"mock\", \"staging\"]\n[[step]]\ndo = \"raw\"\nmethod = \"GET\"\npath = \"/\"\n");
-    assert!(e.starts_with("scenarios/x.toml:2:20: unknown target `staging`"), "{e}");
+    let e = error(
+        "description = \"d\"\ntargets = [\"mock\", \"staging\"]\n[[step]]\ndo = \"raw\"\nmethod = \"GET\"\npath = \"/\"\n",
+    );
+    assert!(
+        e.starts_with("scenarios/x.toml:2:20: unknown target `staging`"),
+        "{e}"
+    );
     let e = error(
         "description = \"d\"\ntargets = [\"playground\"]\n[[step]]\ndo = \"create_session\"\n[[step]]\ndo = \"authorize\"\n",
     );
-    assert!(e.contains(":6:6: `authorize` needs the mock's control API"), "{e}");
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"mutate\"\nexpect = {{ status = 200 }}\n"));
-    assert!(e.contains("`mutate` sends nothing, so `expect` does not apply"), "{e}");
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"raw\"\nmethod = \"PUT\"\npath = \"/x\"\n"));
+    assert!(
+        e.contains(":6:6: `authorize` needs the mock's control API"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"mutate\"\nexpect = {{ status = 200 }}\n"
+    ));
+    assert!(
+        e.contains("`mutate` sends nothing, so `expect` does not apply"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"raw\"\nmethod = \"PUT\"\npath = \"/x\"\n"
+    ));
     assert!(e.contains("unsupported method `PUT`"), "{e}");
-    let e = error(&format!("{HEAD}[[step]]\ndo = \"raw\"\nmethod = \"GET\"\npath = \"/\"\ncredentials = \"none\"\n"));
+    let e = error(&format!(
+        "{HEAD}[[step]]\ndo = \"raw\"\nmethod = \"GET\"\npath = \"/\"\ncredentials = \"none\"\n"
+    ));
     assert!(e.contains("`credentials` can only be \"wrong\""), "{e}");
 }
 
@@ -152,7 +188,10 @@ messages = ["Not matching fields: [billing_address.postal_code]"]
     assert_eq!(body["purchase_currency"], "EUR");
     assert_eq!(body["order_amount"], 14280);
     assert_eq!(body["order_tax_amount"], 2280);
-    assert_eq!(body["merchant_urls"]["confirmation"], "https://shop.example/{session.id}");
+    assert_eq!(
+        body["merchant_urls"]["confirmation"],
+        "https://shop.example/{session.id}"
+    );
     let Action::Authorize { body: Some(a) } = &s.steps[1].action else {
         panic!("not authorize");
     };
@@ -196,12 +235,23 @@ fn from_case_writes_a_scenario_that_checks() {
     assert!(text.contains("{{weird} name"), "{text}");
     let s = parse(Path::new("emitted.toml"), &text, &FixtureSet::default()).unwrap();
     let kinds: Vec<_> = s.steps.iter().map(|s| s.action.kind()).collect();
-    assert_eq!(kinds, ["create_session", "authorize", "advance_clock", "create_order"]);
+    assert_eq!(
+        kinds,
+        [
+            "create_session",
+            "authorize",
+            "advance_clock",
+            "create_order"
+        ]
+    );
     let Action::CreateSession { body } = &s.steps[0].action else {
         panic!()
     };
     // Escaped on the way out, sent as written.
     let sent = path::interpolate_json(body, &Default::default()).unwrap();
     assert_eq!(sent, case.session);
-    assert_eq!(s.steps[3].expect.messages.as_deref(), Some(&expected.messages[..]));
+    assert_eq!(
+        s.steps[3].expect.messages.as_deref(),
+        Some(&expected.messages[..])
+    );
 }
