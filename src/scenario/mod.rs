@@ -30,6 +30,7 @@ mod expect;
 mod fixtures;
 mod format;
 mod path;
+mod raw;
 mod run;
 
 use std::path::{Path, PathBuf};
