@@ -46,8 +46,12 @@ impl KlarnaClient {
 
     /// `GET /payments/v1/sessions/{session_id}`.
     pub async fn read_session(&self, session_id: &str) -> Answer {
-        self.send(Method::Get, &format!("/payments/v1/sessions/{session_id}"), None)
-            .await
+        self.send(
+            Method::Get,
+            &format!("/payments/v1/sessions/{session_id}"),
+            None,
+        )
+        .await
     }
 
     /// `POST /payments/v1/sessions/{session_id}` (update; 204 on success).

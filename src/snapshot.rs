@@ -1,0 +1,509 @@
+//! Snapshots of exchanges: stable JSON made from what a target said, recorded
+//! with insta so that any change in an answer shows up as a reviewable diff.
+//!
+//! An [`Exchange`] becomes `{request: {method, path, body}, status, headers,
+//! body}` after two passes:
+//!
+//! - **Redaction.** Values that differ run to run are replaced by placeholders
+//!   numbered by first appearance within one scenario: `[session_id-1]`,
+//!   `[authorization_token-2]`, `[order_id-1]`, `[timestamp-3]`, `[id-4]` (any
+//!   other UUID, e.g. inside `redirect_url`). "The same id" stays visible: an
+//!   identical retry answers `[order_id-1]` again. `Klarna-Correlation-Id` and
+//!   the body's `correlation_id` become `[correlation_id]` (or
+//!   `[correlation_id ≠ header]` when the two differ, reference 1.4).
+//!   Credentials never appear: the `Authorization` header is not part of an
+//!   exchange, and any occurrence of a secret given to [`Redactor::with_secrets`]
+//!   becomes `[credentials]`.
+//! - **Normalisation** of what real answers vary between identical calls
+//!   (reference 10): `payment_method_categories` sorted by `identifier`, their
+//!   display `name` and `asset_urls` redacted, `descriptor` and the error
+//!   body's `service_version` dropped.
+//!
+//! [`assert_snapshot`] records the value with insta under
+//! `<dir>/<name>.snap` and, on a mismatch, returns a readable line diff.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::exchange::Exchange;
+
+/// Body keys whose string values are ids that change run to run.
+const ID_KEYS: [&str; 9] = [
+    "session_id",
+    "client_token",
+    "authorization_token",
+    "order_id",
+    "capture_id",
+    "refund_id",
+    "klarna_reference",
+    "token_id",
+    "payment_method_reference",
+];
+
+/// Response headers kept in a snapshot, in the order they are redacted
+/// (ids in `Capture-Id` are numbered before `Location` repeats them).
+const KEPT_HEADERS: [&str; 5] = [
+    "content-type",
+    "klarna-correlation-id",
+    "capture-id",
+    "refund-id",
+    "location",
+];
+
+/// Values shorter than this are only replaced where they are the whole string,
+/// never inside other text (a short code could occur by chance).
+const MIN_SUBSTRING_LEN: usize = 8;
+
+/// Turns exchanges into stable snapshot values; one per scenario run, so
+/// placeholders are numbered across its steps.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    /// value -> placeholder
+    known: BTreeMap<String, String>,
+    counters: BTreeMap<String, usize>,
+    secrets: Vec<String>,
+    uuid: Option<regex_lite::Regex>,
+    timestamp: Option<regex_lite::Regex>,
+}
+
+impl Redactor {
+    pub fn new() -> Redactor {
+        Redactor {
+            uuid: regex_lite::Regex::new(
+                "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            )
+            .ok(),
+            timestamp: regex_lite::Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2})?").ok(),
+            ..Redactor::default()
+        }
+    }
+
+    /// Strings that must never appear in a snapshot (username, password, API key).
+    pub fn with_secrets<I: IntoIterator<Item = String>>(mut self, secrets: I) -> Redactor {
+        self.secrets
+            .extend(secrets.into_iter().filter(|s| s.len() >= 4));
+        self
+    }
+
+    /// The snapshot value of one exchange.
+    pub fn snapshot(&mut self, exchange: &Exchange) -> Value {
+        let mut request = Map::new();
+        request.insert("method".into(), exchange.method.clone().into());
+        request.insert("path".into(), self.redact_text(None, &exchange.path).into());
+        if let Some(body) = &exchange.request_body {
+            let mut v = parse_or_text(body);
+            self.redact(None, &mut v);
+            request.insert("body".into(), v);
+        }
+
+        let header_correlation = exchange.correlation_id().map(str::to_owned);
+        let mut headers = Map::new();
+        for name in KEPT_HEADERS {
+            let Some(value) = exchange.header(name) else {
+                continue;
+            };
+            let redacted = match name {
+                "content-type" => value.to_owned(),
+                "klarna-correlation-id" => "[correlation_id]".to_owned(),
+                "capture-id" => self.register("capture_id", value),
+                "refund-id" => self.register("refund_id", value),
+                _ => self.redact_text(None, value),
+            };
+            headers.insert(name.into(), redacted.into());
+        }
+
+        let mut snap = Map::new();
+        snap.insert("request".into(), Value::Object(request));
+        snap.insert("status".into(), exchange.status.into());
+        if !headers.is_empty() {
+            snap.insert("headers".into(), Value::Object(headers));
+        }
+        if !exchange.response_body.trim().is_empty() {
+            let mut body = parse_or_text(&exchange.response_body);
+            normalise(&mut body);
+            if let Some(Value::String(c)) = body.get_mut("correlation_id") {
+                *c = match &header_correlation {
+                    Some(h) if h != c => "[correlation_id ≠ header]".to_owned(),
+                    _ => "[correlation_id]".to_owned(),
+                };
+            }
+            self.redact(None, &mut body);
+            snap.insert("body".into(), body);
+        }
+        sorted(Value::Object(snap))
+    }
+
+    /// Pretty JSON text of [`Redactor::snapshot`].
+    pub fn snapshot_text(&mut self, exchange: &Exchange) -> String {
+        let value = self.snapshot(exchange);
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+    }
+
+    fn redact(&mut self, key: Option<&str>, value: &mut Value) {
+        match value {
+            Value::String(s) => *s = self.redact_text(key, s),
+            Value::Array(a) => a.iter_mut().for_each(|v| self.redact(key, v)),
+            Value::Object(o) => {
+                for (k, v) in o.iter_mut() {
+                    if k == "correlation_id" && v.as_str().is_some_and(|s| s.starts_with('[')) {
+                        continue;
+                    }
+                    self.redact(Some(k.as_str()), v);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn redact_text(&mut self, key: Option<&str>, text: &str) -> String {
+        let mut s = text.to_owned();
+        for secret in &self.secrets {
+            s = s.replace(secret.as_str(), "[credentials]");
+        }
+        if let Some(k) = key {
+            if ID_KEYS.contains(&k) {
+                return self.register(k, &s);
+            }
+            if k == "correlation_id" {
+                return "[correlation_id]".to_owned();
+            }
+        }
+        if self.timestamp.as_ref().is_some_and(|r| r.is_match(&s)) {
+            return self.register("timestamp", &s);
+        }
+        if let Some(p) = self.known.get(&s) {
+            return p.clone();
+        }
+        // Known ids inside longer text (paths, redirect_url, Location), longest first.
+        let mut known: Vec<(&String, &String)> = self
+            .known
+            .iter()
+            .filter(|(v, _)| v.len() >= MIN_SUBSTRING_LEN)
+            .collect();
+        known.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        for (v, p) in known {
+            if s.contains(v.as_str()) {
+                s = s.replace(v.as_str(), p);
+            }
+        }
+        // Any other UUID is an id of some kind.
+        let uuids: Vec<String> = match &self.uuid {
+            Some(r) => r.find_iter(&s).map(|m| m.as_str().to_owned()).collect(),
+            None => Vec::new(),
+        };
+        for u in uuids {
+            let p = self.register("id", &u);
+            s = s.replace(&u, &p);
+        }
+        s
+    }
+
+    /// The placeholder of `value`, numbering it on first appearance.
+    fn register(&mut self, kind: &str, value: &str) -> String {
+        if let Some(p) = self.known.get(value) {
+            return p.clone();
+        }
+        let n = self.counters.entry(kind.to_owned()).or_insert(0);
+        *n += 1;
+        let p = format!("[{kind}-{n}]");
+        self.known.insert(value.to_owned(), p.clone());
+        p
+    }
+}
+
+fn parse_or_text(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// Reference 10: what real answers vary between byte-identical calls.
+fn normalise(value: &mut Value) {
+    if let Some(o) = value.as_object_mut() {
+        o.remove("service_version");
+    }
+    normalise_categories(value);
+}
+
+fn normalise_categories(value: &mut Value) {
+    match value {
+        Value::Object(o) => {
+            for (k, v) in o.iter_mut() {
+                if k == "payment_method_categories"
+                    && let Value::Array(cats) = v
+                {
+                    for c in cats.iter_mut() {
+                        if let Value::Object(c) = c {
+                            c.remove("descriptor");
+                            if c.contains_key("name") {
+                                c.insert("name".into(), "[name]".into());
+                            }
+                            if c.contains_key("asset_urls") {
+                                c.insert("asset_urls".into(), "[asset_urls]".into());
+                            }
+                        }
+                    }
+                    cats.sort_by(|a, b| {
+                        let id = |v: &Value| {
+                            v.get("identifier")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_owned()
+                        };
+                        id(a).cmp(&id(b))
+                    });
+                } else {
+                    normalise_categories(v);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(normalise_categories),
+        _ => {}
+    }
+}
+
+/// Rebuilds objects with sorted keys, whatever map serde_json was built with.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(o) => {
+            let entries: BTreeMap<String, Value> =
+                o.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            Value::Object(entries.into_iter().collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// Where and how a snapshot is recorded.
+#[derive(Debug, Clone)]
+pub struct SnapshotSettings {
+    /// `snapshots/` for the mock, `snapshots/<target>/` for another target.
+    pub dir: PathBuf,
+    /// The scenario file, written into the snapshot's header.
+    pub input_file: Option<PathBuf>,
+}
+
+/// A snapshot that does not match (or does not exist yet).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("snapshot `{name}` ({}) {}:\n{diff}", .file.display(), if *.missing { "does not exist yet" } else { "differs" })]
+pub struct SnapshotMismatch {
+    pub name: String,
+    pub file: PathBuf,
+    pub missing: bool,
+    /// `-` lines are the recorded snapshot, `+` lines this run.
+    pub diff: String,
+}
+
+/// Records `content` as snapshot `name` with insta (`INSTA_UPDATE` and
+/// `INSTA_FORCE_PASS` apply: `no` in CI fails on any change; `always` accepts;
+/// otherwise a `.snap.new` is written for `cargo insta review`).
+pub fn assert_snapshot(
+    settings: &SnapshotSettings,
+    name: &str,
+    description: &str,
+    content: &str,
+) -> Result<(), SnapshotMismatch> {
+    let file = settings.dir.join(format!("{name}.snap"));
+    let recorded = std::fs::read_to_string(&file)
+        .ok()
+        .map(|t| snap_contents(&t));
+    let mut insta_settings = insta::Settings::clone_current();
+    insta_settings.set_snapshot_path(&settings.dir);
+    insta_settings.set_prepend_module_to_snapshot(false);
+    insta_settings.set_omit_expression(true);
+    insta_settings.set_description(description);
+    if let Some(input) = &settings.input_file {
+        insta_settings.set_input_file(input);
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        insta_settings.bind(|| insta::assert_snapshot!(name, content));
+    }));
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(_) => Err(SnapshotMismatch {
+            name: name.to_owned(),
+            file,
+            missing: recorded.is_none(),
+            diff: line_diff(recorded.as_deref().unwrap_or(""), content.trim_end()),
+        }),
+    }
+}
+
+/// The contents of an insta `.snap` file (after its `---` header).
+fn snap_contents(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let body = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.find("\n---\n").map(|i| &rest[i + 5..]))
+        .unwrap_or(&text);
+    body.trim_end().to_owned()
+}
+
+/// A unified-style line diff with 3 lines of context.
+pub fn line_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for group in diff.grouped_ops(3) {
+        out.push_str("@@\n");
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                out.push(sign);
+                out.push_str(change.value().trim_end_matches('\n'));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The snapshot folder of a target: `root` for the mock, `root/<target>` otherwise.
+pub fn target_dir(root: &Path, target: &str) -> PathBuf {
+    if target == "mock" {
+        root.to_owned()
+    } else {
+        root.join(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Exchange {
+        Exchange {
+            method: method.into(),
+            path: path.into(),
+            request_body: None,
+            status,
+            response_headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            response_body: body.into(),
+        }
+    }
+
+    const SID: &str = "1eddf502-f3a0-45bf-b1fd-f2e3a2758200";
+    const TOKEN: &str = "b4bd3423-24e3-4a5b-9c1d-0123456789ab";
+    const ORDER: &str = "3eaeb557-5e30-47f8-b840-b8d987f5945d";
+
+    #[test]
+    fn ids_are_numbered_by_first_appearance_and_stay_the_same() {
+        let mut r = Redactor::new().with_secrets(["mock-secret".to_owned()]);
+        let created = r.snapshot(&exchange(
+            "POST",
+            "/payments/v1/sessions",
+            200,
+            &[("klarna-correlation-id", "c-1"), ("content-type", "application/json"), ("authorization", "Basic x")],
+            &format!(
+                r#"{{"session_id":"{SID}","client_token":"eyJhbGciOi.x.y","payment_method_categories":[
+                    {{"identifier":"pay_over_time","name":"Slice it","descriptor":"x","asset_urls":{{"standard":"u"}}}},
+                    {{"identifier":"pay_later","name":"Pay later"}}]}}"#
+            ),
+        ));
+        assert_eq!(created["body"]["session_id"], "[session_id-1]");
+        assert_eq!(created["body"]["client_token"], "[client_token-1]");
+        let cats = &created["body"]["payment_method_categories"];
+        assert_eq!(cats[0]["identifier"], "pay_later");
+        assert_eq!(cats[1]["name"], "[name]");
+        assert_eq!(cats[1]["asset_urls"], "[asset_urls]");
+        assert!(cats[1].get("descriptor").is_none());
+        assert_eq!(
+            created["headers"]["klarna-correlation-id"],
+            "[correlation_id]"
+        );
+        assert!(created["headers"].get("authorization").is_none());
+
+        let authorized = r.snapshot(&exchange(
+            "POST",
+            &format!("/__mock/sessions/{SID}/authorize"),
+            200,
+            &[],
+            &format!(r#"{{"authorization_token":"{TOKEN}","approved":true}}"#),
+        ));
+        assert_eq!(
+            authorized["request"]["path"],
+            "/__mock/sessions/[session_id-1]/authorize"
+        );
+        let order_body = format!(
+            r#"{{"order_id":"{ORDER}","redirect_url":"https://credit.klarna.com/v1/sessions/{SID}/redirect","fraud_status":"ACCEPTED"}}"#
+        );
+        let path = format!("/payments/v1/authorizations/{TOKEN}/order");
+        let first = r.snapshot(&exchange("POST", &path, 200, &[], &order_body));
+        let retry = r.snapshot(&exchange("POST", &path, 200, &[], &order_body));
+        assert_eq!(first, retry);
+        assert_eq!(
+            first["request"]["path"],
+            "/payments/v1/authorizations/[authorization_token-1]/order"
+        );
+        assert_eq!(first["body"]["order_id"], "[order_id-1]");
+        assert_eq!(
+            first["body"]["redirect_url"],
+            "https://credit.klarna.com/v1/sessions/[session_id-1]/redirect"
+        );
+
+        let refused = r.snapshot(&exchange(
+            "POST",
+            &path,
+            409,
+            &[("klarna-correlation-id", "c-2")],
+            r#"{"correlation_id":"c-3","error_code":"BAD_VALUE","error_messages":["x"],"service_version":"SNAPSHOT","expires_at":"2026-01-01T01:00:00Z"}"#,
+        ));
+        assert_eq!(
+            refused["body"]["correlation_id"],
+            "[correlation_id ≠ header]"
+        );
+        assert!(refused["body"].get("service_version").is_none());
+        assert_eq!(refused["body"]["expires_at"], "[timestamp-1]");
+        let text = serde_json::to_string(&refused).unwrap();
+        assert!(!text.contains("mock-secret"));
+    }
+
+    #[test]
+    fn capture_headers_and_unknown_uuids() {
+        let mut r = Redactor::new();
+        let capture = "4ba29b50-be7b-44f5-a492-113e6a865e22";
+        let s = r.snapshot(&exchange(
+            "POST",
+            &format!("/ordermanagement/v1/orders/{ORDER}/captures"),
+            201,
+            &[
+                (
+                    "location",
+                    &format!("https://x/ordermanagement/v1/orders/{ORDER}/captures/{capture}"),
+                ),
+                ("capture-id", capture),
+            ],
+            "",
+        ));
+        assert_eq!(s["headers"]["capture-id"], "[capture_id-1]");
+        assert_eq!(
+            s["headers"]["location"],
+            "https://x/ordermanagement/v1/orders/[id-1]/captures/[capture_id-1]"
+        );
+        assert!(s.get("body").is_none());
+    }
+
+    #[test]
+    fn diff_is_readable() {
+        let d = line_diff("a\nb\nc\n", "a\nB\nc\n");
+        assert!(d.contains("-b\n+B\n"), "{d}");
+        assert_eq!(
+            snap_contents("---\nsource: x\n---\n{\n  \"a\": 1\n}\n"),
+            "{\n  \"a\": 1\n}"
+        );
+    }
+}
