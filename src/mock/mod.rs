@@ -18,6 +18,18 @@
 //! In-process without a socket: [`router`] returns the axum `Router`, which a
 //! caller can drive with `tower::ServiceExt::oneshot`.
 //!
+//! # The control API (not Klarna's; same credentials)
+//!
+//! - `POST /__mock/sessions/{session_id}/authorize`: what `Klarna.Payments.authorize()`
+//!   does in a browser. Optional JSON body of authorize-time session fields
+//!   (merged into the session) and `payment_method_category` (default: the
+//!   session's first). Answers `{"approved": true, "show_form": true,
+//!   "authorization_token": ...}`, `{"approved": false, "show_form": false}` for
+//!   the denied e-mail patterns, or `{"approved": false, "show_form": true,
+//!   "error": {"invalid_fields": [...]}}` for invalid data.
+//! - `GET /__mock/clock`, `POST /__mock/clock` `{"advance_seconds": N}`: both
+//!   answer `{"now": "<RFC 3339>"}`.
+//!
 //! # Defaults
 //!
 //! - Credentials: HTTP Basic `klarna-conformance` / `mock-secret`
