@@ -35,6 +35,8 @@ defects! {
     AcceptExpiredTokens => "accept-expired-tokens",
     /// Tokens are still valid at exactly 3600 s (expire one second late).
     ExpireOneSecondLate => "expire-one-second-late",
+    /// An unknown authorization token is answered 400 BAD_VALUE instead of 404 NOT_FOUND.
+    UnknownTokenBadRequest => "unknown-token-bad-request",
     /// A cancelled token can still place an order.
     AcceptCancelledTokens => "accept-cancelled-tokens",
     /// A token replaced by a newer authorization can still place an order.
@@ -118,7 +120,7 @@ mod tests {
             assert_eq!(d.to_string().parse::<Defect>(), Ok(*d));
             assert!(!d.description().is_empty());
         }
-        assert_eq!(Defect::ALL.len(), 26);
+        assert_eq!(Defect::ALL.len(), 27);
         assert!("nope".parse::<Defect>().is_err());
     }
 }

@@ -211,6 +211,9 @@ struct OrderRecord {
     fraud_status: &'static str,
     klarna_reference: String,
     captured_amount: i64,
+    /// A capture took place (auto_capture counts, even of an order of 0:
+    /// it is then fully captured). `[I]`
+    captured: bool,
 }
 
 /// Sessions, authorizations, orders and the id generator: the mock's whole state.

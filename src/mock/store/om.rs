@@ -17,10 +17,12 @@ fn no_such_order(order_id: &str) -> Refusal {
 
 impl OrderRecord {
     fn status(&self) -> &'static str {
-        match self.captured_amount {
-            0 => "AUTHORIZED",
-            c if c >= self.order.order_amount => "CAPTURED",
-            _ => "PART_CAPTURED",
+        if !self.captured {
+            "AUTHORIZED"
+        } else if self.captured_amount >= self.order.order_amount {
+            "CAPTURED"
+        } else {
+            "PART_CAPTURED"
         }
     }
 
@@ -133,6 +135,7 @@ impl MockState {
             ));
         }
         record.captured_amount += amount;
+        record.captured = true;
         let capture_id = self.ids.uuid();
         let mut reply = self.reply(201, None);
         reply.headers.push(("Capture-Id", capture_id.to_string()));

@@ -32,11 +32,15 @@ impl MockState {
     /// (valid while less than 3600 s have passed; reference 5.1), cancelled or
     /// replaced by a newer authorization all give 404 `Invalid authorization token`.
     fn usable_token(&self, token: &str, now: i64) -> Result<Uuid, Refusal> {
-        let id = parse_id(token).ok_or_else(Refusal::invalid_authorization_token)?;
-        let auth = self
-            .authorizations
-            .get(&id)
-            .ok_or_else(Refusal::invalid_authorization_token)?;
+        let unknown = || {
+            if self.has(Defect::UnknownTokenBadRequest) {
+                Refusal::new(400, "BAD_VALUE", "Bad value: authorization_token")
+            } else {
+                Refusal::invalid_authorization_token()
+            }
+        };
+        let id = parse_id(token).ok_or_else(unknown)?;
+        let auth = self.authorizations.get(&id).ok_or_else(unknown)?;
         let age = now.saturating_sub(auth.authorized_at);
         let expired = if self.has(Defect::ExpireOneSecondLate) {
             age > TOKEN_LIFETIME
@@ -210,12 +214,8 @@ impl MockState {
         if order.customer.as_ref().is_none_or(|c| c.is_empty()) {
             order.customer = authorized.customer.clone();
         }
-        let captured_amount =
-            if order.auto_capture == Some(true) && !self.has(Defect::OmNeverCaptured) {
-                order.order_amount
-            } else {
-                0
-            };
+        let captured = order.auto_capture == Some(true) && !self.has(Defect::OmNeverCaptured);
+        let captured_amount = if captured { order.order_amount } else { 0 };
         let session_id = auth.session_id;
         let klarna_reference = self.ids.klarna_reference();
         self.orders.insert(
@@ -226,6 +226,7 @@ impl MockState {
                 fraud_status,
                 klarna_reference,
                 captured_amount,
+                captured,
             },
         );
         if let Some(auth) = self.authorizations.get_mut(&id) {

@@ -34,6 +34,9 @@ fn every_defect_changes_an_answer() {
             Defect::ExpireOneSecondLate => both(defect, |s| {
                 order_after(s, session_body(), |_| {}, T0 + 3600)
             }),
+            Defect::UnknownTokenBadRequest => both(defect, |s| {
+                order(s, "00000000-0000-4000-8000-000000000000", order_body(), T0)
+            }),
             Defect::AcceptCancelledTokens => both(defect, |s| {
                 let (_, token) = authorized(s, session_body());
                 s.handle(
