@@ -113,18 +113,21 @@ pub fn run(args: RunArgs) -> u8 {
         }
         return exit::OK;
     }
-    let cases = match args.cases.map(Ok).unwrap_or_else(|| {
-        env_number("PROPTEST_CASES").map(|c| c.unwrap_or(DEFAULT_CASES))
-    }) {
+    let cases = match args
+        .cases
+        .map(Ok)
+        .unwrap_or_else(|| env_number("PROPTEST_CASES").map(|c| c.unwrap_or(DEFAULT_CASES)))
+    {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
-    let seed = match args.seed.map(Ok).unwrap_or_else(|| {
-        env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed))
-    }) {
-        Ok(s) => s,
-        Err(e) => return usage(e),
-    };
+    let seed =
+        match args.seed.map(Ok).unwrap_or_else(|| {
+            env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed))
+        }) {
+            Ok(s) => s,
+            Err(e) => return usage(e),
+        };
     let mut config = match base_config(&args.target, seed, cases) {
         Ok(c) => c,
         Err(e) => return usage(e),
@@ -165,7 +168,10 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, report::junit(&result, &flags))
     {
-        eprintln!("error: cannot write the JUnit report {}: {e}", path.display());
+        eprintln!(
+            "error: cannot write the JUnit report {}: {e}",
+            path.display()
+        );
         code = code.max(exit::USAGE);
     }
     code

@@ -69,10 +69,10 @@ pub mod check;
 pub mod client;
 pub mod errors;
 pub mod exchange;
-pub mod mock;
 /// Proptest strategies: markets, carts, addresses, mutations, whole cases.
 /// (`gen` is a reserved word in edition 2024, hence the raw identifier.)
 pub mod r#gen;
+pub mod mock;
 pub mod model;
 pub mod openapi;
 pub mod oracle;

@@ -93,7 +93,11 @@ impl ExpectedError {
 
     /// 403 INVALID_OPERATION: the token was used for an order (reference 4.2).
     pub fn token_consumed() -> Self {
-        Self::new(403, "INVALID_OPERATION", "Authorization token already consumed")
+        Self::new(
+            403,
+            "INVALID_OPERATION",
+            "Authorization token already consumed",
+        )
     }
 
     /// 400 BAD_VALUE with Klarna's `Bad value: <path>` messages.
@@ -108,7 +112,12 @@ impl ExpectedError {
 
 /// Whether the playground approves this case's authorization (reference 6.1).
 pub fn approves(case: &Case) -> bool {
-    let email = case.authorize.billing_address.email.as_deref().unwrap_or("");
+    let email = case
+        .authorize
+        .billing_address
+        .email
+        .as_deref()
+        .unwrap_or("");
     !matches!(
         market::email_outcome(email),
         EmailOutcome::Denied | EmailOutcome::RejectReason
@@ -125,9 +134,10 @@ pub fn create_order(case: &Case, config: OracleConfig) -> Expected {
         // The generators only write JSON; this is a generator bug, not a verdict.
         return Expected::Error(ExpectedError::new(400, "BAD_REQUEST", "Invalid JSON"));
     };
-    if let Some(messages) =
-        validate::refusal(&validate::validate(BodyKind::CreateOrder, &value), config.fidelity)
-    {
+    if let Some(messages) = validate::refusal(
+        &validate::validate(BodyKind::CreateOrder, &value),
+        config.fidelity,
+    ) {
         return Expected::Error(ExpectedError::bad_value(messages));
     }
     let Ok(order) = serde_json::from_value::<CreateOrderRequest>(value) else {
@@ -166,12 +176,20 @@ pub fn retry(first: &Expected, identical: bool) -> Expected {
 
 /// The answer to create session for this body.
 pub fn create_session(body: &Value, config: OracleConfig) -> Option<ExpectedError> {
-    validate::refusal(&validate::validate(BodyKind::SessionCreate, body), config.fidelity)
-        .map(ExpectedError::bad_value)
+    validate::refusal(
+        &validate::validate(BodyKind::SessionCreate, body),
+        config.fidelity,
+    )
+    .map(ExpectedError::bad_value)
 }
 
 fn expected_order(case: &Case, order: &CreateOrderRequest) -> ExpectedOrder {
-    let email = case.authorize.billing_address.email.as_deref().unwrap_or("");
+    let email = case
+        .authorize
+        .billing_address
+        .email
+        .as_deref()
+        .unwrap_or("");
     let pending_market = market::market(&case.authorized_order().purchase_country)
         .is_some_and(|m| m.pending_available);
     // reference 5.3 / 6.1: pending only for the pend-* patterns, only in US and UK.
@@ -180,11 +198,14 @@ fn expected_order(case: &Case, order: &CreateOrderRequest) -> ExpectedOrder {
         _ => &["ACCEPTED"],
     };
     let confirmation = |urls: &Option<crate::model::MerchantUrls>| {
-        urls.as_ref().and_then(|u| u.confirmation.as_ref()).is_some()
+        urls.as_ref()
+            .and_then(|u| u.confirmation.as_ref())
+            .is_some()
     };
     ExpectedOrder {
         fraud_status,
-        redirect_url: confirmation(&case.session.merchant_urls) || confirmation(&order.merchant_urls),
+        redirect_url: confirmation(&case.session.merchant_urls)
+            || confirmation(&order.merchant_urls),
         om_status: if order.auto_capture == Some(true) {
             "CAPTURED"
         } else {
@@ -212,7 +233,10 @@ fn is_cart_field(item: &str) -> bool {
 /// The items of `Not matching fields: [...]`: every path where the order
 /// differs from what was authorized (reference 3.4). Written here, apart from
 /// the mock's comparison, on purpose.
-pub fn not_matching_fields(authorized: &CreateOrderRequest, order: &CreateOrderRequest) -> Vec<String> {
+pub fn not_matching_fields(
+    authorized: &CreateOrderRequest,
+    order: &CreateOrderRequest,
+) -> Vec<String> {
     let mut out = Vec::new();
     if !authorized
         .purchase_country
@@ -231,8 +255,18 @@ pub fn not_matching_fields(authorized: &CreateOrderRequest, order: &CreateOrderR
     {
         out.push("locale".to_owned());
     }
-    address_differences("billing_address", &authorized.billing_address, &order.billing_address, &mut out);
-    address_differences("shipping_address", &authorized.shipping_address, &order.shipping_address, &mut out);
+    address_differences(
+        "billing_address",
+        &authorized.billing_address,
+        &order.billing_address,
+        &mut out,
+    );
+    address_differences(
+        "shipping_address",
+        &authorized.shipping_address,
+        &order.shipping_address,
+        &mut out,
+    );
     if authorized.order_amount != order.order_amount {
         out.push("order_amount".to_owned());
     }
@@ -285,16 +319,21 @@ fn line_differences(authorized: &[OrderLine], order: &[OrderLine], out: &mut Vec
     }
 }
 
-fn customer_differences(authorized: &Option<Customer>, order: &Option<Customer>, out: &mut Vec<String>) {
+fn customer_differences(
+    authorized: &Option<Customer>,
+    order: &Option<Customer>,
+    out: &mut Vec<String>,
+) {
     // reference 3.4: an empty or missing customer matches.
     let Some(order) = order.as_ref().filter(|c| !c.is_empty()) else {
         return;
     };
     let empty = Customer::default();
     let authorized = authorized.as_ref().unwrap_or(&empty);
-    let (Ok(Value::Object(a)), Ok(Value::Object(o))) =
-        (serde_json::to_value(authorized), serde_json::to_value(order))
-    else {
+    let (Ok(Value::Object(a)), Ok(Value::Object(o))) = (
+        serde_json::to_value(authorized),
+        serde_json::to_value(order),
+    ) else {
         return;
     };
     let keys: BTreeSet<&String> = a.keys().chain(o.keys()).collect();

@@ -42,7 +42,11 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn new(check: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+    pub fn new(
+        check: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
         Failure {
             check: check.into(),
             expected: expected.into(),
@@ -108,7 +112,10 @@ pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
             return Ok(());
         }
         return Err(Failure::new(
-            format!("{}: an error answer carries Klarna's JSON error body", context()),
+            format!(
+                "{}: an error answer carries Klarna's JSON error body",
+                context()
+            ),
             "{\"correlation_id\", \"error_code\", \"error_messages\"}",
             ex.response_body.clone(),
         )
@@ -149,14 +156,22 @@ pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
 }
 
 /// The answer is `expected`: status, `error_code` and messages.
-pub fn check_error(what: &str, expected: &ExpectedError, ex: &Exchange, judge: Judge) -> Result<(), Problem> {
+pub fn check_error(
+    what: &str,
+    expected: &ExpectedError,
+    ex: &Exchange,
+    judge: Judge,
+) -> Result<(), Problem> {
     check_hygiene(ex)?;
     let body = ex.json().unwrap_or(Value::Null);
     let error: ErrorV2 = serde_json::from_value(body).unwrap_or_default();
     let actual_messages: Vec<String> = error.messages().into_iter().map(str::to_owned).collect();
     let fail = || {
         Failure::new(
-            format!("{what}: answers {} {}", expected.status, expected.error_code),
+            format!(
+                "{what}: answers {} {}",
+                expected.status, expected.error_code
+            ),
             render_expected_error(expected),
             render_actual(ex),
         )
@@ -174,7 +189,8 @@ pub fn check_error(what: &str, expected: &ExpectedError, ex: &Exchange, judge: J
                 .all(|w| actual_messages.iter().any(|a| a.starts_with(w.as_str()))),
         },
         ExpectedMessages::NotMatching(want) => {
-            actual_messages.len() == 1 && parse_not_matching(&actual_messages[0]).as_ref() == Some(want)
+            actual_messages.len() == 1
+                && parse_not_matching(&actual_messages[0]).as_ref() == Some(want)
         }
     };
     if ok { Ok(()) } else { Err(fail().into()) }
@@ -193,7 +209,11 @@ pub fn parse_not_matching(message: &str) -> Option<std::collections::BTreeSet<St
         let end = after
             .find("Actual: ")
             .map(|a| a + "Actual: ".len())
-            .map(|a| a + after[a..].find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len() - a))
+            .map(|a| {
+                a + after[a..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(after.len() - a)
+            })
             .unwrap_or(after.len());
         items.insert(after[..end].to_owned());
         let (before, tail) = (&inner[..start], &after[end..]);
@@ -208,7 +228,12 @@ pub fn parse_not_matching(message: &str) -> Option<std::collections::BTreeSet<St
         return Some(items);
     }
     inner = inner.trim();
-    items.extend(inner.split(", ").map(str::to_owned).filter(|s| !s.is_empty()));
+    items.extend(
+        inner
+            .split(", ")
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty()),
+    );
     Some(items)
 }
 
@@ -216,7 +241,11 @@ pub fn parse_not_matching(message: &str) -> Option<std::collections::BTreeSet<St
 pub fn check_order(what: &str, expected: &ExpectedOrder, ex: &Exchange) -> Result<Order, Problem> {
     check_hygiene(ex)?;
     let fail = |check: String| {
-        Failure::new(format!("{what}: {check}"), render_expected_order(expected), render_actual(ex))
+        Failure::new(
+            format!("{what}: {check}"),
+            render_expected_order(expected),
+            render_actual(ex),
+        )
     };
     if ex.status != 200 {
         return Err(fail("answers 200 with an order".to_owned()).into());
@@ -229,26 +258,42 @@ pub fn check_order(what: &str, expected: &ExpectedOrder, ex: &Exchange) -> Resul
     }
     match order.fraud_status.as_deref() {
         Some(s) if expected.fraud_status.contains(&s) => {}
-        _ => return Err(fail(format!("fraud_status is one of {:?}", expected.fraud_status)).into()),
+        _ => {
+            return Err(fail(format!(
+                "fraud_status is one of {:?}",
+                expected.fraud_status
+            ))
+            .into());
+        }
     }
     if order.authorized_payment_method.is_none() {
         return Err(fail("authorized_payment_method is present".to_owned()).into());
     }
     if order.redirect_url.is_some() != expected.redirect_url {
-        let want = if expected.redirect_url { "present (a confirmation URL was given)" } else { "absent (no confirmation URL was given)" };
+        let want = if expected.redirect_url {
+            "present (a confirmation URL was given)"
+        } else {
+            "absent (no confirmation URL was given)"
+        };
         return Err(fail(format!("redirect_url is {want}")).into());
     }
     Ok(order)
 }
 
 /// Order Management shows what was placed (reference 9).
-pub fn check_om_order(what: &str, expected: &ExpectedOrder, order_id: &str, ex: &Exchange) -> Result<(), Problem> {
+pub fn check_om_order(
+    what: &str,
+    expected: &ExpectedOrder,
+    order_id: &str,
+    ex: &Exchange,
+) -> Result<(), Problem> {
     check_hygiene(ex)?;
     let want = format!(
         "200 {{order_id: {order_id}, status: {}, order_amount: {}}}",
         expected.om_status, expected.om_order_amount
     );
-    let fail = |check: &str| Failure::new(format!("{what}: {check}"), want.clone(), render_actual(ex));
+    let fail =
+        |check: &str| Failure::new(format!("{what}: {check}"), want.clone(), render_actual(ex));
     if ex.status != 200 {
         return Err(fail("Order Management reads the order back").into());
     }
@@ -278,20 +323,32 @@ fn render_expected_error(e: &ExpectedError) -> String {
         "error_code": e.error_code,
         "error_messages": messages,
     });
-    format!("{}\n{}", e.status, serde_json::to_string_pretty(&body).unwrap_or_default())
+    format!(
+        "{}\n{}",
+        e.status,
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    )
 }
 
 fn render_expected_order(e: &ExpectedOrder) -> String {
     format!(
         "200\n{{\n  \"order_id\": <any>,\n  \"fraud_status\": {},\n  \"authorized_payment_method\": <present>,\n  \"redirect_url\": {}\n}}",
         e.fraud_status.join(" | "),
-        if e.redirect_url { "<present>" } else { "<absent>" }
+        if e.redirect_url {
+            "<present>"
+        } else {
+            "<absent>"
+        }
     )
 }
 
 /// Status and body of an exchange, pretty-printed for a diff.
 pub fn render_actual(ex: &Exchange) -> String {
-    format!("{}\n{}", ex.status, crate::exchange::pretty(&ex.response_body))
+    format!(
+        "{}\n{}",
+        ex.status,
+        crate::exchange::pretty(&ex.response_body)
+    )
 }
 
 /// A line diff of expected against actual: `-` lines expected only, `+` lines
@@ -334,7 +391,9 @@ mod tests {
 
     #[test]
     fn not_matching_parses_both_forms() {
-        let items = parse_not_matching("Not matching fields: [billing_address.postal_code, order_amount]").unwrap();
+        let items =
+            parse_not_matching("Not matching fields: [billing_address.postal_code, order_amount]")
+                .unwrap();
         assert_eq!(items.len(), 2);
         let count = parse_not_matching(
             "Not matching fields: [Incorrect number of items in the cart. Expected: 2, Actual: 3]",

@@ -29,7 +29,11 @@ fn every_property_holds_against_the_mock_with_a_fixed_seed() {
     let report = runner::run(&config(20261126, 48, MockConfig::default()));
     assert!(report.target_error.is_none(), "{:?}", report.target_error);
     assert_eq!(report.properties.len(), Property::ALL.len());
-    assert!(failures(&report).is_empty(), "{}", failures(&report).join("\n"));
+    assert!(
+        failures(&report).is_empty(),
+        "{}",
+        failures(&report).join("\n")
+    );
     assert_eq!(report.exit_code(), 0);
     for p in &report.properties {
         assert_eq!(p.cases, 48, "{}", p.property.name());
@@ -139,7 +143,11 @@ fn no_false_alarms_over_thousands_of_cases() {
     let report = runner::run(&config(0x5eed, 360, MockConfig::default()));
     assert!(report.target_error.is_none(), "{:?}", report.target_error);
     assert!(report.cases() >= 5000, "{} cases", report.cases());
-    assert!(failures(&report).is_empty(), "{}", failures(&report).join("\n"));
+    assert!(
+        failures(&report).is_empty(),
+        "{}",
+        failures(&report).join("\n")
+    );
 }
 
 proptest::proptest! {

@@ -172,7 +172,11 @@ pub fn run(config: &RunConfig) -> RunReport {
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let total = config.cases * config.properties.len() as u64;
-    let workers = if config.target.parallel() { config.workers.max(1) } else { 1 };
+    let workers = if config.target.parallel() {
+        config.workers.max(1)
+    } else {
+        1
+    };
     std::thread::scope(|scope| {
         for _ in 0..workers.min(config.properties.len().max(1)) {
             scope.spawn(|| {
@@ -186,7 +190,9 @@ pub fn run(config: &RunConfig) -> RunReport {
             });
         }
         if config.progress == Progress::Bar {
-            scope.spawn(|| report::progress_bar(&done, total, &stop, &results, config.properties.len()));
+            scope.spawn(|| {
+                report::progress_bar(&done, total, &stop, &results, config.properties.len())
+            });
         }
     });
     let mut properties = results.into_inner().unwrap_or_default();
@@ -310,7 +316,12 @@ async fn run_seed(
         Verdict::Pass => {
             report.passed += 1;
             for (kind, value) in labels {
-                *report.labels.entry(kind).or_default().entry(value).or_default() += 1;
+                *report
+                    .labels
+                    .entry(kind)
+                    .or_default()
+                    .entry(value)
+                    .or_default() += 1;
             }
             return Ok(());
         }

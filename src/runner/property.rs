@@ -91,9 +91,7 @@ impl Property {
             Property::ReplacedToken => {
                 "a token replaced by a newer authorization gives 404 NOT_FOUND; the newer one works"
             }
-            Property::CancelledToken => {
-                "a cancelled authorization's token gives 404 NOT_FOUND"
-            }
+            Property::CancelledToken => "a cancelled authorization's token gives 404 NOT_FOUND",
             Property::RetryIdempotent => {
                 "a retry with the identical body returns the same order_id"
             }
@@ -175,7 +173,10 @@ impl Ctx<'_> {
         let body = ex.json();
         let fail = |why: String| {
             Failure::new(
-                format!("{} {} -> {}: the body matches Klarna's schema", ex.method, ex.path, ex.status),
+                format!(
+                    "{} {} -> {}: the body matches Klarna's schema",
+                    ex.method, ex.path, ex.status
+                ),
                 "a body of the documented shape",
                 why,
             )
@@ -215,7 +216,10 @@ impl Ctx<'_> {
 /// Runs one case of `property`; on success, the case's labels.
 pub async fn check(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<Labels, Problem> {
     let mut labels = Labels::new();
-    labels.insert("market", case.session.purchase_country.clone().unwrap_or_default());
+    labels.insert(
+        "market",
+        case.session.purchase_country.clone().unwrap_or_default(),
+    );
     let outcome = match property {
         Property::OrderSucceeds
         | Property::ChangedDataRefused
@@ -229,35 +233,68 @@ pub async fn check(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<Lab
             let (_, _) = session_and_token(ctx, case).await?;
             let token = unknown_token(case);
             let ex = ctx.record(ctx.client.create_order(&token, &case.order_body()).await)?;
-            verdict::check_error("create order with an unknown token", &ExpectedError::invalid_token(), &ex, ctx.judge)?;
+            verdict::check_error(
+                "create order with an unknown token",
+                &ExpectedError::invalid_token(),
+                &ex,
+                ctx.judge,
+            )?;
             "404 NOT_FOUND".to_owned()
         }
         Property::ReplacedToken => {
             let (session_id, first) = session_and_token(ctx, case).await?;
             let second = authorize(ctx, case, &session_id).await?;
             let ex = ctx.record(ctx.client.create_order(&first, &case.order_body()).await)?;
-            verdict::check_error("create order with a replaced token", &ExpectedError::invalid_token(), &ex, ctx.judge)?;
+            verdict::check_error(
+                "create order with a replaced token",
+                &ExpectedError::invalid_token(),
+                &ex,
+                ctx.judge,
+            )?;
             let ex = ctx.record(ctx.client.create_order(&second, &case.order_body()).await)?;
-            expect_answer(ctx, "create order with the newer token", &oracle::create_order(case, ctx.oracle), &ex).await?;
+            expect_answer(
+                ctx,
+                "create order with the newer token",
+                &oracle::create_order(case, ctx.oracle),
+                &ex,
+            )
+            .await?;
             "404 NOT_FOUND".to_owned()
         }
         Property::CancelledToken => {
             let (_, token) = session_and_token(ctx, case).await?;
             let ex = ctx.record(ctx.client.cancel_authorization(&token).await)?;
             if ex.status != 204 {
-                return Err(Failure::new("cancel authorization answers 204", "204", verdict::render_actual(&ex)).into());
+                return Err(Failure::new(
+                    "cancel authorization answers 204",
+                    "204",
+                    verdict::render_actual(&ex),
+                )
+                .into());
             }
             let ex = ctx.record(ctx.client.create_order(&token, &case.order_body()).await)?;
-            verdict::check_error("create order with a cancelled token", &ExpectedError::invalid_token(), &ex, ctx.judge)?;
+            verdict::check_error(
+                "create order with a cancelled token",
+                &ExpectedError::invalid_token(),
+                &ex,
+                ctx.judge,
+            )?;
             "404 NOT_FOUND".to_owned()
         }
-        Property::RetryIdempotent | Property::RetryConflict => retry_flow(property, ctx, case).await?,
+        Property::RetryIdempotent | Property::RetryConflict => {
+            retry_flow(property, ctx, case).await?
+        }
         Property::InconsistentAmounts => {
             let body = serde_json::to_value(&case.session).unwrap_or(Value::Null);
             let ex = ctx.record(ctx.client.create_session(&body.to_string()).await)?;
             match oracle::create_session(&body, ctx.oracle) {
                 Some(expected) => {
-                    verdict::check_error("create session with inconsistent amounts", &expected, &ex, ctx.judge)?;
+                    verdict::check_error(
+                        "create session with inconsistent amounts",
+                        &expected,
+                        &ex,
+                        ctx.judge,
+                    )?;
                     "400 BAD_VALUE".to_owned()
                 }
                 None => {
@@ -268,7 +305,11 @@ pub async fn check(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<Lab
         }
         Property::DeniedNotAuthorized => {
             let session_id = create_session(ctx, case).await?;
-            let ex = ctx.record(ctx.client.authorize(&session_id, Some(authorize_body(case))).await)?;
+            let ex = ctx.record(
+                ctx.client
+                    .authorize(&session_id, Some(authorize_body(case)))
+                    .await,
+            )?;
             expect_status(&ex, 200, "authorize answers")?;
             let body = ex.json().unwrap_or(Value::Null);
             if body["approved"] != Value::Bool(false) || body.get("authorization_token").is_some() {
@@ -285,7 +326,11 @@ pub async fn check(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<Lab
             // Each request below is refused; `record` checks the error shape.
             let ex = ctx.record(ctx.client.read_session(&unknown_token(case)).await)?;
             expect_status(&ex, 404, "read an unknown session")?;
-            let ex = ctx.record(ctx.client.create_order(&unknown_token(case), &case.order_body()).await)?;
+            let ex = ctx.record(
+                ctx.client
+                    .create_order(&unknown_token(case), &case.order_body())
+                    .await,
+            )?;
             expect_status(&ex, 404, "create order with an unknown token")?;
             let mut broken = serde_json::to_value(&case.session).unwrap_or(Value::Null);
             if let Some(obj) = broken.as_object_mut() {
@@ -301,7 +346,10 @@ pub async fn check(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<Lab
             let (session_id, token) = session_and_token(ctx, case).await?;
             ctx.record(ctx.client.read_session(&session_id).await)?;
             let ex = ctx.record(ctx.client.create_order(&token, &case.order_body()).await)?;
-            if let Some(order_id) = ex.json().and_then(|b| b["order_id"].as_str().map(str::to_owned)) {
+            if let Some(order_id) = ex
+                .json()
+                .and_then(|b| b["order_id"].as_str().map(str::to_owned))
+            {
                 ctx.record(ctx.client.read_order(&order_id).await)?;
             }
             ctx.record(ctx.client.read_session(&session_id).await)?;
@@ -325,7 +373,12 @@ async fn order_flow(ctx: &Ctx<'_>, case: &Case) -> Result<String, Problem> {
 }
 
 /// Checks a create-order answer; for an order, also reads it back from Order Management.
-async fn expect_answer(ctx: &Ctx<'_>, what: &str, expected: &Expected, ex: &Exchange) -> Result<String, Problem> {
+async fn expect_answer(
+    ctx: &Ctx<'_>,
+    what: &str,
+    expected: &Expected,
+    ex: &Exchange,
+) -> Result<String, Problem> {
     match expected {
         Expected::Error(e) => {
             verdict::check_error(what, e, ex, ctx.judge)?;
@@ -347,13 +400,23 @@ async fn retry_flow(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<St
     let first = ctx.record(ctx.client.create_order(&token, &body).await)?;
     expect_answer(ctx, "create order", &first_expected, &first).await?;
     let identical = property == Property::RetryIdempotent;
-    let second_body = if identical { body } else { different_body(&body) };
+    let second_body = if identical {
+        body
+    } else {
+        different_body(&body)
+    };
     let second = ctx.record(ctx.client.create_order(&token, &second_body).await)?;
-    let what = if identical { "retry with the identical body" } else { "retry with a different body" };
+    let what = if identical {
+        "retry with the identical body"
+    } else {
+        "retry with a different body"
+    };
     match oracle::retry(&first_expected, identical) {
         Expected::Order(o) => {
             let again = verdict::check_order(what, &o, &second)?;
-            let first_id = first.json().and_then(|b| b["order_id"].as_str().map(str::to_owned));
+            let first_id = first
+                .json()
+                .and_then(|b| b["order_id"].as_str().map(str::to_owned));
             if first_id.as_deref() != Some(again.order_id.as_str()) {
                 return Err(Failure::new(
                     format!("{what}: returns the same order (reference 5.2)"),
@@ -376,8 +439,15 @@ async fn retry_flow(property: Property, ctx: &Ctx<'_>, case: &Case) -> Result<St
 fn different_body(body: &str) -> String {
     let mut value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     if let Some(obj) = value.as_object_mut() {
-        let current = obj.get("merchant_reference2").and_then(Value::as_str).unwrap_or("");
-        let changed = if current == "retry-a" { "retry-b" } else { "retry-a" };
+        let current = obj
+            .get("merchant_reference2")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let changed = if current == "retry-a" {
+            "retry-b"
+        } else {
+            "retry-a"
+        };
         obj.insert("merchant_reference2".to_owned(), Value::from(changed));
     }
     value.to_string()
@@ -387,13 +457,22 @@ async fn create_session(ctx: &Ctx<'_>, case: &Case) -> Result<String, Problem> {
     let body = serde_json::to_string(&case.session).unwrap_or_default();
     let ex = ctx.record(ctx.client.create_session(&body).await)?;
     expect_status(&ex, 200, "create session with a valid body")?;
-    let session: MerchantSession = serde_json::from_str(&ex.response_body)
-        .map_err(|e| Failure::new("create session answers a merchant_session", "merchant_session", e.to_string()))?;
+    let session: MerchantSession = serde_json::from_str(&ex.response_body).map_err(|e| {
+        Failure::new(
+            "create session answers a merchant_session",
+            "merchant_session",
+            e.to_string(),
+        )
+    })?;
     Ok(session.session_id)
 }
 
 async fn authorize(ctx: &Ctx<'_>, case: &Case, session_id: &str) -> Result<String, Problem> {
-    let ex = ctx.record(ctx.client.authorize(session_id, Some(authorize_body(case))).await)?;
+    let ex = ctx.record(
+        ctx.client
+            .authorize(session_id, Some(authorize_body(case)))
+            .await,
+    )?;
     expect_status(&ex, 200, "authorize answers")?;
     let body = ex.json().unwrap_or(Value::Null);
     match (&body["approved"], body["authorization_token"].as_str()) {
@@ -421,7 +500,12 @@ fn expect_status(ex: &Exchange, status: u16, what: &str) -> Result<(), Problem> 
     if ex.status == status {
         Ok(())
     } else {
-        Err(Failure::new(format!("{what}: {status}"), status.to_string(), verdict::render_actual(ex)).into())
+        Err(Failure::new(
+            format!("{what}: {status}"),
+            status.to_string(),
+            verdict::render_actual(ex),
+        )
+        .into())
     }
 }
 

@@ -13,7 +13,11 @@ use super::{FailureReport, Property, PropertyReport, RunReport};
 /// `order-succeeds: 256 cases, all held` — one line per finished property.
 pub fn progress_line(report: &PropertyReport) -> String {
     match &report.failure {
-        None => format!("{}: {} cases, all held", report.property.name(), report.cases),
+        None => format!(
+            "{}: {} cases, all held",
+            report.property.name(),
+            report.cases
+        ),
         Some(f) => format!(
             "{}: FAILED after {} cases (seed {})",
             report.property.name(),
@@ -69,21 +73,38 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
     let mut out = String::new();
     for p in &report.properties {
         if let Some(f) = &p.failure {
-            let _ = writeln!(out, "\nFAILED {} — {}", p.property.name(), p.property.description());
-            let _ = writeln!(out, "\nminimal failing case (after {} shrink steps):", f.shrink_steps);
+            let _ = writeln!(
+                out,
+                "\nFAILED {} — {}",
+                p.property.name(),
+                p.property.description()
+            );
+            let _ = writeln!(
+                out,
+                "\nminimal failing case (after {} shrink steps):",
+                f.shrink_steps
+            );
             let _ = writeln!(out, "{}", case_text(&f.case));
             let _ = writeln!(out, "\n{}", f.failure);
             if let Some(last) = f.exchanges.last() {
                 let _ = writeln!(out, "last exchange:\n{last}");
             }
             let _ = writeln!(out, "\nseed: {}", f.case_seed);
-            let _ = writeln!(out, "replay: {}", replay_command(p.property, f, target_flag));
+            let _ = writeln!(
+                out,
+                "replay: {}",
+                replay_command(p.property, f, target_flag)
+            );
         }
     }
     if let Some(e) = &report.target_error {
         let _ = writeln!(out, "\ntarget error (not a conformance verdict): {e}");
     }
-    let _ = writeln!(out, "\n{:<30} {:>7} {:>7} {:>7}", "property", "cases", "passed", "failed");
+    let _ = writeln!(
+        out,
+        "\n{:<30} {:>7} {:>7} {:>7}",
+        "property", "cases", "passed", "failed"
+    );
     for p in &report.properties {
         let failed = u64::from(p.failure.is_some());
         let _ = writeln!(
@@ -118,7 +139,11 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
         report.cases() as f64 / secs.max(1e-9),
         report.seed
     );
-    let failed = report.properties.iter().filter(|p| p.failure.is_some()).count();
+    let failed = report
+        .properties
+        .iter()
+        .filter(|p| p.failure.is_some())
+        .count();
     let _ = writeln!(
         out,
         "{} passed, {} failed",
@@ -199,7 +224,10 @@ pub fn persist_regression(dir: Option<&Path>, property: Property, failure: &Fail
             .and_then(|mut f| f.write_all(line.as_bytes()))
     });
     if let Err(e) = result {
-        eprintln!("note: could not record the failing seed in {}: {e}", path.display());
+        eprintln!(
+            "note: could not record the failing seed in {}: {e}",
+            path.display()
+        );
     }
 }
 
