@@ -31,6 +31,10 @@ pub enum Command {
     Run(RunArgs),
     /// Reproduce one case exactly from the seed a failure printed.
     Replay(ReplayArgs),
+    /// Run the scenario files (`scenarios/*.toml`) against a target.
+    ///
+    /// One line per scenario; exit status as for `run`.
+    Scenarios(ScenariosArgs),
     /// Run the stateful Klarna Payments v1 mock until SIGINT/SIGTERM.
     ///
     /// Prints `listening on http://ADDR` as its first line.
@@ -164,6 +168,36 @@ pub struct RunArgs {
     /// Neither read nor write failing seeds.
     #[arg(long)]
     pub no_regressions: bool,
+}
+
+/// `scenarios`: the hand-written request sequences.
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    /// `mock` (an embedded mock per scenario), `playground` (Klarna's, needs
+    /// KLARNA_PLAYGROUND=1 and credentials) or the URL of a server speaking
+    /// Payments v1 and the mock's control API.
+    #[arg(long, default_value = "mock", value_name = "mock|playground|URL")]
+    pub target: String,
+    /// Basic-auth username for a URL or the playground.
+    #[arg(long, env = "KLARNA_USERNAME")]
+    pub username: Option<String>,
+    /// Basic-auth password for a URL or the playground.
+    #[arg(long, env = "KLARNA_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Switch the embedded mock into a defect mode (repeatable).
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+    /// Where the scenario files are.
+    #[arg(long, default_value = "scenarios", value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+    /// Where snapshots are checked (the mock's in DIR, other targets' in DIR/<target>).
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub snapshots: std::path::PathBuf,
+    /// Do not check snapshots.
+    #[arg(long)]
+    pub no_snapshots: bool,
+    /// Only scenarios whose file stem contains this text.
+    pub filter: Option<String>,
 }
 
 /// `replay`: reproduce one case exactly from its seed.

@@ -13,7 +13,7 @@ use klarna_conformance::runner::{self, Progress, Property, RunConfig, TargetSpec
 use klarna_conformance::target::Credentials;
 use klarna_conformance::verdict::Judge;
 
-use crate::cli::{ReplayArgs, RunArgs, TargetArgs};
+use crate::cli::{ReplayArgs, RunArgs, ScenariosArgs, TargetArgs};
 
 /// The default number of cases per property when neither `--cases` nor
 /// `PROPTEST_CASES` says.
@@ -193,7 +193,152 @@ pub fn replay(args: ReplayArgs) -> u8 {
     };
     let result = runner::replay(&config, property, args.seed);
     print!("{}", report::render(&result, &target_flag(&args.target)));
-    result.exit_code()
+    let code = result.exit_code();
+    match (&args.emit_scenario, result.properties.first()) {
+        (Some(path), Some(p)) => match &p.failure {
+            Some(failure) => match emit_scenario(&config, property, failure, &args.target) {
+                Ok(text) => {
+                    if let Err(e) = std::fs::write(path, text) {
+                        eprintln!("error: cannot write {}: {e}", path.display());
+                        return exit::USAGE;
+                    }
+                    eprintln!("wrote the failing case as a scenario: {}", path.display());
+                    code
+                }
+                Err(e) => usage(e),
+            },
+            None => {
+                eprintln!("the case held: no scenario written");
+                code
+            }
+        },
+        _ => code,
+    }
+}
+
+/// Properties whose flow is create session, authorize, wait, create order:
+/// exactly what a scenario file of the emitted shape runs.
+const EMITTABLE: [Property; 5] = [
+    Property::OrderSucceeds,
+    Property::ChangedDataRefused,
+    Property::NeutralChangeAccepted,
+    Property::TokenExpiry,
+    Property::PendingFraudStatus,
+];
+
+/// The failing case as scenario text: its bodies and what the oracle expects
+/// at create order.
+fn emit_scenario(
+    config: &RunConfig,
+    property: Property,
+    failure: &runner::FailureReport,
+    target: &TargetArgs,
+) -> Result<String, String> {
+    use klarna_conformance::oracle::{self, Expected};
+    use klarna_conformance::scenario::{self, CaseBodies, ExpectedAnswer, MockSettings};
+    if !EMITTABLE.contains(&property) {
+        let names: Vec<&str> = EMITTABLE.iter().map(|p| p.name()).collect();
+        return Err(format!(
+            "--emit-scenario writes the create-session, authorize, create-order flow of {}; {} runs another flow",
+            names.join(", "),
+            property.name()
+        ));
+    }
+    let case = &failure.case;
+    let json = |text: &str| serde_json::from_str(text).map_err(|e| e.to_string());
+    let expected = match oracle::create_order(case, config.oracle) {
+        Expected::Order(_) => ExpectedAnswer {
+            status: 200,
+            error_code: None,
+            messages: Vec::new(),
+        },
+        Expected::Error(e) => ExpectedAnswer {
+            status: e.status,
+            error_code: Some(e.error_code.to_owned()),
+            messages: e.messages(),
+        },
+    };
+    let bodies = CaseBodies {
+        description: format!(
+            "{}: {} (replay --property {} --seed {}{})",
+            property.name(),
+            failure.failure.check,
+            property.name(),
+            failure.case_seed,
+            target_flag(target)
+        ),
+        session: json(&case.session_body())?,
+        authorize: Some(serde_json::to_value(&case.authorize).map_err(|e| e.to_string())?),
+        wait_seconds: case.wait_seconds,
+        order: json(&case.order_body())?,
+        mock: MockSettings {
+            allow_cart_updates: target.allow_cart_updates,
+            strict: target.strict,
+            seed: None,
+        },
+    };
+    scenario::from_case(&bodies, &expected).map_err(|e| e.to_string())
+}
+
+/// `scenarios`.
+pub fn scenarios(args: ScenariosArgs) -> u8 {
+    use klarna_conformance::scenario::{self, RunOptions, TargetSpec as ScenarioTarget};
+    let credentials = || -> Result<Credentials, String> {
+        match (&args.username, &args.password) {
+            (Some(u), Some(p)) => Ok(Credentials::new(u, p)),
+            _ => Err(format!(
+                "--target {} needs --username and --password (or KLARNA_USERNAME and KLARNA_PASSWORD)",
+                args.target
+            )),
+        }
+    };
+    let spec = match args.target.as_str() {
+        "mock" => ScenarioTarget::Mock {
+            defects: args.defects.clone(),
+        },
+        _ if !args.defects.is_empty() => {
+            return usage("--defect applies to the embedded mock only (--target mock)");
+        }
+        "playground" => {
+            if std::env::var("KLARNA_PLAYGROUND").as_deref() != Ok("1") {
+                return usage(
+                    "--target playground calls Klarna's real playground: set KLARNA_PLAYGROUND=1 to confirm",
+                );
+            }
+            match credentials() {
+                Ok(c) => ScenarioTarget::Playground {
+                    credentials: c,
+                    base_url: None,
+                },
+                Err(e) => return usage(e),
+            }
+        }
+        url if url.starts_with("http://") || url.starts_with("https://") => ScenarioTarget::Url {
+            base_url: url.to_owned(),
+            credentials: credentials().unwrap_or_else(|_| {
+                Credentials::new(mock::DEFAULT_USERNAME, mock::DEFAULT_PASSWORD)
+            }),
+        },
+        other => {
+            return usage(format!(
+                "--target {other:?}: expected `mock`, `playground` or an http:// or https:// URL"
+            ));
+        }
+    };
+    let options = RunOptions {
+        filter: args.filter.clone(),
+        snapshot_root: (!args.no_snapshots).then(|| args.snapshots.clone()),
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return usage(format!("cannot start the runtime: {e}")),
+    };
+    let mut out = std::io::stdout();
+    let summary = rt.block_on(scenario::run_files(&args.dir, &spec, &options, &mut out));
+    summary.exit_code()
 }
 
 fn describe(target: &TargetSpec) -> String {

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         ),
         Command::Run(args) => commands::run(args),
         Command::Replay(args) => commands::replay(args),
+        Command::Scenarios(args) => commands::scenarios(args),
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)

@@ -64,11 +64,22 @@ pub struct ExpectedError {
 pub enum ExpectedMessages {
     /// These messages (judged by prefix against real targets, reference 10).
     Exact(Vec<String>),
-    /// One `Not matching fields: [...]` message naming exactly these items.
-    NotMatching(BTreeSet<String>),
+    /// One `Not matching fields: [...]` message naming exactly these items, in
+    /// any order (listed here in the mock's documented order).
+    NotMatching(Vec<String>),
 }
 
 impl ExpectedError {
+    /// The `error_messages` a target following the mock's documented order sends.
+    pub fn messages(&self) -> Vec<String> {
+        match &self.messages {
+            ExpectedMessages::Exact(m) => m.clone(),
+            ExpectedMessages::NotMatching(items) => {
+                vec![format!("Not matching fields: [{}]", items.join(", "))]
+            }
+        }
+    }
+
     fn new(status: u16, error_code: &'static str, message: &str) -> Self {
         ExpectedError {
             status,
@@ -219,7 +230,7 @@ fn not_matching(items: Vec<String>) -> ExpectedError {
     ExpectedError {
         status: 409,
         error_code: "BAD_VALUE",
-        messages: ExpectedMessages::NotMatching(items.into_iter().collect()),
+        messages: ExpectedMessages::NotMatching(items),
     }
 }
 

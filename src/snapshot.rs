@@ -305,12 +305,21 @@ pub fn assert_snapshot(
     description: &str,
     content: &str,
 ) -> Result<(), SnapshotMismatch> {
-    let file = settings.dir.join(format!("{name}.snap"));
+    // insta resolves a relative snapshot path against the calling source
+    // file's folder; the user means the current directory.
+    let dir = if settings.dir.is_relative() {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(&settings.dir))
+            .unwrap_or_else(|_| settings.dir.clone())
+    } else {
+        settings.dir.clone()
+    };
+    let file = dir.join(format!("{name}.snap"));
     let recorded = std::fs::read_to_string(&file)
         .ok()
         .map(|t| snap_contents(&t));
     let mut insta_settings = insta::Settings::clone_current();
-    insta_settings.set_snapshot_path(&settings.dir);
+    insta_settings.set_snapshot_path(&dir);
     insta_settings.set_prepend_module_to_snapshot(false);
     insta_settings.set_omit_expression(true);
     insta_settings.set_description(description);

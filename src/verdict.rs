@@ -189,8 +189,9 @@ pub fn check_error(
                 .all(|w| actual_messages.iter().any(|a| a.starts_with(w.as_str()))),
         },
         ExpectedMessages::NotMatching(want) => {
+            let want: std::collections::BTreeSet<String> = want.iter().cloned().collect();
             actual_messages.len() == 1
-                && parse_not_matching(&actual_messages[0]).as_ref() == Some(want)
+                && parse_not_matching(&actual_messages[0]).as_ref() == Some(&want)
         }
     };
     if ok { Ok(()) } else { Err(fail().into()) }
@@ -312,13 +313,7 @@ pub fn check_om_order(
 }
 
 fn render_expected_error(e: &ExpectedError) -> String {
-    let messages = match &e.messages {
-        ExpectedMessages::Exact(m) => m.clone(),
-        ExpectedMessages::NotMatching(items) => vec![format!(
-            "Not matching fields: [{}]",
-            items.iter().cloned().collect::<Vec<_>>().join(", ")
-        )],
-    };
+    let messages = e.messages();
     let body = serde_json::json!({
         "error_code": e.error_code,
         "error_messages": messages,
