@@ -94,12 +94,14 @@ impl From<Result<(), Problem>> for Verdict {
 /// Checks that rest on every answer, whatever the case (reference 1.4, 4.1):
 /// an error body is Klarna's error shape with `correlation_id` equal to the
 /// `Klarna-Correlation-Id` header and non-empty `error_messages` where Klarna
-/// documents messages; a 401 without a JSON body is a gateway refusing the
-/// credentials (a target error).
+/// documents messages; a 401 is the credentials being refused (a target error).
 pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
-    if ex.status == 401 && ex.json().is_none() {
+    // The runner always sends the user's credentials: a 401 means they are
+    // unusable (a gateway's HTML page or Klarna's JSON alike), not that the
+    // target broke a rule.
+    if ex.status == 401 {
         return Err(Problem::Target(TargetError::Unauthorized {
-            target: ex.path.clone(),
+            target: format!("{} {}", ex.method, ex.path),
         }));
     }
     if ex.status < 400 {

@@ -107,9 +107,7 @@ pub enum TargetError {
     Unreachable { target: String, cause: String },
     #[error("{target} did not answer within {seconds} s")]
     Timeout { target: String, seconds: u64 },
-    #[error(
-        "{target} refused the credentials (401 without a Klarna error body: a gateway answered, check username and password)"
-    )]
+    #[error("{target} refused the credentials (401): check the username and password")]
     Unauthorized { target: String },
     #[error("{target} has no control API (`/__mock/...`); {what} needs one")]
     NoControlApi { target: String, what: String },

@@ -1,0 +1,233 @@
+//! `klarna-conformance run` and `replay` end to end: the binary, its output
+//! and its documented exit codes (0 held, 1 conformance failure, 2 usage or
+//! unusable target).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use klarna_conformance::mock::{MockConfig, MockServer};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_klarna-conformance"));
+    c.env_remove("PROPTEST_CASES")
+        .env_remove("PROPTEST_RNG_SEED")
+        .env_remove("KLARNA_USERNAME")
+        .env_remove("KLARNA_PASSWORD");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kc-run-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn list_names_every_property() {
+    let o = run(&["run", "--list"]);
+    assert_eq!(o.status.code(), Some(0));
+    for p in klarna_conformance::runner::Property::ALL {
+        assert!(text(&o).contains(p.name()), "{}", text(&o));
+    }
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let o = run(&["run", "--property", "no-such-property"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no-such-property") && text(&o).contains("order-succeeds"));
+    let o = run(&["run", "--target", "ftp://example"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--target"), "{}", text(&o));
+    let o = run(&["run", "--cases", "many"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = bin()
+        .args(["run", "--property", "order-succeeds"])
+        .env("PROPTEST_CASES", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("PROPTEST_CASES"), "{}", text(&o));
+}
+
+#[test]
+fn an_unreachable_target_is_not_a_conformance_failure() {
+    // Port 9 (discard) on loopback: nothing listens there.
+    let o = run(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "--cases",
+        "2",
+        "--no-regressions",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("target error"), "{}", text(&o));
+    assert!(!text(&o).contains("FAILED"), "{}", text(&o));
+}
+
+#[test]
+fn proptest_cases_and_seed_are_honoured() {
+    let o = bin()
+        .args(["run", "--property", "order-succeeds", "--no-regressions"])
+        .env("PROPTEST_CASES", "3")
+        .env("PROPTEST_RNG_SEED", "42")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("3 cases in"), "{}", text(&o));
+    assert!(text(&o).contains("seed 42"), "{}", text(&o));
+}
+
+#[test]
+fn a_failure_prints_a_replay_command_that_fails_the_same_way() {
+    let dir = temp_dir("failure");
+    let junit = dir.join("junit.xml");
+    let o = run(&[
+        "run",
+        "--property",
+        "order-succeeds",
+        "--defect",
+        "drop-fraud-status",
+        "--cases",
+        "20",
+        "--seed",
+        "1",
+        "--no-regressions",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAILED order-succeeds"), "{out}");
+    assert!(out.contains("fraud_status"), "{out}");
+    let replay = out
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: "))
+        .expect("a replay line")
+        .to_owned();
+    assert!(replay.ends_with("--defect drop-fraud-status"), "{replay}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("order-succeeds") && xml.contains("<failure"),
+        "{xml}"
+    );
+    assert!(xml.contains(&replay), "{xml}");
+
+    let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let again = run(&args);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("FAILED order-succeeds"));
+    assert!(text(&again).contains(&replay));
+
+    // The same case as a scenario file: it fails on the defective mock only.
+    let file = dir.join("regression.toml");
+    let mut with_emit = args.clone();
+    with_emit.extend(["--emit-scenario", file.to_str().unwrap()]);
+    assert_eq!(run(&with_emit).status.code(), Some(1));
+    let scenarios = [
+        "scenarios",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--no-snapshots",
+    ];
+    let passing = run(&scenarios);
+    assert_eq!(passing.status.code(), Some(0), "{}", text(&passing));
+    let mut defective = scenarios.to_vec();
+    defective.extend(["--defect", "drop-fraud-status"]);
+    assert_eq!(run(&defective).status.code(), Some(1));
+}
+
+#[test]
+fn failing_seeds_are_persisted_and_tried_first() {
+    let dir = temp_dir("regressions");
+    let args = [
+        "run",
+        "--property",
+        "token-expiry",
+        "--defect",
+        "accept-expired-tokens",
+        "--cases",
+        "50",
+        "--seed",
+        "3",
+        "--regressions",
+        dir.to_str().unwrap(),
+    ];
+    let first = run(&args);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    let saved = std::fs::read_to_string(dir.join("token-expiry.txt")).unwrap();
+    let seed = saved
+        .lines()
+        .find_map(|l| l.strip_prefix("cc "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a cc line")
+        .to_owned();
+    assert!(text(&first).contains(&format!("--seed {seed}")));
+    // With another run seed, the persisted case still comes first and fails at once.
+    let mut again = args.to_vec();
+    again[8] = "4";
+    let second = run(&again);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        text(&second).contains("token-expiry: FAILED after 1 cases"),
+        "{}",
+        text(&second)
+    );
+}
+
+#[test]
+fn a_url_target_is_checked_over_http() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(MockServer::start(MockConfig::default().seed(1)))
+        .unwrap();
+    let url = server.base_url();
+    let o = run(&[
+        "run",
+        "--target",
+        &url,
+        "--cases",
+        "4",
+        "--seed",
+        "9",
+        "--no-regressions",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("14 passed, 0 failed"), "{}", text(&o));
+    let wrong = run(&[
+        "run",
+        "--target",
+        &url,
+        "--cases",
+        "1",
+        "--username",
+        "nobody",
+        "--password",
+        "x",
+        "--property",
+        "order-succeeds",
+        "--no-regressions",
+    ]);
+    // Credentials the target refuses make it unusable: exit 2, not a verdict.
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains("refused the credentials"),
+        "{}",
+        text(&wrong)
+    );
+    rt.block_on(server.shutdown());
+}
