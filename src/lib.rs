@@ -1,8 +1,38 @@
 //! # klarna-conformance
 //!
-//! A conformance harness for Klarna Payments v1: a faithful model of Klarna's
-//! request and response bodies, Klarna's own rules for them, and commands that
-//! apply those rules to what a shop or a server really sends.
+//! A property-based conformance harness for Klarna Payments v1, centred on
+//! "create an order from an authorization token". It generates cases
+//! (carts, addresses, changes made after authorization, waits), runs them
+//! against a target, checks every answer against an oracle of Klarna's
+//! documented rules, shrinks a failure to its smallest form and hands back a
+//! seed that replays it.
+//!
+//! ## Checking a target
+//!
+//! ```no_run
+//! use klarna_conformance::runner::{self, RunConfig};
+//!
+//! // Every property, 256 cases each, against the embedded mock, seed 42.
+//! let report = runner::run(&RunConfig::new(42, 256));
+//! print!("{}", runner::report::render(&report, ""));
+//! std::process::exit(i32::from(report.exit_code())); // 0 held, 1 failure, 2 unusable target
+//! ```
+//!
+//! The pieces, each usable alone, in the order data flows through them:
+//!
+//! - `gen` (`r#gen` in Rust): proptest strategies for a `Case` (market, session body,
+//!   authorize-time data, a `Mutation` applied after authorization, the wait
+//!   before the order). No HTTP.
+//! - [`target`] and [`client`]: where requests go (the embedded mock
+//!   in-process, any URL) and Klarna's operations as requests; every request
+//!   and answer is kept as an [`exchange::Exchange`].
+//! - [`oracle`]: what a conformant target must answer, from the case alone.
+//! - [`verdict`]: an expectation checked against the exchanges: pass, a
+//!   conformance failure, or a target that could not be used.
+//! - [`runner`]: the named properties, seeds, shrinking, replay and reports
+//!   (the table, JUnit XML, `proptest-regressions/`).
+//! - [`scenario`] and [`snapshot`]: hand-written request sequences as TOML
+//!   files, and their answers recorded as redacted insta snapshots.
 //!
 //! ## The model
 //!

@@ -184,7 +184,7 @@ impl SampleCustomer {
 }
 
 /// The approved sample customers of reference 6.2. Where the page gives no
-/// name for a market, "Test Person-<cc>" is used, as on the other markets. `[I]`
+/// name for a market, `Test Person-<cc>` is used, as on the other markets. `[I]`
 pub static SAMPLE_CUSTOMERS: [SampleCustomer; 10] = [
     SampleCustomer {
         country: "US",
