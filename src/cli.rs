@@ -134,9 +134,10 @@ pub struct TargetArgs {
     /// harness catching a deliberately wrong target.
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,
-    /// Check every response body against this OpenAPI document too.
+    /// Check every response body against this OpenAPI document too
+    /// (repeatable: Payments and Order Management are separate documents).
     #[arg(long, value_name = "PATH")]
-    pub openapi: Option<std::path::PathBuf>,
+    pub openapi: Vec<std::path::PathBuf>,
 }
 
 /// `run`: check properties on generated cases.

@@ -81,9 +81,9 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
         // reference 10: real services append detail to messages.
         config.judge = Judge::Prefix;
     }
-    if let Some(path) = &args.openapi {
+    for path in &args.openapi {
         let api = OpenApi::load(path).map_err(|e| format!("--openapi: {e}"))?;
-        config.openapi = Some(Arc::new(api));
+        config.openapi.push(Arc::new(api));
     }
     Ok(config)
 }

@@ -123,14 +123,8 @@ impl ExpectedError {
 
 /// Whether the playground approves this case's authorization (reference 6.1).
 pub fn approves(case: &Case) -> bool {
-    let email = case
-        .authorize
-        .billing_address
-        .email
-        .as_deref()
-        .unwrap_or("");
     !matches!(
-        market::email_outcome(email),
+        case.email_outcome(),
         EmailOutcome::Denied | EmailOutcome::RejectReason
     )
 }
@@ -195,16 +189,10 @@ pub fn create_session(body: &Value, config: OracleConfig) -> Option<ExpectedErro
 }
 
 fn expected_order(case: &Case, order: &CreateOrderRequest) -> ExpectedOrder {
-    let email = case
-        .authorize
-        .billing_address
-        .email
-        .as_deref()
-        .unwrap_or("");
     let pending_market = market::market(&case.authorized_order().purchase_country)
         .is_some_and(|m| m.pending_available);
     // reference 5.3 / 6.1: pending only for the pend-* patterns, only in US and UK.
-    let fraud_status: &'static [&'static str] = match market::email_outcome(email) {
+    let fraud_status: &'static [&'static str] = match case.email_outcome() {
         EmailOutcome::Pending { .. } if pending_market => &["PENDING"],
         _ => &["ACCEPTED"],
     };

@@ -161,3 +161,25 @@ proptest::proptest! {
         proptest::prop_assert!(failures(&report).is_empty(), "{}", failures(&report).join("\n"));
     }
 }
+
+/// With Klarna's OpenAPI documents (`--openapi`), every answer of the faithful
+/// mock also fits the published schemas: the schema check raises no false alarm.
+#[test]
+fn every_property_holds_with_the_openapi_schema_check() {
+    let mut config = config(11, 24, MockConfig::default());
+    for var in ["KLARNA_OPENAPI", "KLARNA_OM_OPENAPI"] {
+        // Unset: from_env says so on stderr and the check runs without it.
+        if let Some(api) = klarna_conformance::openapi::OpenApi::from_env(var)
+            .unwrap_or_else(|e| panic!("{var}: {e}"))
+        {
+            config.openapi.push(std::sync::Arc::new(api));
+        }
+    }
+    let report = runner::run(&config);
+    assert!(report.target_error.is_none(), "{:?}", report.target_error);
+    assert!(
+        failures(&report).is_empty(),
+        "{}",
+        failures(&report).join("\n")
+    );
+}

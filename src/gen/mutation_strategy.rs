@@ -425,3 +425,15 @@ pub(crate) fn cart_ok(o: &CreateOrderRequest) -> bool {
                 && l.total_amount <= MAX_LINE_AMOUNT
         })
 }
+
+#[cfg(test)]
+mod address_fields {
+    #[test]
+    fn are_klarnas_fields_but_country() {
+        let expected: Vec<&str> = crate::model::Address::FIELDS
+            .into_iter()
+            .filter(|f| *f != "country")
+            .collect();
+        assert_eq!(super::ADDRESS_FIELDS.to_vec(), expected);
+    }
+}

@@ -240,6 +240,12 @@ impl OpenApi {
             })
     }
 
+    /// Whether the document describes `method path` at all (the Payments and
+    /// Order Management documents each cover only their own paths).
+    pub fn covers(&self, method: &str, path: &str) -> bool {
+        self.operation(method, path).is_ok()
+    }
+
     /// Validates a response body for `method path` with `status`. `body` is
     /// `None` when the response had none; `Some(Null)` and `Some("")` count as
     /// empty too.

@@ -59,7 +59,9 @@ pub struct RunConfig {
     pub properties: Vec<Property>,
     pub oracle: OracleConfig,
     pub judge: Judge,
-    pub openapi: Option<Arc<OpenApi>>,
+    /// OpenAPI documents every answer is also checked against (each answer
+    /// against the first document that describes its path).
+    pub openapi: Vec<Arc<OpenApi>>,
     /// Where failing case seeds are persisted and read back (`proptest-regressions/`);
     /// `None` persists nothing.
     pub regressions_dir: Option<PathBuf>,
@@ -104,7 +106,7 @@ impl RunConfig {
             properties: Property::ALL.to_vec(),
             oracle: OracleConfig::default(),
             judge: Judge::Exact,
-            openapi: None,
+            openapi: Vec::new(),
             regressions_dir: None,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_shrink_steps: 256,
@@ -369,7 +371,7 @@ async fn run_case(
         client,
         oracle: config.oracle,
         judge: config.judge,
-        openapi: config.openapi.as_deref(),
+        openapi: &config.openapi,
         exchanges: Mutex::new(Vec::new()),
     };
     let outcome = property::check(property, &ctx, case).await;

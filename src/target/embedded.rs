@@ -54,28 +54,20 @@ impl Embedded {
             .oneshot(http_request)
             .await
             .map_err(|e| transport(e.to_string()))?;
-        let status = response.status().as_u16();
-        let response_headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
             .map_err(|e| transport(e.to_string()))?;
-        Ok(Exchange {
-            method: request.method.as_str().to_owned(),
-            path: request.path.clone(),
-            request_body: request.body.clone(),
-            status,
-            response_headers,
-            response_body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()));
+        Ok(super::exchange(
+            request,
+            parts.status.as_u16(),
+            headers,
+            &bytes,
+        ))
     }
 }
 

@@ -97,25 +97,10 @@ impl HttpTarget {
         }
         let response = builder.send().await.map_err(|e| self.classify(e))?;
         let status = response.status().as_u16();
-        let response_headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(|e| self.classify(e))?;
-        Ok(Exchange {
-            method: request.method.as_str().to_owned(),
-            path: request.path.clone(),
-            request_body: request.body.clone(),
-            status,
-            response_headers,
-            response_body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+        let headers = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+        Ok(super::exchange(request, status, headers, &bytes))
     }
 
     fn classify(&self, e: reqwest::Error) -> TargetError {

@@ -127,3 +127,23 @@ pub trait Target: Send + Sync {
         credentials: &'a Credentials,
     ) -> BoxFuture<'a, Result<Exchange, TargetError>>;
 }
+
+/// The exchange of `request` answered with `status`, `headers` and `body`:
+/// one construction for every target, so all record answers alike.
+fn exchange<'h>(
+    request: &Request,
+    status: u16,
+    headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+    body: &[u8],
+) -> Exchange {
+    Exchange {
+        method: request.method.as_str().to_owned(),
+        path: request.path.clone(),
+        request_body: request.body.clone(),
+        status,
+        response_headers: headers
+            .map(|(n, v)| (n.to_owned(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+        response_body: String::from_utf8_lossy(body).into_owned(),
+    }
+}
