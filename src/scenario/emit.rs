@@ -6,8 +6,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::ScenarioError;
+use super::check::parse_scenario;
 use super::fixtures::FixtureSet;
-use super::format::{MockSettings, parse_scenario};
+use super::format::MockSettings;
 use super::path::escape;
 
 /// The bodies of one generated case, as the runner sent them.

@@ -19,7 +19,7 @@ use crate::model::OrderLine;
 use crate::model::market::{SAMPLE_CUSTOMERS, SampleCustomer};
 use crate::model::money::{Cart, LineBuilder};
 
-use super::format::toml_to_json;
+use super::check::toml_to_json;
 
 /// The `[cart.*]`, `[address.*]` and `[customer.*]` tables of a fixtures file
 /// (or of a scenario's `[fixtures]` table).

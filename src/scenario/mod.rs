@@ -24,6 +24,7 @@
 //! A file that cannot be read or is inconsistent fails with
 //! `path:line:column: what is wrong` ([`ScenarioError`]) before anything is sent.
 
+mod check;
 mod emit;
 mod exec;
 mod expect;
@@ -83,17 +84,17 @@ pub fn load_fixtures(dir: &Path) -> Result<FixtureSet, ScenarioError> {
     if !path.exists() {
         return Ok(FixtureSet::default());
     }
-    format::parse_fixtures(&path, &read(&path)?)
+    check::parse_fixtures(&path, &read(&path)?)
 }
 
 /// Reads and checks one scenario file.
 pub fn load_file(path: &Path, shared: &FixtureSet) -> Result<Scenario, ScenarioError> {
-    format::parse_scenario(path, &read(path)?, shared)
+    check::parse_scenario(path, &read(path)?, shared)
 }
 
 /// Checks scenario text (`path` is only used in messages and for the stem).
 pub fn parse(path: &Path, text: &str, shared: &FixtureSet) -> Result<Scenario, ScenarioError> {
-    format::parse_scenario(path, text, shared)
+    check::parse_scenario(path, text, shared)
 }
 
 /// The scenario files of a directory (`*.toml` but `fixtures.toml`), sorted by name.

@@ -268,7 +268,7 @@ pub async fn run_files(
 fn matches_filter(e: &ScenarioError, filter: Option<&str>) -> bool {
     match (e, filter) {
         (ScenarioError::Invalid { path, .. } | ScenarioError::Io { path, .. }, Some(f)) => {
-            super::format::stem_of(path).contains(f)
+            super::check::stem_of(path).contains(f)
         }
         _ => true,
     }
