@@ -53,6 +53,28 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(labels(&a), labels(&b));
 }
 
+/// Against the mock, the same seed gives the same requests and the same
+/// answers, byte for byte, however the properties are spread over workers.
+#[test]
+fn the_same_seed_gives_byte_identical_exchanges() {
+    let exchanges = |workers: usize| {
+        let mut c = config(
+            5,
+            30,
+            MockConfig::default().defect(Defect::MismatchedCorrelationId),
+        );
+        c.workers = workers;
+        runner::run(&c)
+            .properties
+            .into_iter()
+            .map(|p| (p.property, p.failure.map(|f| (f.case_seed, f.exchanges))))
+            .collect::<Vec<_>>()
+    };
+    let one = exchanges(1);
+    assert!(one.iter().any(|(_, f)| f.is_some()), "the defect is found");
+    assert_eq!(one, exchanges(2));
+}
+
 /// Runs `property` against a mock with `defect` until it fails, then replays
 /// the printed seed and expects the same failure.
 fn shown_to_fail(property: Property, defect: Defect) {

@@ -35,9 +35,17 @@ pub enum TargetSpec {
 }
 
 impl TargetSpec {
-    fn build(&self) -> Result<Arc<dyn Target>, TargetError> {
+    /// The target one property runs on. An embedded mock is made fresh for
+    /// each property, its id generator seeded from the property's name: what
+    /// it answers then depends on the run seed alone, not on which worker
+    /// thread happened to take the property.
+    fn build(&self, property: Property) -> Result<Arc<dyn Target>, TargetError> {
         Ok(match self {
-            TargetSpec::Embedded(config) => Arc::new(Embedded::new(config.clone())),
+            TargetSpec::Embedded(config) => {
+                let base = config.seed.unwrap_or(0);
+                let seed = seed::mix(base ^ seed::fnv1a(property.name().as_bytes()));
+                Arc::new(Embedded::new(config.clone().seed(seed)))
+            }
             TargetSpec::Url(url) => Arc::new(HttpTarget::new(url)?),
         })
     }
@@ -212,7 +220,8 @@ pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunRepo
     let start = Instant::now();
     let outcome = runtime().and_then(|rt| {
         rt.block_on(async {
-            let client = KlarnaClient::new(config.target.build()?, config.credentials.clone());
+            let client =
+                KlarnaClient::new(config.target.build(property)?, config.credentials.clone());
             let mut report = empty_report(property);
             run_seed(config, &client, property, case_seed, &mut report).await?;
             Ok(report)
@@ -258,8 +267,6 @@ fn worker(
     done: &AtomicU64,
 ) -> Result<(), TargetError> {
     let rt = runtime()?;
-    // One target per worker: an embedded mock each, so clocks are private.
-    let client = KlarnaClient::new(config.target.build()?, config.credentials.clone());
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -267,6 +274,8 @@ fn worker(
         let Some(property) = queue.lock().ok().and_then(|mut q| q.pop()) else {
             return Ok(());
         };
+        // One target per property: an embedded mock each, so clocks are private.
+        let client = KlarnaClient::new(config.target.build(property)?, config.credentials.clone());
         let report = rt.block_on(run_property(config, &client, property, stop, done))?;
         if config.progress == Progress::Lines {
             eprintln!("{}", report::progress_line(&report));
