@@ -65,6 +65,7 @@
 //! [`mock::MockServer::start`] in-process, [`mock::router`] without a socket,
 //! or `klarna-conformance serve`.
 
+pub mod certify;
 pub mod check;
 pub mod client;
 pub mod errors;
