@@ -5,10 +5,7 @@
 //! passed); browser-authorized tokens are used next, since they expire 60
 //! minutes after authorization (reference 5.1); then the generated cases; the
 //! checks over every answer (correlation ids, body shapes) come last.
-//!
-//! Messages are judged by their prefix or by the paths they name, never as
-//! whole strings (`Judge::Prefix`; reference 10: explanations are appended,
-//! missing fields are joined into one message in an order that changes).
+//! How one answer is judged is in `judge.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -17,17 +14,20 @@ use std::time::Instant;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use serde_json::Value;
 
+use super::judge::{bad_value_paths, correlation, expect_bad_value, expect_error, shape};
 use super::{
     AuthorizedOrder, CertifyConfig, CertifyReport, Check, CheckFailure, CheckReport, Unusable,
     check_host,
 };
 use crate::exchange::Exchange;
 use crate::r#gen::{self as generate, Case, InconsistentSession};
-use crate::model::{CreateOrderRequest, ErrorV2, MerchantSession, OmOrder, Order, Session};
+use crate::model::{CreateOrderRequest, MerchantSession, Session};
 use crate::oracle::{self, ExpectedError, ExpectedMessages, OracleConfig};
 use crate::runner::seed;
 use crate::target::{Credentials, HttpTarget, Method, Paced, Request, Target, TargetError};
 use crate::verdict::{Failure, Problem, render_actual};
+
+mod orders;
 
 /// The required `session_create` fields a case leaves out in turn (reference 2.1).
 const REQUIRED_FIELDS: [&str; 4] = [
@@ -563,82 +563,6 @@ impl Run<'_> {
         }
     }
 
-    /// Create order, the identical retry, and Order Management, for one token.
-    async fn order_flow(
-        &self,
-        number: usize,
-        order: &AuthorizedOrder,
-        parsed: &CreateOrderRequest,
-    ) -> Result<(), Unusable> {
-        let path = format!(
-            "/payments/v1/authorizations/{}/order",
-            order.authorization_token
-        );
-        let mut trail = Trail::new();
-        let first = self
-            .send(
-                Method::Post,
-                path.clone(),
-                Some(order.order_body.clone()),
-                &mut trail,
-            )
-            .await?;
-        if matches!(first.status, 403 | 404 | 409) {
-            // An expired, replaced or used token, or a body that is not what
-            // was authorized: the input, not the target (reference 3.4, 5.1).
-            let error: ErrorV2 = serde_json::from_str(&first.response_body).unwrap_or_default();
-            return Err(Unusable::Input(format!(
-                "authorization token #{number} was refused with {} {} {:?}: tokens expire 60 minutes after authorize(), work once, and need the exact body that was authorized; authorize again in a browser (reference 7)",
-                first.status,
-                error.error_code.as_deref().unwrap_or_default(),
-                error.messages(),
-            )));
-        }
-        let created = expect_order("create order with an authorized token", &first);
-        let order_id = created.as_ref().ok().cloned();
-        self.record(Check::OrderCreated, created.map(drop), trail)?;
-        let Some(order_id) = order_id else {
-            return Ok(());
-        };
-        let mut trail = Trail::new();
-        let outcome = match self
-            .send(Method::Post, path, Some(order.order_body.clone()), &mut trail)
-            .await
-        {
-            Ok(again) => expect_order("the identical create order retried", &again).and_then(
-                |again_id| {
-                    if again_id == order_id {
-                        Ok(())
-                    } else {
-                        Err(Failure::new(
-                            "the identical create order retried returns the same order (reference 5.2)",
-                            format!("order_id {order_id}"),
-                            format!("order_id {again_id}"),
-                        )
-                        .into())
-                    }
-                },
-            ),
-            Err(e) => Err(e.into()),
-        };
-        self.record(Check::OrderRetryIdempotent, outcome, trail)?;
-        let mut trail = Trail::new();
-        let outcome = match self
-            .send(
-                Method::Get,
-                format!("/ordermanagement/v1/orders/{order_id}"),
-                None,
-                &mut trail,
-            )
-            .await
-        {
-            Ok(ex) => expect_om_order(&order_id, parsed, &ex),
-            Err(e) => Err(e.into()),
-        };
-        self.record(Check::OrderReadBack, outcome, trail)?;
-        Ok(())
-    }
-
     /// The checks over every answer: correlation ids and body shapes.
     fn over_all_answers(&self) {
         let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
@@ -651,7 +575,7 @@ impl Run<'_> {
                 book(report, correlation(ex), ex);
             }
             if let Some(report) = reports.get_mut(&Check::ResponsesMatchModel) {
-                book(report, super::report::shape(ex, openapi), ex);
+                book(report, shape(ex, openapi), ex);
             }
         }
     }
@@ -669,192 +593,5 @@ fn book(report: &mut CheckReport, outcome: Result<(), Failure>, ex: &Exchange) {
                 });
             }
         }
-    }
-}
-
-/// `correlation_id` equals `Klarna-Correlation-Id` when the header is sent
-/// (reference 1.4); the gateway's own answers carry neither (reference 10).
-fn correlation(ex: &Exchange) -> Result<(), Failure> {
-    let Some(header) = ex.correlation_id() else {
-        return Ok(());
-    };
-    let body: ErrorV2 = ex
-        .json()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    if body.correlation_id.as_deref() == Some(header) {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            format!(
-                "{} {} -> {}: correlation_id equals the Klarna-Correlation-Id header",
-                ex.method, ex.path, ex.status
-            ),
-            format!("correlation_id {header:?}"),
-            format!("correlation_id {:?}", body.correlation_id),
-        ))
-    }
-}
-
-/// Status and `error_code` as expected, and each expected message the start
-/// of some actual message ([`crate::verdict::Judge::Prefix`]). No correlation check here: that
-/// is a check of its own, so a failure names the rule that broke.
-fn expect_error(what: &str, expected: &ExpectedError, ex: &Exchange) -> Result<(), Problem> {
-    let error: ErrorV2 = ex
-        .json()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let actual = error.messages();
-    let ok = ex.status == expected.status
-        && error.error_code.as_deref() == Some(expected.error_code)
-        && match &expected.messages {
-            ExpectedMessages::Exact(want) => want
-                .iter()
-                .all(|w| actual.iter().any(|a| a.starts_with(w.as_str()))),
-            ExpectedMessages::NotMatching(_) => false,
-        };
-    if ok {
-        return Ok(());
-    }
-    let messages = match &expected.messages {
-        ExpectedMessages::Exact(m) if !m.is_empty() => format!("\n{} ...", m.join(" ...\n")),
-        _ => String::new(),
-    };
-    Err(Failure::new(
-        format!(
-            "{what}: answers {} {}",
-            expected.status, expected.error_code
-        ),
-        format!("{} {}{messages}", expected.status, expected.error_code),
-        render_actual(ex),
-    )
-    .into())
-}
-
-/// 400 BAD_VALUE whose `Bad value: <path>` messages name paths `judge` accepts.
-fn expect_bad_value(
-    what: &str,
-    ex: &Exchange,
-    expected: &BTreeSet<String>,
-    judge: impl Fn(&BTreeSet<String>) -> bool,
-) -> Result<(), Problem> {
-    let error: ErrorV2 = ex
-        .json()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let named = bad_value_paths(error.messages());
-    let ok = ex.status == 400 && error.error_code.as_deref() == Some("BAD_VALUE") && judge(&named);
-    if ok {
-        return Ok(());
-    }
-    let listed: Vec<&str> = expected.iter().map(String::as_str).collect();
-    Err(Failure::new(
-        format!("{what}: answers 400 BAD_VALUE naming the right paths"),
-        format!("400 BAD_VALUE\nBad value: {} ...", listed.join(" | ")),
-        render_actual(ex),
-    )
-    .into())
-}
-
-/// The JSON paths `Bad value: ...` messages name: `Bad value: a, b` (joined,
-/// reference 10) and `Bad value: a differs from ... [1]` (an explanation
-/// appended, reference 10) both count; the explanation's words do not.
-pub fn bad_value_paths<'m>(messages: impl IntoIterator<Item = &'m str>) -> BTreeSet<String> {
-    let mut paths = BTreeSet::new();
-    for message in messages {
-        let Some(rest) = message.trim().strip_prefix("Bad value:") else {
-            continue;
-        };
-        for piece in rest.split(',') {
-            if let Some(token) = piece.split_whitespace().next()
-                && looks_like_path(token)
-            {
-                paths.insert(token.to_owned());
-            }
-        }
-    }
-    paths
-}
-
-fn looks_like_path(token: &str) -> bool {
-    token.starts_with(|c: char| c.is_ascii_lowercase())
-        && token
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.[]".contains(c))
-}
-
-/// A 200 `order` with `order_id` and `fraud_status` (reference 2.6, 5.3);
-/// the order id on success.
-fn expect_order(what: &str, ex: &Exchange) -> Result<String, Problem> {
-    let fail = |why: String| {
-        Failure::new(
-            format!("{what}: {why}"),
-            "200\n{order_id, fraud_status: ACCEPTED | PENDING}",
-            render_actual(ex),
-        )
-    };
-    if ex.status != 200 {
-        return Err(fail("answers 200 with an order".to_owned()).into());
-    }
-    let order: Order = serde_json::from_str(&ex.response_body)
-        .map_err(|e| fail(format!("the body reads as an order ({e})")))?;
-    if order.order_id.trim().is_empty() {
-        return Err(fail("order_id is not empty".to_owned()).into());
-    }
-    if !matches!(order.fraud_status.as_deref(), Some("ACCEPTED" | "PENDING")) {
-        return Err(fail("fraud_status is ACCEPTED or PENDING".to_owned()).into());
-    }
-    Ok(order.order_id)
-}
-
-/// Order Management shows the order placed, with its amount (reference 9).
-fn expect_om_order(
-    order_id: &str,
-    sent: &CreateOrderRequest,
-    ex: &Exchange,
-) -> Result<(), Problem> {
-    let fail = |why: &str| {
-        Failure::new(
-            format!("Order Management reads the order back: {why}"),
-            format!(
-                "200\n{{order_id: {order_id}, order_amount: {}}}",
-                sent.order_amount
-            ),
-            render_actual(ex),
-        )
-    };
-    if ex.status != 200 {
-        return Err(fail("answers 200").into());
-    }
-    let om: OmOrder =
-        serde_json::from_str(&ex.response_body).map_err(|_| fail("the body reads as an order"))?;
-    if om.order_id.as_deref() != Some(order_id) {
-        return Err(fail("the same order_id").into());
-    }
-    if om.order_amount != Some(sent.order_amount) {
-        return Err(fail("the order_amount sent").into());
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_read_from_joined_and_explained_messages() {
-        let named = bad_value_paths([
-            "Bad value: order_lines[2].total_tax_amount differs from the calculated value [-2990] by more than [1]",
-            "Bad value: purchase_currency, purchase_country",
-            "Not matching fields: [order_amount]",
-        ]);
-        assert_eq!(
-            named.into_iter().collect::<Vec<_>>(),
-            [
-                "order_lines[2].total_tax_amount",
-                "purchase_country",
-                "purchase_currency"
-            ]
-        );
     }
 }

@@ -20,6 +20,7 @@
 //! job can never call Klarna by accident.
 
 mod checks;
+mod judge;
 pub mod report;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use crate::target::{Credentials, Pacing, TargetError};
 use crate::verdict::Failure;
 
 pub use checks::certify;
+pub use judge::bad_value_paths;
 
 /// The environment variable that opts in to calls to a `*.klarna.com` host.
 pub const OPT_IN_ENV: &str = "KLARNA_PLAYGROUND";
