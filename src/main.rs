@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         ),
         Command::Run(args) => commands::run(args),
         Command::Replay(args) => commands::replay(args),
+        Command::Certify(args) => commands::certify(args),
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)

@@ -140,6 +140,8 @@ type Trail = Vec<Exchange>;
 
 impl Run<'_> {
     async fn all(&self, orders: &[(AuthorizedOrder, CreateOrderRequest)]) -> Result<(), Unusable> {
+        // Before any check is booked: a target refused here was never judged.
+        self.probe_credentials().await?;
         for check in Check::ALL {
             let skipped = (check.needs_token() && orders.is_empty()).then(|| {
                 "needs --authorization-token with --order-body: a token comes only from authorize() in a browser (reference 7)".to_owned()
@@ -155,7 +157,6 @@ impl Run<'_> {
                 },
             );
         }
-        self.probe_credentials().await?;
         for (i, (order, parsed)) in orders.iter().enumerate() {
             self.order_flow(i + 1, order, parsed).await?;
         }
