@@ -23,7 +23,9 @@ const TOKEN: &str = "b4bd3423-24e3-4c1f-9d2e-7a3c1a2b3c4d";
 
 /// A create-order body as a shop would have authorized it.
 fn order_body() -> String {
-    case_tree(&untouched_case().boxed(), 11).current().order_body()
+    case_tree(&untouched_case().boxed(), 11)
+        .current()
+        .order_body()
 }
 
 /// Fast pacing for imitations without a rate limit.
@@ -243,7 +245,11 @@ fn the_binary_refuses_klarna_without_the_opt_in() {
     for args in [
         vec!["certify"],
         vec!["certify", "--region", "na"],
-        vec!["certify", "--base-url", "https://api-oc.playground.klarna.com/"],
+        vec![
+            "certify",
+            "--base-url",
+            "https://api-oc.playground.klarna.com/",
+        ],
     ] {
         let out = binary(&args, &env);
         let stderr = text(&out.stderr);
@@ -328,7 +334,10 @@ async fn the_binary_certifies_an_imitation_end_to_end() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("order-read-back"), "{stdout}");
-    assert!(stdout.contains("13 passed, 0 failed, 0 skipped"), "{stdout}");
+    assert!(
+        stdout.contains("13 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(PASSWORD));
     let xml = std::fs::read_to_string(scratch_path("junit.xml")).unwrap();
     assert!(xml.contains("order-created"), "{xml}");

@@ -353,7 +353,9 @@ fn explain(message: &str, body: &Value, turn: usize) -> String {
         let total = line["total_amount"].as_i64().unwrap_or(0);
         let rate = line["tax_rate"].as_i64().unwrap_or(0);
         let calculated = total * rate / (10_000 + rate).max(1);
-        return format!("{message} differs from the calculated value [{calculated}] by more than [1]");
+        return format!(
+            "{message} differs from the calculated value [{calculated}] by more than [1]"
+        );
     }
     message.to_owned()
 }
@@ -364,7 +366,7 @@ fn categories(turn: u64) -> Value {
         json!({"identifier": "pay_later", "name": "Pay later",
                "asset_urls": {"descriptive": "https://x.klarnacdn.net/d.svg", "standard": "https://x.klarnacdn.net/s.svg"}}),
         json!({"identifier": "pay_over_time", "name": "Financing"}),
-        json!({"identifier": "pay_now", "name": if turn % 2 == 0 { "Pay now" } else { "Direct debit" }}),
+        json!({"identifier": "pay_now", "name": if turn.is_multiple_of(2) { "Pay now" } else { "Direct debit" }}),
     ];
     all.rotate_left((turn % 3) as usize);
     if turn % 2 == 1 {
@@ -376,7 +378,10 @@ fn categories(turn: u64) -> Value {
 fn ok(value: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200)
         .insert_header("Content-Type", "application/json")
-        .insert_header("Klarna-Correlation-Id", "00000000-0000-4000-8000-00000000c0de")
+        .insert_header(
+            "Klarna-Correlation-Id",
+            "00000000-0000-4000-8000-00000000c0de",
+        )
         .set_body_string(jackson(value, 0))
 }
 
