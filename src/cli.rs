@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use klarna_conformance::certify::Region;
 use klarna_conformance::mock::{self, Defect, MockConfig};
 use klarna_conformance::model::validate::BodyKind;
 
@@ -35,6 +36,14 @@ pub enum Command {
     ///
     /// One line per scenario; exit status as for `run`.
     Scenarios(ScenariosArgs),
+    /// Certify a server without the mock's control API: Klarna's playground or any URL.
+    ///
+    /// Needs credentials (KLARNA_USERNAME / KLARNA_PASSWORD). Calls to a
+    /// *.klarna.com host also need KLARNA_PLAYGROUND=1 or --yes-call-klarna.
+    /// Exit status: 0 every check held, 1 a conformance failure, 2 a usage
+    /// error or a target that could not be used (unreachable, credentials
+    /// refused, rate limit that does not clear, unusable authorization token).
+    Certify(CertifyArgs),
     /// Run the stateful Klarna Payments v1 mock until SIGINT/SIGTERM.
     ///
     /// Prints `listening on http://ADDR` as its first line.
@@ -217,6 +226,76 @@ pub struct ReplayArgs {
     pub emit_scenario: Option<std::path::PathBuf>,
 }
 
+/// `certify`: checks against Klarna's playground or any server without the control API.
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    /// The playground region: its base URL (unless --base-url) and the markets carts are for.
+    #[arg(long, value_enum, default_value_t = RegionArg::Eu)]
+    pub region: RegionArg,
+    /// Another base URL (a proxy, an imitation); loopback and non-Klarna hosts need no opt-in.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The merchant's API username (required).
+    #[arg(long, env = "KLARNA_USERNAME", hide_env_values = true)]
+    pub username: Option<String>,
+    /// The merchant's API password (required).
+    #[arg(long, env = "KLARNA_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Generated cases per check (each costs a few requests at 4 per second).
+    #[arg(long, default_value_t = 8)]
+    pub cases: u64,
+    /// Seed of the generated cases [default: random; printed either way].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Only carts for this purchase country (repeatable), e.g. when the
+    /// merchant account is enabled for a few markets.
+    #[arg(long = "market", value_name = "CC")]
+    pub markets: Vec<String>,
+    /// An authorization token from Klarna.Payments.authorize() in a browser
+    /// (repeatable; or KLARNA_AUTHORIZATION_TOKENS, comma-separated), each with an --order-body.
+    #[arg(
+        long = "authorization-token",
+        env = "KLARNA_AUTHORIZATION_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub authorization_tokens: Vec<String>,
+    /// The create-order body that was authorized, one per --authorization-token, in order.
+    #[arg(long = "order-body", value_name = "FILE")]
+    pub order_bodies: Vec<std::path::PathBuf>,
+    /// Allow calls to a *.klarna.com host (same as KLARNA_PLAYGROUND=1).
+    #[arg(long)]
+    pub yes_call_klarna: bool,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Check every response body against this OpenAPI document too.
+    #[arg(long, value_name = "PATH")]
+    pub openapi: Option<std::path::PathBuf>,
+    /// List the checks and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Klarna's playground regions (reference 1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegionArg {
+    Eu,
+    Na,
+    Oc,
+}
+
+impl From<RegionArg> for Region {
+    fn from(region: RegionArg) -> Self {
+        match region {
+            RegionArg::Eu => Region::Eu,
+            RegionArg::Na => Region::Na,
+            RegionArg::Oc => Region::Oc,
+        }
+    }
+}
+
 fn parse_instant(s: &str) -> Result<i64, String> {
     mock::parse_rfc3339(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 UTC instant"))
 }
@@ -260,6 +339,28 @@ mod tests {
         assert_eq!(args.kind, PayloadKind::Session);
         assert_eq!(args.files, ["a.json"]);
         assert!(Cli::try_parse_from(["klarna-conformance", "check-payload"]).is_err());
+    }
+
+    #[test]
+    fn certify_pairs_tokens_and_bodies() {
+        let cli = Cli::try_parse_from([
+            "klarna-conformance",
+            "certify",
+            "--region",
+            "na",
+            "--authorization-token",
+            "a",
+            "--order-body",
+            "a.json",
+        ])
+        .unwrap();
+        let Command::Certify(args) = cli.command else {
+            panic!("certify parses as Certify");
+        };
+        assert_eq!(Region::from(args.region), Region::Na);
+        assert_eq!(args.authorization_tokens, ["a"]);
+        assert_eq!(args.cases, 8);
+        assert!(!args.yes_call_klarna);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `run` and `replay`: turn parsed flags into a run configuration, run it,
+//! `run`, `replay` and `certify`: turn parsed flags into a run configuration, run it,
 //! print the report and return the documented exit code.
 
 use std::io::Write as _;
@@ -13,7 +13,9 @@ use klarna_conformance::runner::{self, Progress, Property, RunConfig, TargetSpec
 use klarna_conformance::target::Credentials;
 use klarna_conformance::verdict::Judge;
 
-use crate::cli::{ReplayArgs, RunArgs, ScenariosArgs, TargetArgs};
+use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig, OPT_IN_ENV};
+
+use crate::cli::{CertifyArgs, RegionArg, ReplayArgs, RunArgs, ScenariosArgs, TargetArgs};
 
 /// The default number of cases per property when neither `--cases` nor
 /// `PROPTEST_CASES` says.
@@ -339,6 +341,118 @@ pub fn scenarios(args: ScenariosArgs) -> u8 {
     let mut out = std::io::stdout();
     let summary = rt.block_on(scenario::run_files(&args.dir, &spec, &options, &mut out));
     summary.exit_code()
+}
+
+/// `certify`.
+pub fn certify(args: CertifyArgs) -> u8 {
+    if args.list {
+        print!("{}", certify::report::list());
+        return exit::OK;
+    }
+    let (Some(username), Some(password)) = (&args.username, &args.password) else {
+        return usage(
+            "certify needs the merchant's credentials: set KLARNA_USERNAME and KLARNA_PASSWORD (or pass --username and --password)",
+        );
+    };
+    let from_env = match certify::opt_in_from_env(std::env::var(OPT_IN_ENV).ok().as_deref()) {
+        Ok(v) => v,
+        Err(e) => return usage(e),
+    };
+    let tokens: Vec<&String> = args
+        .authorization_tokens
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    if tokens.len() != args.order_bodies.len() {
+        return usage(format!(
+            "{} authorization token(s) but {} --order-body file(s): give the body that was authorized for each token, in the same order",
+            tokens.len(),
+            args.order_bodies.len()
+        ));
+    }
+    let mut authorized_orders = Vec::new();
+    for (token, file) in tokens.into_iter().zip(&args.order_bodies) {
+        match std::fs::read_to_string(file) {
+            Ok(order_body) => authorized_orders.push(AuthorizedOrder {
+                authorization_token: token.trim().to_owned(),
+                order_body,
+            }),
+            Err(e) => return usage(format!("--order-body {}: cannot read: {e}", file.display())),
+        }
+    }
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let mut config = CertifyConfig::new(
+        args.region.into(),
+        Credentials::new(username, password),
+        seed,
+        args.cases,
+    );
+    if let Some(url) = &args.base_url {
+        config.base_url = url.trim_end_matches('/').to_owned();
+    }
+    config.markets = args
+        .markets
+        .iter()
+        .map(|m| m.to_ascii_uppercase())
+        .collect();
+    config.authorized_orders = authorized_orders;
+    config.call_klarna = args.yes_call_klarna || from_env;
+    if let Some(path) = &args.openapi {
+        match OpenApi::load(path) {
+            Ok(api) => config.openapi = Some(Arc::new(api)),
+            Err(e) => return usage(format!("--openapi: {e}")),
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return usage(format!("cannot start the runtime: {e}")),
+    };
+    eprintln!(
+        "klarna-conformance certify: {} cases per check against {}, seed {seed}",
+        config.cases, config.base_url
+    );
+    let result = runtime.block_on(certify::certify(&config));
+    if result.checks.is_empty() {
+        // Nothing was sent (opt-in missing, bad input) or the target could
+        // not be used at all: an error line, not an empty table.
+        if let Some(e) = &result.unusable {
+            eprintln!("error: {e}");
+        }
+        return result.exit_code();
+    }
+    let flags = certify_flags(&args);
+    print!("{}", certify::report::render(&result, &flags));
+    let _ = std::io::stdout().flush();
+    let mut code = result.exit_code();
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, certify::report::junit(&result, &flags))
+    {
+        eprintln!(
+            "error: cannot write the JUnit report {}: {e}",
+            path.display()
+        );
+        code = code.max(exit::USAGE);
+    }
+    code
+}
+
+/// How the user named the target and markets, for the rerun command.
+fn certify_flags(args: &CertifyArgs) -> String {
+    let mut flags = String::new();
+    if args.region != RegionArg::Eu {
+        let region: certify::Region = args.region.into();
+        flags.push_str(&format!(" --region {}", region.name()));
+    }
+    if let Some(url) = &args.base_url {
+        flags.push_str(&format!(" --base-url {url}"));
+    }
+    for m in &args.markets {
+        flags.push_str(&format!(" --market {m}"));
+    }
+    flags
 }
 
 fn describe(target: &TargetSpec) -> String {

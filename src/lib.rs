@@ -94,7 +94,22 @@
 //! and capture) with a virtual clock and seeded ids:
 //! [`mock::MockServer::start`] in-process, [`mock::router`] without a socket,
 //! or `klarna-conformance serve`.
+//!
+//! ## Certification against Klarna's playground
+//!
+//! [`certify`] (the `certify` command) checks a server without the mock's
+//! control API — Klarna's playground, or any URL — on generated carts:
+//! sessions created and read back, inconsistent amounts and missing fields
+//! refused with the right `Bad value: <path>`, unknown ids NOT_FOUND, wrong
+//! credentials 401, correlation ids and body shapes; and, for authorization
+//! tokens the user obtained in a browser, create order, its identical retry
+//! and Order Management. It allows for what the real playground was recorded
+//! doing (appended explanations, an HTML 401, categories in any order),
+//! keeps to its rate limit ([`target::Pacing`]) and retries a 429. It calls a
+//! `*.klarna.com` host only with credentials and `KLARNA_PLAYGROUND=1` (or
+//! `--yes-call-klarna`).
 
+pub mod certify;
 pub mod check;
 pub mod client;
 pub mod errors;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(args),
         Command::Replay(args) => commands::replay(args),
         Command::Scenarios(args) => commands::scenarios(args),
+        Command::Certify(args) => commands::certify(args),
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)

@@ -8,6 +8,7 @@
 
 mod embedded;
 mod http;
+mod paced;
 
 use std::fmt;
 use std::future::Future;
@@ -15,6 +16,7 @@ use std::pin::Pin;
 
 pub use embedded::Embedded;
 pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
+pub use paced::{Paced, Pacing};
 
 use crate::exchange::Exchange;
 
@@ -113,6 +115,9 @@ pub enum TargetError {
     NoControlApi { target: String, what: String },
     #[error("{target}: {cause}")]
     Transport { target: String, cause: String },
+    /// 429 on every attempt (reference 10: the playground's rate limit).
+    #[error("{target} kept answering 429 Too Many Requests ({attempts} attempts, with pauses)")]
+    RateLimited { target: String, attempts: u32 },
 }
 
 /// What the harness talks to.

@@ -1,0 +1,350 @@
+//! `certify` against a wiremock imitation of Klarna's playground
+//! (tests/playground): it passes against the faithful imitation despite the
+//! playground's recorded quirks, fails on the right check against injected
+//! faults, and reports an unusable target (exit 2) as such. No test here
+//! reaches Klarna: the opt-in test proves certify refuses before any request.
+
+mod playground;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use klarna_conformance::certify::{
+    self, AuthorizedOrder, CertifyConfig, CertifyReport, Check, Region, Unusable,
+};
+use klarna_conformance::r#gen::untouched_case;
+use klarna_conformance::runner::seed::case_tree;
+use klarna_conformance::target::{Pacing, TargetError};
+use playground::{Fault, Imitation, PASSWORD, USERNAME};
+use proptest::strategy::Strategy;
+
+const TOKEN: &str = "b4bd3423-24e3-4c1f-9d2e-7a3c1a2b3c4d";
+
+/// A create-order body as a shop would have authorized it.
+fn order_body() -> String {
+    case_tree(&untouched_case().boxed(), 11)
+        .current()
+        .order_body()
+}
+
+/// Fast pacing for imitations without a rate limit.
+fn fast() -> Pacing {
+    Pacing {
+        max_requests: 1000,
+        per: Duration::from_secs(1),
+        retries: 2,
+        retry_pause: Duration::from_millis(50),
+    }
+}
+
+fn config(base_url: &str, cases: u64) -> CertifyConfig {
+    let mut config = CertifyConfig::new(Region::Eu, Imitation::credentials(), 20260101, cases);
+    config.base_url = base_url.to_owned();
+    config.pacing = fast();
+    config
+}
+
+fn summary(report: &CertifyReport) -> String {
+    certify::report::render(report, "")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passes_against_the_faithful_imitation_despite_its_quirks() {
+    // The playground's limit (reference 10) and a client that would go twice
+    // as fast: 429s are certain, and must be paced away, never judged.
+    let imitation = Imitation::start(Some(4), &[]).await;
+    let body = order_body();
+    imitation.authorize(TOKEN, &body);
+    let mut config = config(&imitation.uri(), 2);
+    config.pacing = Pacing {
+        max_requests: 8,
+        per: Duration::from_secs(1),
+        retries: 6,
+        retry_pause: Duration::from_millis(300),
+    };
+    config.authorized_orders = vec![AuthorizedOrder {
+        authorization_token: TOKEN.to_owned(),
+        order_body: body,
+    }];
+    let report = certify::certify(&config).await;
+    let text = summary(&report);
+    assert!(report.unusable.is_none(), "{text}");
+    assert!(report.failed().is_empty(), "{text}");
+    assert_eq!(report.exit_code(), 0, "{text}");
+    for check in Check::ALL {
+        let c = report.check(check).expect("every check is reported");
+        assert!(c.skipped.is_none(), "{}: {text}", check.name());
+        assert!(c.runs > 0 && c.passed == c.runs, "{}: {text}", check.name());
+    }
+    assert!(imitation.throttled() > 0, "the limit was never reached");
+    assert_eq!(report.rate_limited, imitation.throttled());
+    assert!(text.contains("answered 429 and were retried"), "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+    let junit = certify::report::junit(&report, "");
+    assert!(junit.contains("session-created") && !junit.contains("<failure"));
+}
+
+#[tokio::test]
+async fn without_tokens_the_order_checks_are_skipped_not_failed() {
+    let imitation = Imitation::start(None, &[]).await;
+    let report = certify::certify(&config(&imitation.uri(), 1)).await;
+    assert_eq!(report.exit_code(), 0, "{}", summary(&report));
+    for check in Check::ALL.into_iter().filter(|c| c.needs_token()) {
+        let c = report.check(check).unwrap();
+        assert!(c.skipped.as_deref().unwrap().contains("reference 7"));
+        assert_eq!(c.runs, 0);
+    }
+    assert!(summary(&report).contains("skipped: needs --authorization-token"));
+    assert!(certify::report::junit(&report, "").contains("<skipped"));
+}
+
+/// Certify against an imitation with `fault`: exit 1, and exactly `check` fails.
+async fn fails_on(fault: Fault, check: Check) {
+    let imitation = Imitation::start(None, &[fault]).await;
+    let report = certify::certify(&config(&imitation.uri(), 3)).await;
+    let text = summary(&report);
+    assert!(report.unusable.is_none(), "{text}");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert_eq!(report.failed(), [check.name()], "{text}");
+    assert!(text.contains(&format!("FAILED {}", check.name())), "{text}");
+    assert!(
+        text.contains("rerun: klarna-conformance certify --seed 20260101 --cases 3"),
+        "{text}"
+    );
+    let junit = certify::report::junit(&report, "");
+    assert!(junit.contains("<failure"), "{junit}");
+}
+
+#[tokio::test]
+async fn inconsistent_amounts_accepted_fail_their_check() {
+    fails_on(
+        Fault::InconsistentAccepted,
+        Check::InconsistentAmountsRefused,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_correlation_id_other_than_the_header_fails_its_check() {
+    fails_on(Fault::CorrelationMismatch, Check::ErrorsCarryCorrelationId).await;
+}
+
+#[tokio::test]
+async fn an_unknown_token_answered_200_fails_its_check() {
+    fails_on(Fault::UnknownTokenAccepted, Check::UnknownTokenNotFound).await;
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unusable_not_a_failure() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let report = certify::certify(&config(&format!("http://127.0.0.1:{port}"), 1)).await;
+    assert!(
+        matches!(
+            report.unusable,
+            Some(Unusable::Target(TargetError::Unreachable { .. }))
+        ),
+        "{:?}",
+        report.unusable
+    );
+    assert_eq!(report.exit_code(), 2);
+    assert!(report.failed().is_empty());
+}
+
+#[tokio::test]
+async fn credentials_refused_on_every_call_are_unusable() {
+    // The wrong-credentials check would pass against this server; the probe
+    // with the user's own credentials comes first and tells the two apart.
+    let imitation = Imitation::start(None, &[Fault::RejectAllCredentials]).await;
+    let report = certify::certify(&config(&imitation.uri(), 1)).await;
+    assert!(
+        matches!(report.unusable, Some(Unusable::CredentialsRefused { .. })),
+        "{:?}",
+        report.unusable
+    );
+    assert_eq!(report.exit_code(), 2);
+    assert!(report.checks.is_empty());
+    assert_eq!(report.requests, 1);
+}
+
+#[tokio::test]
+async fn a_used_or_expired_token_is_unusable_input() {
+    let imitation = Imitation::start(None, &[]).await;
+    let mut config = config(&imitation.uri(), 1);
+    // Never authorized on this server: what an expired token looks like.
+    config.authorized_orders = vec![AuthorizedOrder {
+        authorization_token: TOKEN.to_owned(),
+        order_body: order_body(),
+    }];
+    let report = certify::certify(&config).await;
+    let Some(Unusable::Input(message)) = &report.unusable else {
+        panic!("{:?}", report.unusable);
+    };
+    assert!(message.contains("60 minutes"), "{message}");
+    assert_eq!(report.exit_code(), 2);
+}
+
+#[tokio::test]
+async fn klarna_hosts_need_the_opt_in_and_nothing_is_sent_without_it() {
+    let mut config = config(Region::Eu.playground_url(), 1);
+    config.credentials = Imitation::credentials();
+    let report = certify::certify(&config).await;
+    assert!(matches!(
+        report.unusable,
+        Some(Unusable::OptInRequired { .. })
+    ));
+    assert_eq!(report.requests, 0);
+    assert_eq!(report.exit_code(), 2);
+}
+
+fn binary(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_klarna-conformance"));
+    command.args(args);
+    for var in [
+        "KLARNA_USERNAME",
+        "KLARNA_PASSWORD",
+        "KLARNA_PLAYGROUND",
+        "KLARNA_AUTHORIZATION_TOKENS",
+    ] {
+        command.env_remove(var);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A loopback port nothing listens on: any proxied request would fail there.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_binary_refuses_klarna_without_the_opt_in() {
+    // Every proxy variable points at a closed port: had certify sent anything,
+    // the error would be a connection error, not the opt-in message.
+    let proxy = format!("http://127.0.0.1:{}", closed_port());
+    let env = [
+        ("KLARNA_USERNAME", USERNAME),
+        ("KLARNA_PASSWORD", PASSWORD),
+        ("HTTPS_PROXY", proxy.as_str()),
+        ("HTTP_PROXY", proxy.as_str()),
+        ("ALL_PROXY", proxy.as_str()),
+    ];
+    for args in [
+        vec!["certify"],
+        vec!["certify", "--region", "na"],
+        vec![
+            "certify",
+            "--base-url",
+            "https://api-oc.playground.klarna.com/",
+        ],
+    ] {
+        let out = binary(&args, &env);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("KLARNA_PLAYGROUND=1"), "{stderr}");
+        assert!(stderr.contains("no request was sent"), "{stderr}");
+        assert!(!stderr.contains(PASSWORD) && !text(&out.stdout).contains(PASSWORD));
+    }
+    let out = binary(
+        &["certify", "--base-url", "https://api.klarna.com"],
+        &[
+            ("KLARNA_USERNAME", USERNAME),
+            ("KLARNA_PASSWORD", PASSWORD),
+            ("KLARNA_PLAYGROUND", "1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("playground"));
+}
+
+#[test]
+fn the_binary_names_the_missing_credentials() {
+    let out = binary(&["certify", "--base-url", "http://127.0.0.1:9"], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("KLARNA_USERNAME") && stderr.contains("KLARNA_PASSWORD"),
+        "{stderr}"
+    );
+    let out = binary(
+        &["certify"],
+        &[
+            ("KLARNA_USERNAME", USERNAME),
+            ("KLARNA_PASSWORD", PASSWORD),
+            ("KLARNA_PLAYGROUND", "yes"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("KLARNA_PLAYGROUND"));
+}
+
+fn scratch(name: &str, contents: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("certify");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_certifies_an_imitation_end_to_end() {
+    let imitation = Imitation::start(Some(4), &[]).await;
+    let body = order_body();
+    imitation.authorize(TOKEN, &body);
+    let body_file = scratch("order.json", &body);
+    let junit = scratch("junit.xml", "");
+    let uri = imitation.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        binary(
+            &[
+                "certify",
+                "--base-url",
+                &uri,
+                "--cases",
+                "1",
+                "--seed",
+                "5",
+                "--order-body",
+                body_file.to_str().unwrap(),
+                "--junit",
+                junit.to_str().unwrap(),
+            ],
+            &[
+                ("KLARNA_USERNAME", USERNAME),
+                ("KLARNA_PASSWORD", PASSWORD),
+                ("KLARNA_AUTHORIZATION_TOKENS", TOKEN),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("order-read-back"), "{stdout}");
+    assert!(
+        stdout.contains("13 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(PASSWORD));
+    let xml = std::fs::read_to_string(scratch_path("junit.xml")).unwrap();
+    assert!(xml.contains("order-created"), "{xml}");
+}
+
+fn scratch_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("certify")
+        .join(name)
+}
