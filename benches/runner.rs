@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use klarna_conformance::r#gen;
 use klarna_conformance::mock::MockConfig;
-use klarna_conformance::runner::{self, RunConfig, TargetSpec, seed};
+use klarna_conformance::runner::{self, RunConfig, seed};
+use klarna_conformance::target::TargetSpec;
 
 fn main() {
     let cases: u64 = std::env::var("BENCH_CASES")
@@ -35,7 +36,7 @@ fn main() {
 
     for workers in [1, 2] {
         let mut config = RunConfig::new(20261126, cases);
-        config.target = TargetSpec::Embedded(MockConfig::default().seed(1));
+        config.target = TargetSpec::Mock(MockConfig::default().seed(1));
         config.workers = workers;
         let report = runner::run(&config);
         assert!(report.target_error.is_none(), "{:?}", report.target_error);

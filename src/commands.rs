@@ -1,19 +1,20 @@
-//! `run`, `replay` and `certify`: turn parsed flags into a run configuration, run it,
-//! print the report and return the documented exit code.
+//! `run`, `replay`, `scenarios` and `certify`: turn parsed flags into a
+//! configuration, run it, print the report and return the documented exit code.
 
 use std::io::Write as _;
 use std::sync::Arc;
 
 use klarna_conformance::errors::exit;
+use klarna_conformance::mock::Defect;
 use klarna_conformance::mock::{self, MockConfig};
 use klarna_conformance::model::validate::Fidelity;
 use klarna_conformance::openapi::OpenApi;
 use klarna_conformance::oracle::OracleConfig;
-use klarna_conformance::runner::{self, Progress, Property, RunConfig, TargetSpec, report};
-use klarna_conformance::target::Credentials;
+use klarna_conformance::runner::{self, Progress, Property, RunConfig, report};
+use klarna_conformance::target::{Credentials, TargetSpec, env, playground_opt_in};
 use klarna_conformance::verdict::Judge;
 
-use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig, OPT_IN_ENV};
+use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig};
 
 use crate::cli::{CertifyArgs, RegionArg, ReplayArgs, RunArgs, ScenariosArgs, TargetArgs};
 
@@ -40,6 +41,55 @@ fn env_number(name: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// What `--target` names: `mock` (the embedded mock configured by `mock`
+/// plus `defects`), `playground` (needs the opt-in and credentials) or a URL
+/// (credentials default to the mock's, for `klarna-conformance serve`).
+fn target_spec(
+    target: &str,
+    username: Option<&str>,
+    password: Option<&str>,
+    defects: &[Defect],
+    mock: MockConfig,
+) -> Result<TargetSpec, String> {
+    if target != "mock" && !defects.is_empty() {
+        return Err("--defect applies to the embedded mock only (--target mock)".to_owned());
+    }
+    match target {
+        "mock" => Ok(TargetSpec::Mock(
+            defects.iter().fold(mock, |config, d| config.defect(*d)),
+        )),
+        "playground" => {
+            if !playground_opt_in(std::env::var(env::PLAYGROUND).ok().as_deref())? {
+                return Err(format!(
+                    "--target playground calls Klarna's real playground: set {}=1 to confirm",
+                    env::PLAYGROUND
+                ));
+            }
+            let (Some(u), Some(p)) = (username, password) else {
+                return Err(format!(
+                    "--target playground needs --username and --password (or {} and {})",
+                    env::USERNAME,
+                    env::PASSWORD
+                ));
+            };
+            Ok(TargetSpec::Playground {
+                base_url: None,
+                credentials: Credentials::new(u, p),
+            })
+        }
+        url if url.starts_with("http://") || url.starts_with("https://") => Ok(TargetSpec::Url {
+            base_url: url.to_owned(),
+            credentials: Credentials::new(
+                username.unwrap_or(mock::DEFAULT_USERNAME),
+                password.unwrap_or(mock::DEFAULT_PASSWORD),
+            ),
+        }),
+        other => Err(format!(
+            "--target {other:?}: expected `mock`, `playground` or an http:// or https:// URL"
+        )),
+    }
+}
+
 /// The run configuration the target flags describe.
 fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, String> {
     let mut config = RunConfig::new(seed, cases);
@@ -52,37 +102,29 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
         allow_cart_updates: args.allow_cart_updates,
         fidelity,
     };
-    if args.target == "mock" {
-        let mut mock = MockConfig::default()
-            .seed(seed)
-            .strict(args.strict)
-            .allow_cart_updates(args.allow_cart_updates);
-        for defect in &args.defects {
-            mock = mock.defect(*defect);
-        }
-        config.credentials = Credentials::new(&mock.username, &mock.password);
-        config.target = TargetSpec::Embedded(mock);
-        config.judge = Judge::Exact;
-    } else {
-        if !(args.target.starts_with("http://") || args.target.starts_with("https://")) {
-            return Err(format!(
-                "--target {:?}: expected `mock` or an http:// or https:// URL",
-                args.target
-            ));
-        }
-        if !args.defects.is_empty() {
-            return Err("--defect applies to the embedded mock only (--target mock)".to_owned());
-        }
-        // A URL target without credentials is taken to be `klarna-conformance
-        // serve` with its defaults.
-        config.credentials = Credentials::new(
-            args.username.as_deref().unwrap_or(mock::DEFAULT_USERNAME),
-            args.password.as_deref().unwrap_or(mock::DEFAULT_PASSWORD),
+    if args.target == "playground" {
+        return Err(
+            "run needs the mock's control API to authorize; for Klarna's playground use `klarna-conformance certify`"
+                .to_owned(),
         );
-        config.target = TargetSpec::Url(args.target.clone());
-        // reference 10: real services append detail to messages.
-        config.judge = Judge::Prefix;
     }
+    let mock = MockConfig::default()
+        .seed(seed)
+        .strict(args.strict)
+        .allow_cart_updates(args.allow_cart_updates);
+    config.target = target_spec(
+        &args.target,
+        args.username.as_deref(),
+        args.password.as_deref(),
+        &args.defects,
+        mock,
+    )?;
+    // The project's own mock is judged to the letter; anything else by
+    // message prefix, as real services append detail (reference 10).
+    config.judge = match config.target {
+        TargetSpec::Mock(_) => Judge::Exact,
+        _ => Judge::Prefix,
+    };
     for path in &args.openapi {
         let api = OpenApi::load(path).map_err(|e| format!("--openapi: {e}"))?;
         config.openapi.push(Arc::new(api));
@@ -160,7 +202,7 @@ pub fn run(args: RunArgs) -> u8 {
     eprintln!(
         "klarna-conformance run: {} properties x {cases} cases against {}, seed {seed}",
         config.properties.len(),
-        describe(&config.target)
+        config.target.describe()
     );
     let result = runner::run(&config);
     let flags = target_flag(&args.target);
@@ -284,48 +326,16 @@ fn emit_scenario(
 
 /// `scenarios`.
 pub fn scenarios(args: ScenariosArgs) -> u8 {
-    use klarna_conformance::scenario::{self, RunOptions, TargetSpec as ScenarioTarget};
-    let credentials = || -> Result<Credentials, String> {
-        match (&args.username, &args.password) {
-            (Some(u), Some(p)) => Ok(Credentials::new(u, p)),
-            _ => Err(format!(
-                "--target {} needs --username and --password (or KLARNA_USERNAME and KLARNA_PASSWORD)",
-                args.target
-            )),
-        }
-    };
-    let spec = match args.target.as_str() {
-        "mock" => ScenarioTarget::Mock {
-            defects: args.defects.clone(),
-        },
-        _ if !args.defects.is_empty() => {
-            return usage("--defect applies to the embedded mock only (--target mock)");
-        }
-        "playground" => {
-            if std::env::var("KLARNA_PLAYGROUND").as_deref() != Ok("1") {
-                return usage(
-                    "--target playground calls Klarna's real playground: set KLARNA_PLAYGROUND=1 to confirm",
-                );
-            }
-            match credentials() {
-                Ok(c) => ScenarioTarget::Playground {
-                    credentials: c,
-                    base_url: None,
-                },
-                Err(e) => return usage(e),
-            }
-        }
-        url if url.starts_with("http://") || url.starts_with("https://") => ScenarioTarget::Url {
-            base_url: url.to_owned(),
-            credentials: credentials().unwrap_or_else(|_| {
-                Credentials::new(mock::DEFAULT_USERNAME, mock::DEFAULT_PASSWORD)
-            }),
-        },
-        other => {
-            return usage(format!(
-                "--target {other:?}: expected `mock`, `playground` or an http:// or https:// URL"
-            ));
-        }
+    use klarna_conformance::scenario::{self, RunOptions};
+    let spec = match target_spec(
+        &args.target,
+        args.username.as_deref(),
+        args.password.as_deref(),
+        &args.defects,
+        MockConfig::default(),
+    ) {
+        Ok(spec) => spec,
+        Err(e) => return usage(e),
     };
     let options = RunOptions {
         filter: args.filter.clone(),
@@ -354,7 +364,7 @@ pub fn certify(args: CertifyArgs) -> u8 {
             "certify needs the merchant's credentials: set KLARNA_USERNAME and KLARNA_PASSWORD (or pass --username and --password)",
         );
     };
-    let from_env = match certify::opt_in_from_env(std::env::var(OPT_IN_ENV).ok().as_deref()) {
+    let from_env = match playground_opt_in(std::env::var(env::PLAYGROUND).ok().as_deref()) {
         Ok(v) => v,
         Err(e) => return usage(e),
     };
@@ -453,13 +463,6 @@ fn certify_flags(args: &CertifyArgs) -> String {
         flags.push_str(&format!(" --market {m}"));
     }
     flags
-}
-
-fn describe(target: &TargetSpec) -> String {
-    match target {
-        TargetSpec::Embedded(_) => "the embedded mock".to_owned(),
-        TargetSpec::Url(url) => url.clone(),
-    }
 }
 
 /// A seed for a run that names none; printed, so the run can be repeated.

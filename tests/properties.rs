@@ -4,11 +4,12 @@
 //! same way.
 
 use klarna_conformance::mock::{Defect, MockConfig};
-use klarna_conformance::runner::{self, Property, RunConfig, RunReport, TargetSpec, report};
+use klarna_conformance::runner::{self, Property, RunConfig, RunReport, report};
+use klarna_conformance::target::TargetSpec;
 
 fn config(seed: u64, cases: u64, mock: MockConfig) -> RunConfig {
     let mut config = RunConfig::new(seed, cases);
-    config.target = TargetSpec::Embedded(mock.seed(seed));
+    config.target = TargetSpec::Mock(mock.seed(seed));
     config
 }
 

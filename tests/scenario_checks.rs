@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use klarna_conformance::errors::exit;
 use klarna_conformance::mock::{Defect, MockConfig, MockServer};
 use klarna_conformance::scenario::{
     self, CaseBodies, ExpectedAnswer, Failure, MockSettings, Outcome, RunOptions, Scenario,
-    TargetSpec,
 };
-use klarna_conformance::target::{Credentials, Embedded};
+use klarna_conformance::target::{Credentials, Embedded, TargetSpec};
 use serde_json::json;
 
 fn root() -> &'static Path {
@@ -178,9 +178,7 @@ async fn defect_modes_fail_at_the_step_that_notices() {
     ];
     for (stem, defect, step, kind, says) in cases {
         let s = load(stem);
-        let spec = TargetSpec::Mock {
-            defects: vec![defect],
-        };
+        let spec = TargetSpec::Mock(MockConfig::default().defect(defect));
         let report = scenario::run_scenario(&s, &spec, None).await;
         let Outcome::Failed(failures) = &report.outcome else {
             panic!("{stem} with {defect} must fail: {:?}", report.outcome);
@@ -213,7 +211,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let summary = scenario::run_files(&dir, &TargetSpec::mock(), &options, &mut out).await;
     let text = String::from_utf8(out).unwrap();
     assert_eq!(summary.passed, 4, "{text}");
-    assert_eq!(summary.exit_code(), scenario::EXIT_PASSED);
+    assert_eq!(summary.exit_code(), exit::OK);
     for cc in ["de", "gb", "se", "us"] {
         assert!(
             text.contains(&format!("PASS  happy_path_{cc}::mock\n")),
@@ -221,9 +219,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
         );
     }
 
-    let defective = TargetSpec::Mock {
-        defects: vec![Defect::DropFraudStatus],
-    };
+    let defective = TargetSpec::Mock(MockConfig::default().defect(Defect::DropFraudStatus));
     let options = RunOptions {
         filter: Some("happy_path_se".into()),
         snapshot_root: None,
@@ -232,7 +228,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let summary = scenario::run_files(&dir, &defective, &options, &mut out).await;
     let text = String::from_utf8(out).unwrap();
     assert_eq!(summary.failed, 1, "{text}");
-    assert_eq!(summary.exit_code(), scenario::EXIT_FAILED);
+    assert_eq!(summary.exit_code(), exit::FAILURE);
     assert!(
         text.contains("FAIL  happy_path_se::mock\n    step 3 (create_order, line "),
         "{text}"
@@ -243,7 +239,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let mut out = Vec::new();
     let summary = scenario::run_files(&dir, &unreachable, &options, &mut out).await;
     assert_eq!(summary.target_errors, 1);
-    assert_eq!(summary.exit_code(), scenario::EXIT_UNUSABLE);
+    assert_eq!(summary.exit_code(), exit::USAGE);
     // A scenario that does not list the target is skipped.
     let options = RunOptions {
         filter: Some("expired_token".into()),
@@ -256,7 +252,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let mut out = Vec::new();
     let missing = root().join("no-such-dir");
     let summary = scenario::run_files(&missing, &TargetSpec::mock(), &options, &mut out).await;
-    assert_eq!(summary.exit_code(), scenario::EXIT_UNUSABLE);
+    assert_eq!(summary.exit_code(), exit::USAGE);
 }
 
 #[tokio::test]
@@ -311,7 +307,7 @@ async fn an_emitted_case_runs_as_a_scenario() {
     };
     let text = scenario::from_case(&case, &expected).unwrap();
     let s = scenario::parse(Path::new("emitted.toml"), &text, &Default::default()).unwrap();
-    let config = scenario::mock_config(&s.mock, &[]);
+    let config = scenario::mock_config(&MockConfig::default(), &s.mock);
     let credentials = Credentials::new(config.username.clone(), config.password.clone());
     let report = scenario::execute(&s, Arc::new(Embedded::new(config)), credentials, None).await;
     assert!(report.passed(), "{text}\n{}", report.failure_text());

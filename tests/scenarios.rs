@@ -14,9 +14,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use klarna_conformance::scenario::{
-    self, PLAYGROUND_ENV, Scenario, ScenarioError, TARGET_URL_ENV, TargetKind, TargetSpec,
-};
+use klarna_conformance::scenario::{self, Scenario, ScenarioError};
+use klarna_conformance::target::{TargetKind, TargetSpec, env, playground_opt_in};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// A URL target has one clock for every client: a scenario that moves it must
@@ -41,8 +40,12 @@ fn trials(dir: &Path, snapshots: &Path) -> Vec<Trial> {
             return vec![Trial::test("scenarios", move || Err(message.into()))];
         }
     };
-    let url = std::env::var(TARGET_URL_ENV).ok().filter(|u| !u.is_empty());
-    let playground = std::env::var(PLAYGROUND_ENV).is_ok_and(|v| v == "1");
+    let url = std::env::var(env::TARGET_URL)
+        .ok()
+        .filter(|u| !u.is_empty());
+    // A value that is neither 1 nor 0 leaves the playground trials ignored.
+    let playground =
+        playground_opt_in(std::env::var(env::PLAYGROUND).ok().as_deref()).unwrap_or(false);
     let mut out = Vec::new();
     for s in loaded {
         let s = match s {

@@ -5,8 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use klarna_conformance::runner::{self, Property, RunConfig, RunReport, TargetSpec};
+use klarna_conformance::runner::{self, Property, RunConfig, RunReport};
 use klarna_conformance::target::TargetError;
+use klarna_conformance::target::TargetSpec;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -24,7 +25,7 @@ fn server() -> (tokio::runtime::Runtime, MockServer) {
 
 fn run_against(url: String, property: Property, cases: u64) -> RunReport {
     let mut config = RunConfig::new(4242, cases);
-    config.target = TargetSpec::Url(url);
+    config.target = TargetSpec::url_from_env(&url);
     config.properties = vec![property];
     config.max_shrink_steps = 16;
     runner::run(&config)

@@ -34,9 +34,6 @@ use crate::verdict::Failure;
 pub use checks::certify;
 pub use judge::bad_value_paths;
 
-/// The environment variable that opts in to calls to a `*.klarna.com` host.
-pub const OPT_IN_ENV: &str = "KLARNA_PLAYGROUND";
-
 /// Klarna's playground regions (reference 1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Region {
@@ -142,7 +139,8 @@ impl CertifyConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unusable {
     #[error(
-        "{host} is Klarna's: set {OPT_IN_ENV}=1 or pass --yes-call-klarna to let certify call it (no request was sent)"
+        "{host} is Klarna's: set {}=1 or pass --yes-call-klarna to let certify call it (no request was sent)",
+        crate::target::env::PLAYGROUND
     )]
     OptInRequired { host: String },
     #[error(
@@ -187,18 +185,6 @@ pub fn check_host(base_url: &str, call_klarna: bool) -> Result<(), Unusable> {
         });
     }
     Ok(())
-}
-
-/// `KLARNA_PLAYGROUND`, parsed once: `1` opts in, unset, empty or `0` does
-/// not, anything else is an error rather than a guess.
-pub fn opt_in_from_env(value: Option<&str>) -> Result<bool, String> {
-    match value.map(str::trim) {
-        None | Some("" | "0") => Ok(false),
-        Some("1") => Ok(true),
-        Some(other) => Err(format!(
-            "{OPT_IN_ENV}={other:?}: expected 1 (call Klarna) or 0 (do not)"
-        )),
-    }
 }
 
 /// One named check of certify.
@@ -395,10 +381,11 @@ mod tests {
 
     #[test]
     fn opt_in_is_parsed_strictly() {
-        assert_eq!(opt_in_from_env(None), Ok(false));
-        assert_eq!(opt_in_from_env(Some("0")), Ok(false));
-        assert_eq!(opt_in_from_env(Some("1")), Ok(true));
-        assert!(opt_in_from_env(Some("yes")).is_err());
+        use crate::target::playground_opt_in;
+        assert_eq!(playground_opt_in(None), Ok(false));
+        assert_eq!(playground_opt_in(Some("0")), Ok(false));
+        assert_eq!(playground_opt_in(Some("1")), Ok(true));
+        assert!(playground_opt_in(Some("yes")).is_err());
     }
 
     #[test]

@@ -18,48 +18,32 @@ pub use property::{Labels, Property};
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
 use crate::r#gen::Case;
-use crate::mock::MockConfig;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
-use crate::target::{Credentials, Embedded, HttpTarget, Target, TargetError};
+use crate::target::{Embedded, Target, TargetError, TargetSpec};
 use crate::verdict::{Failure, Judge, Verdict};
 
-/// Where the runner sends its requests.
-#[derive(Clone)]
-pub enum TargetSpec {
-    /// A fresh in-process mock per worker (private clocks: workers run in parallel).
-    Embedded(MockConfig),
-    /// A server at this URL speaking Payments v1 and the mock's control API.
-    /// Its clock is shared, so cases run one at a time (DESIGN.md, "Traps").
-    Url(String),
-}
-
-impl TargetSpec {
-    /// The target one property runs on. An embedded mock is made fresh for
-    /// each property, its id generator seeded from the property's name: what
-    /// it answers then depends on the run seed alone, not on which worker
-    /// thread happened to take the property.
-    fn build(&self, property: Property) -> Result<Arc<dyn Target>, TargetError> {
-        Ok(match self {
-            TargetSpec::Embedded(config) => {
-                let base = config.seed.unwrap_or(0);
-                let seed = seed::mix(base ^ seed::fnv1a(property.name().as_bytes()));
-                Arc::new(Embedded::new(config.clone().seed(seed)))
-            }
-            TargetSpec::Url(url) => Arc::new(HttpTarget::new(url)?),
-        })
-    }
-
-    fn parallel(&self) -> bool {
-        matches!(self, TargetSpec::Embedded(_))
+/// The target one property runs on. An embedded mock is made fresh for each
+/// property, its id generator seeded from the property's name: what it
+/// answers then depends on the run seed alone, not on which worker thread
+/// happened to take the property, and its clock is private (DESIGN.md,
+/// "Traps"). Other targets share one clock, so their cases run one at a time.
+fn build(spec: &TargetSpec, property: Property) -> Result<Arc<dyn Target>, TargetError> {
+    match spec {
+        TargetSpec::Mock(config) => {
+            let base = config.seed.unwrap_or(0);
+            let seed = seed::mix(base ^ seed::fnv1a(property.name().as_bytes()));
+            Ok(Arc::new(Embedded::new(config.clone().seed(seed))))
+        }
+        other => other.connect(None),
     }
 }
 
 /// Everything a run needs. Build it with [`RunConfig::new`] and adjust fields.
 #[derive(Clone)]
 pub struct RunConfig {
+    /// Where requests go, and with which credentials.
     pub target: TargetSpec,
-    pub credentials: Credentials,
     /// Cases per property.
     pub cases: u64,
     /// The run seed: the same seed gives the same cases and requests.
@@ -105,10 +89,8 @@ impl Progress {
 impl RunConfig {
     /// Every property against the embedded mock with its default credentials.
     pub fn new(seed: u64, cases: u64) -> RunConfig {
-        let mock = MockConfig::default();
         RunConfig {
-            credentials: Credentials::new(&mock.username, &mock.password),
-            target: TargetSpec::Embedded(mock),
+            target: TargetSpec::mock(),
             cases,
             seed,
             properties: Property::ALL.to_vec(),
@@ -182,11 +164,8 @@ pub fn run(config: &RunConfig) -> RunReport {
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let total = config.cases * config.properties.len() as u64;
-    let workers = if config.target.parallel() {
-        config.workers.max(1)
-    } else {
-        1
-    };
+    let parallel = matches!(config.target, TargetSpec::Mock(_));
+    let workers = if parallel { config.workers.max(1) } else { 1 };
     std::thread::scope(|scope| {
         for _ in 0..workers.min(config.properties.len().max(1)) {
             scope.spawn(|| {
@@ -220,8 +199,10 @@ pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunRepo
     let start = Instant::now();
     let outcome = runtime().and_then(|rt| {
         rt.block_on(async {
-            let client =
-                KlarnaClient::new(config.target.build(property)?, config.credentials.clone());
+            let client = KlarnaClient::new(
+                build(&config.target, property)?,
+                config.target.credentials(),
+            );
             let mut report = empty_report(property);
             run_seed(config, &client, property, case_seed, &mut report).await?;
             Ok(report)
@@ -275,7 +256,10 @@ fn worker(
             return Ok(());
         };
         // One target per property: an embedded mock each, so clocks are private.
-        let client = KlarnaClient::new(config.target.build(property)?, config.credentials.clone());
+        let client = KlarnaClient::new(
+            build(&config.target, property)?,
+            config.target.credentials(),
+        );
         let report = rt.block_on(run_property(config, &client, property, stop, done))?;
         if config.progress == Progress::Lines {
             eprintln!("{}", report::progress_line(&report));

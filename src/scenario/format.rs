@@ -9,34 +9,7 @@ use serde_json::{Map, Value};
 
 use super::path::JsonPath;
 use crate::model::money::Cart;
-use crate::target::Method;
-
-/// Where a scenario may run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetKind {
-    /// The embedded mock (always available).
-    Mock,
-    /// A server at `KLARNA_TARGET_URL` speaking Payments v1 and the mock's control API.
-    Url,
-    /// Klarna's playground: no control API, so no `authorize` or `advance_clock`.
-    Playground,
-}
-
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Mock => "mock",
-            TargetKind::Url => "url",
-            TargetKind::Playground => "playground",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Option<TargetKind> {
-        [TargetKind::Mock, TargetKind::Url, TargetKind::Playground]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
+use crate::target::{Method, TargetKind};
 
 /// The `[mock]` table: merchant settings of the embedded mock for this scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

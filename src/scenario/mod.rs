@@ -39,12 +39,10 @@ use std::path::{Path, PathBuf};
 pub use emit::{CaseBodies, ExpectedAnswer, from_case};
 pub use exec::{Failure, Outcome, Report, SnapshotPlan, execute};
 pub use fixtures::{CartFixture, FixtureSet, LineFixture, sample_address};
-pub use format::{Action, Edit, Expect, MockSettings, STEP_KINDS, Scenario, Step, TargetKind};
+pub use format::{Action, Edit, Expect, MockSettings, STEP_KINDS, Scenario, Step};
 pub use path::JsonPath;
 pub use run::{
-    DEFAULT_MOCK_SEED, EXIT_FAILED, EXIT_PASSED, EXIT_UNUSABLE, PASSWORD_ENV, PLAYGROUND_ENV,
-    RunOptions, Summary, TARGET_URL_ENV, TargetSpec, USERNAME_ENV, connect, mock_config,
-    playground_url, run_files, run_scenario,
+    DEFAULT_MOCK_SEED, RunOptions, Summary, connect, mock_config, run_files, run_scenario,
 };
 
 /// The shared fixtures file beside the scenario files; never a scenario itself.

@@ -3,141 +3,47 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::exec::{Outcome, Report, SnapshotPlan, execute};
-use super::format::{MockSettings, Scenario, TargetKind};
+use super::format::{MockSettings, Scenario};
 use super::{ScenarioError, load_dir};
-use crate::mock::{Defect, MockConfig};
+use crate::errors::exit;
+use crate::mock::MockConfig;
 use crate::snapshot::{SnapshotSettings, target_dir};
-use crate::target::{
-    Credentials, Embedded, HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC, Target,
-    TargetError,
-};
+use crate::target::{TargetError, TargetSpec};
 
-/// Every scenario passed.
-pub const EXIT_PASSED: u8 = 0;
-/// A scenario failed: a conformance failure (or a changed snapshot).
-pub const EXIT_FAILED: u8 = 1;
-/// A target could not be used or a scenario file could not be read.
-pub const EXIT_UNUSABLE: u8 = 2;
-
-/// The seed of the embedded mock's id generator when a scenario names none.
-/// Ids are redacted in snapshots, so any fixed seed gives the same snapshots;
-/// a fixed one also makes the raw exchanges of two runs identical.
+/// The seed of the embedded mock's id generator when neither the scenario nor
+/// the caller names one. Ids are redacted in snapshots, so any fixed seed
+/// gives the same snapshots; a fixed one also makes the raw exchanges of two
+/// runs identical.
 pub const DEFAULT_MOCK_SEED: u64 = 20_260_101;
 
-/// Environment variables the harness reads.
-pub const TARGET_URL_ENV: &str = "KLARNA_TARGET_URL";
-pub const USERNAME_ENV: &str = "KLARNA_USERNAME";
-pub const PASSWORD_ENV: &str = "KLARNA_PASSWORD";
-pub const PLAYGROUND_ENV: &str = "KLARNA_PLAYGROUND";
-
-/// What to run scenarios against.
-#[derive(Debug, Clone)]
-pub enum TargetSpec {
-    /// A fresh embedded mock per scenario (its own clock and ids), configured
-    /// by the scenario's `[mock]` table, plus these deliberate defects.
-    Mock { defects: Vec<Defect> },
-    /// A server speaking Payments v1 and the mock's control API.
-    Url {
-        base_url: String,
-        credentials: Credentials,
-    },
-    /// Klarna's playground; the region follows the scenario's purchase country
-    /// unless `base_url` is given.
-    Playground {
-        credentials: Credentials,
-        base_url: Option<String>,
-    },
-}
-
-impl TargetSpec {
-    pub fn kind(&self) -> TargetKind {
-        match self {
-            TargetSpec::Mock { .. } => TargetKind::Mock,
-            TargetSpec::Url { .. } => TargetKind::Url,
-            TargetSpec::Playground { .. } => TargetKind::Playground,
-        }
-    }
-
-    /// The faithful embedded mock.
-    pub fn mock() -> TargetSpec {
-        TargetSpec::Mock {
-            defects: Vec::new(),
-        }
-    }
-
-    /// A URL target with credentials from `KLARNA_USERNAME` / `KLARNA_PASSWORD`,
-    /// or the mock's defaults when those are unset.
-    pub fn url_from_env(base_url: &str) -> TargetSpec {
-        let username = std::env::var(USERNAME_ENV)
-            .unwrap_or_else(|_| crate::mock::DEFAULT_USERNAME.to_owned());
-        let password = std::env::var(PASSWORD_ENV)
-            .unwrap_or_else(|_| crate::mock::DEFAULT_PASSWORD.to_owned());
-        TargetSpec::Url {
-            base_url: base_url.to_owned(),
-            credentials: Credentials::new(username, password),
-        }
-    }
-
-    /// The playground with credentials from the environment, if both are set.
-    pub fn playground_from_env() -> Option<TargetSpec> {
-        let username = std::env::var(USERNAME_ENV).ok()?;
-        let password = std::env::var(PASSWORD_ENV).ok()?;
-        Some(TargetSpec::Playground {
-            credentials: Credentials::new(username, password),
-            base_url: None,
-        })
-    }
-}
-
-/// The embedded mock's configuration for a scenario.
-pub fn mock_config(settings: &MockSettings, defects: &[Defect]) -> MockConfig {
-    let mut config = MockConfig::default()
-        .seed(settings.seed.unwrap_or(DEFAULT_MOCK_SEED))
+/// The embedded mock of one scenario: `base` (credentials, defects) with the
+/// scenario's `[mock]` merchant settings on top.
+pub fn mock_config(base: &MockConfig, settings: &MockSettings) -> MockConfig {
+    base.clone()
+        .seed(settings.seed.or(base.seed).unwrap_or(DEFAULT_MOCK_SEED))
         .allow_cart_updates(settings.allow_cart_updates)
-        .strict(settings.strict);
-    for d in defects {
-        config = config.defect(*d);
-    }
-    config
-}
-
-/// The playground region of a purchase country (reference 1.1).
-pub fn playground_url(country: Option<&str>) -> &'static str {
-    match country.map(str::to_ascii_uppercase).as_deref() {
-        Some("US" | "CA" | "MX") => PLAYGROUND_NA,
-        Some("AU" | "NZ") => PLAYGROUND_OC,
-        _ => PLAYGROUND_EU,
-    }
+        .strict(settings.strict)
 }
 
 /// The target and credentials one scenario runs with.
 pub fn connect(
     spec: &TargetSpec,
     scenario: &Scenario,
-) -> Result<(Arc<dyn Target>, Credentials), TargetError> {
-    Ok(match spec {
-        TargetSpec::Mock { defects } => {
-            let config = mock_config(&scenario.mock, defects);
-            let credentials = Credentials::new(config.username.clone(), config.password.clone());
-            (Arc::new(Embedded::new(config)), credentials)
-        }
-        TargetSpec::Url {
-            base_url,
-            credentials,
-        } => (Arc::new(HttpTarget::new(base_url)?), credentials.clone()),
-        TargetSpec::Playground {
-            credentials,
-            base_url,
-        } => {
-            let url = base_url.clone().unwrap_or_else(|| {
-                playground_url(scenario.purchase_country().as_deref()).to_owned()
-            });
-            (Arc::new(HttpTarget::playground(&url)?), credentials.clone())
-        }
-    })
+) -> Result<
+    (
+        std::sync::Arc<dyn crate::target::Target>,
+        crate::target::Credentials,
+    ),
+    TargetError,
+> {
+    let spec = match spec {
+        TargetSpec::Mock(base) => TargetSpec::Mock(mock_config(base, &scenario.mock)),
+        other => other.clone(),
+    };
+    let country = scenario.purchase_country();
+    Ok((spec.connect(country.as_deref())?, spec.credentials()))
 }
 
 /// Runs one scenario on `spec`; snapshots are checked under `snapshot_root`
@@ -183,11 +89,11 @@ impl Summary {
     /// (2 wins: a run that could not look cannot say "conformant").
     pub fn exit_code(&self) -> u8 {
         if self.target_errors > 0 || self.unreadable > 0 {
-            EXIT_UNUSABLE
+            exit::USAGE
         } else if self.failed > 0 {
-            EXIT_FAILED
+            exit::FAILURE
         } else {
-            EXIT_PASSED
+            exit::OK
         }
     }
 }

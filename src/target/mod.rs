@@ -9,6 +9,7 @@
 mod embedded;
 mod http;
 mod paced;
+mod spec;
 
 use std::fmt;
 use std::future::Future;
@@ -17,6 +18,7 @@ use std::pin::Pin;
 pub use embedded::Embedded;
 pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
 pub use paced::{Paced, Pacing};
+pub use spec::{TargetKind, TargetSpec, env, playground_opt_in, playground_url};
 
 use crate::exchange::Exchange;
 

@@ -1,0 +1,164 @@
+//! Which target, and as whom: what `run`, `replay`, `scenarios` and the test
+//! harnesses are told before a target is built. One value, so every command
+//! names targets, credentials and environment variables the same way.
+
+use std::sync::Arc;
+
+use super::{Credentials, Embedded, HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
+use super::{Target, TargetError};
+use crate::mock::{self, MockConfig};
+
+/// The environment variables the harness reads, in one place.
+pub mod env {
+    /// Basic-auth username for a URL target or Klarna's playground.
+    pub const USERNAME: &str = "KLARNA_USERNAME";
+    /// Basic-auth password for a URL target or Klarna's playground.
+    pub const PASSWORD: &str = "KLARNA_PASSWORD";
+    /// `1` lets the harness call Klarna's playground; nothing else contacts a
+    /// Klarna host, so CI can never do it by accident.
+    pub const PLAYGROUND: &str = "KLARNA_PLAYGROUND";
+    /// A server for the scenario harness's `url` trials.
+    pub const TARGET_URL: &str = "KLARNA_TARGET_URL";
+}
+
+/// The kinds of target, as scenario files and snapshot folders name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    /// The embedded mock: control API and a private virtual clock.
+    Mock,
+    /// A server speaking Payments v1 and the mock's control API.
+    Url,
+    /// Klarna's playground: no control API, so no `authorize` or `advance_clock`.
+    Playground,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 3] = [TargetKind::Mock, TargetKind::Url, TargetKind::Playground];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Mock => "mock",
+            TargetKind::Url => "url",
+            TargetKind::Playground => "playground",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TargetKind> {
+        TargetKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where requests go and with which credentials.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// The embedded mock with this configuration (credentials included).
+    Mock(MockConfig),
+    /// A server at `base_url` speaking Payments v1 and the mock's control API.
+    Url {
+        base_url: String,
+        credentials: Credentials,
+    },
+    /// Klarna's playground; without `base_url` the region follows the
+    /// purchase country (reference 1.1).
+    Playground {
+        base_url: Option<String>,
+        credentials: Credentials,
+    },
+}
+
+impl TargetSpec {
+    /// The faithful embedded mock with its default credentials.
+    pub fn mock() -> TargetSpec {
+        TargetSpec::Mock(MockConfig::default())
+    }
+
+    /// A URL target with credentials from `KLARNA_USERNAME` / `KLARNA_PASSWORD`,
+    /// or the mock's defaults when those are unset (`klarna-conformance serve`).
+    pub fn url_from_env(base_url: &str) -> TargetSpec {
+        let var = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_owned());
+        TargetSpec::Url {
+            base_url: base_url.to_owned(),
+            credentials: Credentials::new(
+                var(env::USERNAME, mock::DEFAULT_USERNAME),
+                var(env::PASSWORD, mock::DEFAULT_PASSWORD),
+            ),
+        }
+    }
+
+    /// The playground with credentials from the environment, if both are set.
+    pub fn playground_from_env() -> Option<TargetSpec> {
+        Some(TargetSpec::Playground {
+            base_url: None,
+            credentials: Credentials::new(
+                std::env::var(env::USERNAME).ok()?,
+                std::env::var(env::PASSWORD).ok()?,
+            ),
+        })
+    }
+
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            TargetSpec::Mock(_) => TargetKind::Mock,
+            TargetSpec::Url { .. } => TargetKind::Url,
+            TargetSpec::Playground { .. } => TargetKind::Playground,
+        }
+    }
+
+    /// The credentials every request carries.
+    pub fn credentials(&self) -> Credentials {
+        match self {
+            TargetSpec::Mock(config) => Credentials::new(&config.username, &config.password),
+            TargetSpec::Url { credentials, .. } | TargetSpec::Playground { credentials, .. } => {
+                credentials.clone()
+            }
+        }
+    }
+
+    /// For reports: `the embedded mock`, or the URL.
+    pub fn describe(&self) -> String {
+        match self {
+            TargetSpec::Mock(_) => "the embedded mock".to_owned(),
+            TargetSpec::Url { base_url, .. } => base_url.clone(),
+            TargetSpec::Playground { base_url, .. } => base_url
+                .clone()
+                .unwrap_or_else(|| "Klarna's playground".to_owned()),
+        }
+    }
+
+    /// Builds the target; `country` picks the playground's region.
+    pub fn connect(&self, country: Option<&str>) -> Result<Arc<dyn Target>, TargetError> {
+        Ok(match self {
+            TargetSpec::Mock(config) => Arc::new(Embedded::new(config.clone())),
+            TargetSpec::Url { base_url, .. } => Arc::new(HttpTarget::new(base_url)?),
+            TargetSpec::Playground { base_url, .. } => {
+                let url = base_url
+                    .clone()
+                    .unwrap_or_else(|| playground_url(country).to_owned());
+                Arc::new(HttpTarget::playground(&url)?)
+            }
+        })
+    }
+}
+
+/// The playground region of a purchase country (reference 1.1).
+pub fn playground_url(country: Option<&str>) -> &'static str {
+    match country.map(str::to_ascii_uppercase).as_deref() {
+        Some("US" | "CA" | "MX") => PLAYGROUND_NA,
+        Some("AU" | "NZ") => PLAYGROUND_OC,
+        _ => PLAYGROUND_EU,
+    }
+}
+
+/// Whether `KLARNA_PLAYGROUND` lets the harness call Klarna: `1` yes, unset,
+/// empty or `0` no, anything else is a usage error (a typo must not be read
+/// as either).
+pub fn playground_opt_in(value: Option<&str>) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("" | "0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(other) => Err(format!(
+            "{}={other:?}: expected 1 (call Klarna) or 0 (do not)",
+            env::PLAYGROUND
+        )),
+    }
+}
