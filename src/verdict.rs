@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::exchange::Exchange;
 use crate::model::{ErrorV2, Order};
+use crate::openapi::OpenApi;
 use crate::oracle::{ExpectedError, ExpectedMessages, ExpectedOrder};
 use crate::target::TargetError;
 
@@ -155,6 +156,70 @@ pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
         .into());
     }
     Ok(())
+}
+
+/// The answer's body reads as the model's type for its operation
+/// (`merchant_session`, `session_read`, `order`, Order Management's order;
+/// errors as `ErrorV2`); `Err` says why not. Bodies of other answers are not judged.
+pub fn model_shape(ex: &Exchange) -> Result<(), String> {
+    let Some(body) = ex.json() else {
+        return Ok(());
+    };
+    let path = ex.path.trim_end_matches('/');
+    let read = |parsed: Result<(), serde_json::Error>| parsed.map_err(|e| format!("{e}: {body}"));
+    if ex.status >= 400 {
+        return read(serde_json::from_value::<ErrorV2>(body.clone()).map(drop));
+    }
+    if !(200..300).contains(&ex.status) {
+        return Ok(());
+    }
+    read(if path == "/payments/v1/sessions" {
+        serde_json::from_value::<crate::model::MerchantSession>(body.clone()).map(drop)
+    } else if path.starts_with("/payments/v1/sessions/") {
+        serde_json::from_value::<crate::model::Session>(body.clone()).map(drop)
+    } else if path.ends_with("/order") {
+        serde_json::from_value::<Order>(body.clone()).map(drop)
+    } else if path.starts_with("/ordermanagement/v1/orders/") && ex.method == "GET" {
+        serde_json::from_value::<crate::model::OmOrder>(body.clone()).map(drop)
+    } else {
+        Ok(())
+    })
+}
+
+/// What the first of `documents` that describes the answer's operation finds
+/// wrong with its body; nothing when none describes it (the mock's control
+/// API, or Order Management without its document).
+pub fn schema_errors(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Vec<String> {
+    let path = ex.path.trim_end_matches('/');
+    let Some(api) = documents.iter().find(|api| api.covers(&ex.method, path)) else {
+        return Vec::new();
+    };
+    api.check_response(&ex.method, path, ex.status, ex.json().as_ref())
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect()
+}
+
+/// The body is of the documented shape: the model's type, and the OpenAPI
+/// schema of any of `documents` that describes the operation.
+pub fn check_shape(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Result<(), Failure> {
+    let fail = |why: String| {
+        Failure::new(
+            format!(
+                "{} {} -> {}: the body matches Klarna's schema",
+                ex.method, ex.path, ex.status
+            ),
+            "a body of the documented shape",
+            why,
+        )
+    };
+    model_shape(ex).map_err(fail)?;
+    let errors = schema_errors(ex, documents);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(errors.join("\n")))
+    }
 }
 
 /// The answer is `expected`: status, `error_code` and messages.

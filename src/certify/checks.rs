@@ -570,7 +570,7 @@ impl Run<'_> {
     /// The checks over every answer: correlation ids and body shapes.
     fn over_all_answers(&self) {
         let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
-        let openapi = self.config.openapi.as_deref();
+        let openapi = self.config.openapi.as_slice();
         let mut reports = self.lock_reports();
         for ex in &log {
             let is_json_error = ex.status >= 400 && ex.json().is_some_and(|v| v.is_object());

@@ -7,9 +7,12 @@
 use std::collections::BTreeSet;
 
 use crate::exchange::Exchange;
-use crate::model::{CreateOrderRequest, ErrorV2, MerchantSession, OmOrder, Order, Session};
+use std::sync::Arc;
+
+use crate::model::{CreateOrderRequest, ErrorV2, OmOrder, Order};
 use crate::openapi::OpenApi;
 use crate::oracle::{ExpectedError, ExpectedMessages};
+use crate::verdict;
 use crate::verdict::{Failure, Problem, render_actual};
 
 /// `correlation_id` equals `Klarna-Correlation-Id` when the header is sent
@@ -185,64 +188,21 @@ pub(super) fn expect_om_order(
 /// document's schema when one is given). The gateway's HTML 401 and an empty
 /// body are not judged (reference 10); any other answer must be JSON when it
 /// has a body.
-pub(super) fn shape(ex: &Exchange, openapi: Option<&OpenApi>) -> Result<(), Failure> {
+pub(super) fn shape(ex: &Exchange, openapi: &[Arc<OpenApi>]) -> Result<(), Failure> {
     if ex.status == 401 && ex.json().is_none() {
         return Ok(());
     }
-    let fail = |why: String| {
-        Failure::new(
+    if ex.json().is_none() && !ex.response_body.trim().is_empty() {
+        return Err(Failure::new(
             format!(
                 "{} {} -> {}: the body matches Klarna's schema",
                 ex.method, ex.path, ex.status
             ),
-            "a body of the documented shape",
-            why,
-        )
-    };
-    let body = ex.json();
-    if body.is_none() && !ex.response_body.trim().is_empty() {
-        return Err(fail(format!("not JSON: {}", ex.response_body)));
+            "a JSON body",
+            format!("not JSON: {}", ex.response_body),
+        ));
     }
-    if let Some(value) = &body {
-        let path = ex.path.trim_end_matches('/');
-        let parsed = if ex.status >= 400 {
-            serde_json::from_value::<ErrorV2>(value.clone()).map(drop)
-        } else if !(200..300).contains(&ex.status) {
-            Ok(())
-        } else if path == "/payments/v1/sessions" {
-            serde_json::from_value::<MerchantSession>(value.clone()).map(drop)
-        } else if path.starts_with("/payments/v1/sessions/") {
-            serde_json::from_value::<Session>(value.clone()).map(drop)
-        } else if path.ends_with("/order") {
-            serde_json::from_value::<Order>(value.clone()).map(drop)
-        } else if path.starts_with("/ordermanagement/v1/orders/") && ex.method == "GET" {
-            serde_json::from_value::<OmOrder>(value.clone()).map(drop)
-        } else {
-            Ok(())
-        };
-        parsed.map_err(|e| fail(format!("{e}: {value}")))?;
-    }
-    // `--openapi` takes the Payments document; Order Management answers are
-    // judged by the model alone.
-    if let Some(openapi) = openapi
-        && ex.status != 401
-        && !ex.path.starts_with("/ordermanagement/")
-    {
-        let errors = openapi.check_response(
-            &ex.method,
-            ex.path.trim_end_matches('/'),
-            ex.status,
-            body.as_ref(),
-        );
-        if !errors.is_empty() {
-            let listed: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
-                .collect();
-            return Err(fail(listed.join("\n")));
-        }
-    }
-    Ok(())
+    verdict::check_shape(ex, openapi)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
 use crate::r#gen::{self as generate, Case};
-use crate::model::{MerchantSession, OmOrder, Order, Session};
+use crate::model::MerchantSession;
 use crate::openapi::OpenApi;
 use crate::oracle::{self, Expected, ExpectedError, OracleConfig};
 use crate::target::TargetError;
@@ -162,54 +162,8 @@ impl Ctx<'_> {
             all.push(ex.clone());
         }
         verdict::check_hygiene(&ex)?;
-        self.check_shape(&ex)?;
+        verdict::check_shape(&ex, self.openapi)?;
         Ok(ex)
-    }
-
-    /// The body reads as the model's type for this operation, and as the
-    /// OpenAPI document's schema when one was given.
-    fn check_shape(&self, ex: &Exchange) -> Result<(), Problem> {
-        let path = ex.path.trim_end_matches('/');
-        let body = ex.json();
-        let fail = |why: String| {
-            Failure::new(
-                format!(
-                    "{} {} -> {}: the body matches Klarna's schema",
-                    ex.method, ex.path, ex.status
-                ),
-                "a body of the documented shape",
-                why,
-            )
-        };
-        if (200..300).contains(&ex.status)
-            && let Some(body) = &body
-        {
-            let parsed = if path == "/payments/v1/sessions" {
-                serde_json::from_value::<MerchantSession>(body.clone()).map(drop)
-            } else if path.starts_with("/payments/v1/sessions/") {
-                serde_json::from_value::<Session>(body.clone()).map(drop)
-            } else if path.ends_with("/order") {
-                serde_json::from_value::<Order>(body.clone()).map(drop)
-            } else if path.starts_with("/ordermanagement/v1/orders/") && ex.method == "GET" {
-                serde_json::from_value::<OmOrder>(body.clone()).map(drop)
-            } else {
-                Ok(())
-            };
-            parsed.map_err(|e| fail(format!("{e}: {body}")))?;
-        }
-        // Answers no document describes (the mock's control API, or Order
-        // Management without its document) are not judged by a schema.
-        if let Some(openapi) = self.openapi.iter().find(|api| api.covers(&ex.method, path)) {
-            let errors = openapi.check_response(&ex.method, path, ex.status, body.as_ref());
-            if !errors.is_empty() {
-                let listed: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.path, e.message))
-                    .collect();
-                return Err(fail(listed.join("\n")).into());
-            }
-        }
-        Ok(())
     }
 }
 
