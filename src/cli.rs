@@ -127,7 +127,7 @@ pub struct TargetArgs {
     #[arg(long, default_value = "mock", value_name = "mock|URL")]
     pub target: String,
     /// Basic-auth username for a URL target (the embedded mock uses its own).
-    #[arg(long, env = "KLARNA_USERNAME")]
+    #[arg(long, env = "KLARNA_USERNAME", hide_env_values = true)]
     pub username: Option<String>,
     /// Basic-auth password for a URL target.
     #[arg(long, env = "KLARNA_PASSWORD", hide_env_values = true)]
@@ -189,7 +189,7 @@ pub struct ScenariosArgs {
     #[arg(long, default_value = "mock", value_name = "mock|playground|URL")]
     pub target: String,
     /// Basic-auth username for a URL or the playground.
-    #[arg(long, env = "KLARNA_USERNAME")]
+    #[arg(long, env = "KLARNA_USERNAME", hide_env_values = true)]
     pub username: Option<String>,
     /// Basic-auth password for a URL or the playground.
     #[arg(long, env = "KLARNA_PASSWORD", hide_env_values = true)]

@@ -66,24 +66,44 @@ impl KlarnaClient {
 
     /// The mock's control API: what `Klarna.Payments.authorize()` does in a browser.
     pub async fn authorize(&self, session_id: &str, body: Option<String>) -> Answer {
-        self.require_control_api("authorize")?;
-        self.send(
-            Method::Post,
-            &format!("/__mock/sessions/{session_id}/authorize"),
-            body,
-        )
-        .await
+        let path = format!("/__mock/sessions/{session_id}/authorize");
+        self.control("authorize", Method::Post, &path, body).await
     }
 
     /// The mock's control API: move the virtual clock forward.
     pub async fn advance_clock(&self, seconds: u64) -> Answer {
-        self.require_control_api("advancing the clock")?;
-        self.send(
+        let body = format!("{{\"advance_seconds\":{seconds}}}");
+        self.control(
+            "advancing the clock",
             Method::Post,
             "/__mock/clock",
-            Some(format!("{{\"advance_seconds\":{seconds}}}")),
+            Some(body),
         )
         .await
+    }
+
+    /// A control-API call: a target that answers it with 404 or 405 has no
+    /// control API, which makes it unusable for the runner, not non-conformant.
+    async fn control(
+        &self,
+        what: &str,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Answer {
+        self.require_control_api(what)?;
+        let ex = self.send(method, path, body).await?;
+        if ex.status == 405 || (ex.status == 404 && !control_api_refusal(&ex)) {
+            return Err(self.no_control_api(what));
+        }
+        Ok(ex)
+    }
+
+    fn no_control_api(&self, what: &str) -> TargetError {
+        TargetError::NoControlApi {
+            target: self.target.describe(),
+            what: what.to_owned(),
+        }
     }
 
     /// `POST /payments/v1/authorizations/{authorizationToken}/order`.
@@ -140,10 +160,18 @@ impl KlarnaClient {
         if self.target.capabilities().control_api {
             Ok(())
         } else {
-            Err(TargetError::NoControlApi {
-                target: self.target.describe(),
-                what: what.to_owned(),
-            })
+            Err(self.no_control_api(what))
         }
     }
+}
+
+/// The control API's own 404s (an unknown or completed session), as opposed
+/// to a server that does not know the path at all.
+fn control_api_refusal(ex: &Exchange) -> bool {
+    ex.json().is_some_and(|body| {
+        body["error_code"] == "SESSION_COMPLETED"
+            || body["error_messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m == "Invalid session id"))
+    })
 }

@@ -54,6 +54,19 @@ fn bad_flags_exit_2() {
     assert!(text(&o).contains("--target"), "{}", text(&o));
     let o = run(&["run", "--cases", "many"]);
     assert_eq!(o.status.code(), Some(2));
+    let o = run(&["run", "--cases", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("at least 1"), "{}", text(&o));
+    // Klarna's hosts have no control API, and no request may reach them by accident.
+    let o = run(&[
+        "run",
+        "--target",
+        "https://api.playground.klarna.com",
+        "--cases",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no request was sent"), "{}", text(&o));
     let o = bin()
         .args(["run", "--property", "order-succeeds"])
         .env("PROPTEST_CASES", "lots")

@@ -76,6 +76,73 @@ fn an_html_401_on_every_request_is_unauthorized() {
     assert!(report.properties.iter().all(|p| p.failure.is_none()));
 }
 
+/// Rate limits and unavailable gateways say nothing about Klarna's rules:
+/// the run stops with a target error, and nothing is shrunk or reported failed.
+#[test]
+fn rate_limits_and_unavailable_gateways_are_target_errors() {
+    for (status, body) in [
+        (429, ""),
+        (503, "<html>Service Unavailable</html>"),
+        (502, ""),
+    ] {
+        let (rt, server) = server();
+        rt.block_on(
+            Mock::given(wiremock::matchers::any())
+                .respond_with(ResponseTemplate::new(status).set_body_string(body))
+                .mount(&server),
+        );
+        let report = run_against(server.uri(), Property::OrderSucceeds, 4);
+        assert!(
+            matches!(&report.target_error, Some(TargetError::Transport { cause, .. }) if cause.contains(&status.to_string())),
+            "{status}: {:?}",
+            report.target_error
+        );
+        assert_eq!(report.exit_code(), 2);
+        assert!(report.properties.iter().all(|p| p.failure.is_none()));
+    }
+}
+
+/// A server that speaks Payments v1 but not the mock's control API (the
+/// playground, a merchant's fake) cannot be driven by `run`: exit 2.
+#[test]
+fn a_server_without_the_control_api_is_unusable() {
+    let (rt, server) = server();
+    rt.block_on(async {
+        Mock::given(method("POST"))
+            .and(path("/payments/v1/sessions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "session_id": "0b1d9815-165e-42e2-8867-35bc03789e00",
+                "client_token": "eyJhbGciOiJIUzI1NiJ9.e30.x",
+                "payment_method_categories": [{"identifier": "pay_later", "name": "Pay later"}]
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(
+                ResponseTemplate::new(404)
+                    .set_body_json(json!({
+                        "correlation_id": "c0ffee00-0000-4000-8000-000000000000",
+                        "error_code": "NOT_FOUND",
+                        "error_messages": ["No such resource"]
+                    }))
+                    .insert_header(
+                        "Klarna-Correlation-Id",
+                        "c0ffee00-0000-4000-8000-000000000000",
+                    ),
+            )
+            .mount(&server)
+            .await;
+    });
+    let report = run_against(server.uri(), Property::OrderSucceeds, 4);
+    assert!(
+        matches!(report.target_error, Some(TargetError::NoControlApi { .. })),
+        "{:?}",
+        report.target_error
+    );
+    assert_eq!(report.exit_code(), 2);
+    assert!(report.properties.iter().all(|p| p.failure.is_none()));
+}
+
 /// Answers create order as the oracle expects of a conformant server
 /// (order_id, authorized_payment_method, redirect_url exactly when a
 /// confirmation URL was given; reference 2.6, 5.5) — except that
@@ -182,7 +249,7 @@ fn an_order_without_fraud_status_fails_order_succeeds() {
         "{}",
         failure.failure
     );
-    let text = runner::report::render(&report, &runner::report::target_flag(Some(&server.uri())));
+    let text = runner::report::render(&report, &format!(" --target {}", server.uri()));
     assert!(text.contains("replay: klarna-conformance replay --property order-succeeds --seed"));
     // The harness got as far as create order: every stub before it answered
     // as a conformant server does.

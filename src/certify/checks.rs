@@ -14,7 +14,7 @@ use std::time::Instant;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use serde_json::Value;
 
-use super::judge::{bad_value_paths, correlation, expect_bad_value, expect_error, shape};
+use super::judge::{correlation, expect_bad_value, expect_error, shape};
 use super::{
     AuthorizedOrder, CertifyConfig, CertifyReport, Check, CheckFailure, CheckReport, Unusable,
     check_host,
@@ -25,6 +25,7 @@ use crate::model::{CreateOrderRequest, MerchantSession, Session};
 use crate::oracle::{self, ExpectedError, ExpectedMessages, OracleConfig};
 use crate::runner::seed;
 use crate::target::{Credentials, HttpTarget, Method, Paced, Request, Target, TargetError};
+use crate::verdict::bad_value_paths;
 use crate::verdict::{Failure, Problem, render_actual};
 
 mod orders;

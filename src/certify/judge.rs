@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::model::{CreateOrderRequest, ErrorV2, OmOrder, Order};
 use crate::openapi::OpenApi;
 use crate::oracle::{ExpectedError, ExpectedMessages};
-use crate::verdict;
+use crate::verdict::{self, bad_value_paths};
 use crate::verdict::{Failure, Problem, render_actual};
 
 /// `correlation_id` equals `Klarna-Correlation-Id` when the header is sent
@@ -101,33 +101,6 @@ pub(super) fn expect_bad_value(
         render_actual(ex),
     )
     .into())
-}
-
-/// The JSON paths `Bad value: ...` messages name: `Bad value: a, b` (joined,
-/// reference 10) and `Bad value: a differs from ... [1]` (an explanation
-/// appended, reference 10) both count; the explanation's words do not.
-pub fn bad_value_paths<'m>(messages: impl IntoIterator<Item = &'m str>) -> BTreeSet<String> {
-    let mut paths = BTreeSet::new();
-    for message in messages {
-        let Some(rest) = message.trim().strip_prefix("Bad value:") else {
-            continue;
-        };
-        for piece in rest.split(',') {
-            if let Some(token) = piece.split_whitespace().next()
-                && looks_like_path(token)
-            {
-                paths.insert(token.to_owned());
-            }
-        }
-    }
-    paths
-}
-
-fn looks_like_path(token: &str) -> bool {
-    token.starts_with(|c: char| c.is_ascii_lowercase())
-        && token
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.[]".contains(c))
 }
 
 /// A 200 `order` with `order_id` and `fraud_status` (reference 2.6, 5.3);

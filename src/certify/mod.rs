@@ -32,7 +32,6 @@ use crate::target::{Credentials, Pacing, TargetError};
 use crate::verdict::Failure;
 
 pub use checks::certify;
-pub use judge::bad_value_paths;
 
 /// Klarna's playground regions (reference 1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,20 +168,14 @@ pub fn check_host(base_url: &str, call_klarna: bool) -> Result<(), Unusable> {
             "--base-url {base_url:?}: expected an http:// or https:// URL"
         )));
     }
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-    let host = host.trim_end_matches('.');
-    if host != "klarna.com" && !host.ends_with(".klarna.com") {
+    let Some(host) = crate::target::klarna_host(url.as_str()) else {
         return Ok(());
-    }
+    };
     if !host.ends_with(".playground.klarna.com") {
-        return Err(Unusable::NotPlayground {
-            host: host.to_owned(),
-        });
+        return Err(Unusable::NotPlayground { host });
     }
     if !call_klarna {
-        return Err(Unusable::OptInRequired {
-            host: host.to_owned(),
-        });
+        return Err(Unusable::OptInRequired { host });
     }
     Ok(())
 }

@@ -135,7 +135,7 @@ impl Case {
             ),
             (
                 "wait",
-                if self.wait_seconds < 3600 {
+                if self.wait_seconds < crate::model::TOKEN_LIFETIME_SECONDS {
                     "valid"
                 } else {
                     "expired"

@@ -8,10 +8,8 @@
 
 use proptest::prelude::*;
 
-/// Seconds a token lives (reference 5.1).
-pub const TOKEN_LIFETIME_SECONDS: u64 = 3600;
-/// Seconds a session lives (reference 5.1), the longest wait generated.
-pub const SESSION_LIFETIME_SECONDS: u64 = 48 * 3600;
+/// The lifetimes the waits are placed around; a session's is the longest wait.
+pub use crate::model::{SESSION_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS};
 
 /// Any wait: 30 % within the valid hour, 40 % in 3595..=3605, 30 % over 0..48 h.
 /// The first arm comes first so that a failure shrinks toward a wait of 0.

@@ -20,22 +20,38 @@ use crate::exchange::Exchange;
 use crate::r#gen::Case;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
-use crate::target::{Embedded, Target, TargetError, TargetSpec};
+use crate::target::{Embedded, TargetError, TargetSpec};
 use crate::verdict::{Failure, Judge, Verdict};
 
-/// The target one property runs on. An embedded mock is made fresh for each
-/// property, its id generator seeded from the property's name: what it
-/// answers then depends on the run seed alone, not on which worker thread
-/// happened to take the property, and its clock is private (DESIGN.md,
-/// "Traps"). Other targets share one clock, so their cases run one at a time.
-fn build(spec: &TargetSpec, property: Property) -> Result<Arc<dyn Target>, TargetError> {
-    match spec {
-        TargetSpec::Mock(config) => {
-            let base = config.seed.unwrap_or(0);
-            let seed = seed::mix(base ^ seed::fnv1a(property.name().as_bytes()));
-            Ok(Arc::new(Embedded::new(config.clone().seed(seed))))
-        }
-        other => other.connect(None),
+/// The client a case runs with. The embedded mock is made fresh for every
+/// case (building its router costs microseconds), its id generator seeded
+/// from the case seed: a case's answers then depend on its seed alone, so a
+/// replay gives the same bytes as the run, whatever ran before it or on which
+/// worker, and its clock is private (DESIGN.md, "Traps"). Other targets are
+/// shared, and since their clock is too, their cases run one at a time.
+fn case_client(
+    config: &RunConfig,
+    shared: Option<&KlarnaClient>,
+    case_seed: u64,
+) -> Result<KlarnaClient, TargetError> {
+    match (&config.target, shared) {
+        (TargetSpec::Mock(mock), _) => Ok(KlarnaClient::new(
+            Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
+            config.target.credentials(),
+        )),
+        (_, Some(client)) => Ok(client.clone()),
+        (spec, None) => Ok(KlarnaClient::new(spec.connect(None)?, spec.credentials())),
+    }
+}
+
+/// The client every case of a run shares: none for the embedded mock.
+fn shared_client(config: &RunConfig) -> Result<Option<KlarnaClient>, TargetError> {
+    match &config.target {
+        TargetSpec::Mock(_) => Ok(None),
+        spec => Ok(Some(KlarnaClient::new(
+            spec.connect(None)?,
+            spec.credentials(),
+        ))),
     }
 }
 
@@ -99,7 +115,7 @@ impl RunConfig {
             openapi: Vec::new(),
             regressions_dir: None,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            max_shrink_steps: 256,
+            max_shrink_steps: 1024,
             progress: Progress::None,
         }
     }
@@ -122,6 +138,9 @@ pub struct PropertyReport {
     pub cases: u64,
     pub passed: u64,
     pub failure: Option<FailureReport>,
+    /// The run stopped before this property's cases were all run (another
+    /// property's target error, or this one's).
+    pub interrupted: bool,
     /// Label kind -> value -> count, over the passing cases.
     pub labels: BTreeMap<&'static str, BTreeMap<String, u64>>,
 }
@@ -163,7 +182,7 @@ pub fn run(config: &RunConfig) -> RunReport {
     let target_error: Mutex<Option<TargetError>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
-    let total = config.cases * config.properties.len() as u64;
+    let total = config.cases.saturating_mul(config.properties.len() as u64);
     let parallel = matches!(config.target, TargetSpec::Mock(_));
     let workers = if parallel { config.workers.max(1) } else { 1 };
     std::thread::scope(|scope| {
@@ -197,25 +216,17 @@ pub fn run(config: &RunConfig) -> RunReport {
 /// Replays one case of `property` from its case seed, shrinking it again if it fails.
 pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunReport {
     let start = Instant::now();
+    let mut report = empty_report(property);
     let outcome = runtime().and_then(|rt| {
         rt.block_on(async {
-            let client = KlarnaClient::new(
-                build(&config.target, property)?,
-                config.target.credentials(),
-            );
-            let mut report = empty_report(property);
-            run_seed(config, &client, property, case_seed, &mut report).await?;
-            Ok(report)
+            let shared = shared_client(config)?;
+            run_seed(config, shared.as_ref(), property, case_seed, &mut report).await
         })
     });
-    let (properties, target_error) = match outcome {
-        Ok(report) => (vec![report], None),
-        Err(e) => (Vec::new(), Some(e)),
-    };
     RunReport {
         seed: case_seed,
-        properties,
-        target_error,
+        properties: vec![report],
+        target_error: outcome.err(),
         elapsed: start.elapsed(),
     }
 }
@@ -236,6 +247,7 @@ fn empty_report(property: Property) -> PropertyReport {
         cases: 0,
         passed: 0,
         failure: None,
+        interrupted: false,
         labels: BTreeMap::new(),
     }
 }
@@ -248,6 +260,7 @@ fn worker(
     done: &AtomicU64,
 ) -> Result<(), TargetError> {
     let rt = runtime()?;
+    let shared = shared_client(config)?;
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -255,49 +268,60 @@ fn worker(
         let Some(property) = queue.lock().ok().and_then(|mut q| q.pop()) else {
             return Ok(());
         };
-        // One target per property: an embedded mock each, so clocks are private.
-        let client = KlarnaClient::new(
-            build(&config.target, property)?,
-            config.target.credentials(),
-        );
-        let report = rt.block_on(run_property(config, &client, property, stop, done))?;
+        let mut report = empty_report(property);
+        let outcome = rt.block_on(run_property(
+            config,
+            shared.as_ref(),
+            &mut report,
+            stop,
+            done,
+        ));
         if config.progress == Progress::Lines {
             eprintln!("{}", report::progress_line(&report));
         }
         if let Ok(mut r) = results.lock() {
             r.push(report);
         }
+        outcome?;
     }
 }
 
+/// Runs the cases of `report`'s property until one fails or all held. What
+/// was found stays in `report` even when a target error ends the property.
 async fn run_property(
     config: &RunConfig,
-    client: &KlarnaClient,
-    property: Property,
+    shared: Option<&KlarnaClient>,
+    report: &mut PropertyReport,
     stop: &AtomicBool,
     done: &AtomicU64,
-) -> Result<PropertyReport, TargetError> {
-    let mut report = empty_report(property);
+) -> Result<(), TargetError> {
+    let property = report.property;
     let persisted = report::read_regressions(config.regressions_dir.as_deref(), property);
     let fresh = (0..config.cases).map(|i| seed::case_seed(config.seed, property.name(), i));
     for case_seed in persisted.into_iter().chain(fresh) {
         if stop.load(Ordering::Relaxed) {
+            report.interrupted = true;
             break;
         }
-        run_seed(config, client, property, case_seed, &mut report).await?;
+        let outcome = run_seed(config, shared, property, case_seed, report).await;
         done.fetch_add(1, Ordering::Relaxed);
         if let Some(failure) = &report.failure {
             report::persist_regression(config.regressions_dir.as_deref(), property, failure);
             break;
         }
+        if let Err(e) = outcome {
+            report.interrupted = true;
+            return Err(e);
+        }
     }
-    Ok(report)
+    Ok(())
 }
 
-/// Runs the case a seed names; on a conformance failure, shrinks it.
+/// Runs the case a seed names; on a conformance failure, shrinks it. A
+/// failure found before a target error is kept in `report`.
 async fn run_seed(
     config: &RunConfig,
-    client: &KlarnaClient,
+    shared: Option<&KlarnaClient>,
     property: Property,
     case_seed: u64,
     report: &mut PropertyReport,
@@ -306,7 +330,8 @@ async fn run_seed(
     let mut tree = seed::case_tree(&strategy, case_seed);
     let case = tree.current();
     report.cases += 1;
-    let (verdict, exchanges, labels) = run_case(config, client, property, &case).await;
+    let client = case_client(config, shared, case_seed)?;
+    let (verdict, exchanges, labels) = run_case(config, &client, property, &case).await;
     let failure = match verdict {
         Verdict::Pass => {
             report.passed += 1;
@@ -323,21 +348,23 @@ async fn run_seed(
         Verdict::Target(e) => return Err(e),
         Verdict::Conformance(f) => f,
     };
-    let mut best = FailureReport {
+    let best = report.failure.insert(FailureReport {
         case_seed,
         case,
         failure,
         exchanges,
         shrink_steps: 0,
-    };
+    });
     // proptest's shrinking: simplify while the case still fails, step back
-    // (complicate) when a simpler case passes.
+    // (complicate) when a simpler case passes. Each candidate runs on a fresh
+    // target from the same seed, so shrinking is as deterministic as the run.
     let mut steps = 0;
     let mut more = tree.simplify();
     while more && steps < config.max_shrink_steps {
         steps += 1;
         let candidate = tree.current();
-        let (verdict, exchanges, _) = run_case(config, client, property, &candidate).await;
+        let client = case_client(config, shared, case_seed)?;
+        let (verdict, exchanges, _) = run_case(config, &client, property, &candidate).await;
         match verdict {
             Verdict::Conformance(f) => {
                 best.case = candidate;
@@ -350,7 +377,6 @@ async fn run_seed(
             Verdict::Target(e) => return Err(e),
         }
     }
-    report.failure = Some(best);
     Ok(())
 }
 

@@ -13,6 +13,11 @@ use super::{FailureReport, Property, PropertyReport, RunReport};
 /// `order-succeeds: 256 cases, all held` — one line per finished property.
 pub fn progress_line(report: &PropertyReport) -> String {
     match &report.failure {
+        None if report.interrupted => format!(
+            "{}: stopped after {} cases (the run could not go on)",
+            report.property.name(),
+            report.cases
+        ),
         None => format!(
             "{}: {} cases, all held",
             report.property.name(),
@@ -51,11 +56,6 @@ pub fn progress_bar(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// How the user names the target again in a replay command.
-pub fn target_flag(url: Option<&str>) -> String {
-    url.map(|u| format!(" --target {u}")).unwrap_or_default()
 }
 
 /// The command that reproduces a failure exactly.
@@ -107,9 +107,14 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
     );
     for p in &report.properties {
         let failed = u64::from(p.failure.is_some());
+        let note = if p.interrupted && p.failure.is_none() {
+            "  (stopped: not all cases ran)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "{:<30} {:>7} {:>7} {:>7}",
+            "{:<30} {:>7} {:>7} {:>7}{note}",
             p.property.name(),
             p.cases,
             p.passed,
@@ -139,17 +144,16 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
         report.cases() as f64 / secs.max(1e-9),
         report.seed
     );
-    let failed = report
-        .properties
-        .iter()
-        .filter(|p| p.failure.is_some())
-        .count();
-    let _ = writeln!(
-        out,
-        "{} passed, {} failed",
-        report.properties.len() - failed,
-        failed
-    );
+    let count = |f: fn(&PropertyReport) -> bool| report.properties.iter().filter(|p| f(p)).count();
+    let failed = count(|p| p.failure.is_some());
+    let stopped = count(|p| p.failure.is_none() && p.interrupted);
+    let passed = report.properties.len() - failed - stopped;
+    let stopped = if stopped > 0 {
+        format!(", {stopped} stopped")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "{passed} passed, {failed} failed{stopped}");
     out
 }
 
@@ -159,6 +163,14 @@ pub fn junit(report: &RunReport, target_flag: &str) -> String {
     let mut suite = TestSuite::new("klarna-conformance");
     for p in &report.properties {
         let status = match &p.failure {
+            None if p.interrupted => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!(
+                    "stopped after {} cases: the target could not be used",
+                    p.cases
+                ));
+                s
+            }
             None => TestCaseStatus::success(),
             Some(f) => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);

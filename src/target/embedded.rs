@@ -3,9 +3,9 @@
 //! Requests go through the mock's real axum router (routing, authentication,
 //! JSON parsing, the store) via `tower::ServiceExt::oneshot`, without a
 //! socket: the same answers as over loopback, several times faster. Each
-//! `Embedded` owns its mock, so its virtual clock is private to its runner
-//! worker (DESIGN.md, "Traps": moving a shared clock would expire other
-//! workers' tokens).
+//! `Embedded` owns its mock, so its virtual clock is private to whoever made
+//! it (the runner makes one per case; DESIGN.md, "Traps": moving a shared
+//! clock would expire other cases' tokens).
 
 use axum::body::Body;
 use tower::ServiceExt as _;
@@ -77,10 +77,7 @@ impl Target for Embedded {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            control_api: true,
-            private_clock: true,
-        }
+        Capabilities { control_api: true }
     }
 
     fn send<'a>(

@@ -23,24 +23,12 @@ pub struct HttpTarget {
 impl HttpTarget {
     /// A server speaking Payments v1 and the mock's control API at `base_url`.
     pub fn new(base_url: &str) -> Result<HttpTarget, TargetError> {
-        Self::with_capabilities(
-            base_url,
-            Capabilities {
-                control_api: true,
-                private_clock: false,
-            },
-        )
+        Self::with_capabilities(base_url, Capabilities { control_api: true })
     }
 
     /// Klarna's real playground: no control API, a real clock.
     pub fn playground(base_url: &str) -> Result<HttpTarget, TargetError> {
-        Self::with_capabilities(
-            base_url,
-            Capabilities {
-                control_api: false,
-                private_clock: false,
-            },
-        )
+        Self::with_capabilities(base_url, Capabilities { control_api: false })
     }
 
     pub fn with_capabilities(

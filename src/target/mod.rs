@@ -18,7 +18,7 @@ use std::pin::Pin;
 pub use embedded::Embedded;
 pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
 pub use paced::{Paced, Pacing};
-pub use spec::{TargetKind, TargetSpec, env, playground_opt_in, playground_url};
+pub use spec::{TargetKind, TargetSpec, env, klarna_host, playground_opt_in, playground_url};
 
 use crate::exchange::Exchange;
 
@@ -98,9 +98,6 @@ pub struct Capabilities {
     /// It serves the mock's control API (`/__mock/...`): authorize without a
     /// browser and a virtual clock.
     pub control_api: bool,
-    /// Its clock is private to this run, so moving it cannot expire tokens of
-    /// another run (each embedded mock has its own).
-    pub private_clock: bool,
 }
 
 /// Why a target could not be used. Never a conformance failure: the runner

@@ -186,10 +186,7 @@ mod tests {
             "flaky".to_owned()
         }
         fn capabilities(&self) -> Capabilities {
-            Capabilities {
-                control_api: false,
-                private_clock: false,
-            }
+            Capabilities { control_api: false }
         }
         fn send<'a>(
             &'a self,

@@ -162,3 +162,13 @@ pub fn playground_opt_in(value: Option<&str>) -> Result<bool, String> {
         )),
     }
 }
+
+/// The host of `url` when it is Klarna's (`klarna.com` or a subdomain),
+/// lower-cased and without a trailing dot; `None` for any other host or a URL
+/// that does not parse. Calls to Klarna's hosts need an explicit opt-in.
+pub fn klarna_host(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
+    (host == "klarna.com" || host.ends_with(".klarna.com")).then(|| host.to_owned())
+}
