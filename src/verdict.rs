@@ -261,17 +261,7 @@ pub fn check_error(
     if ex.status != expected.status || error.error_code.as_deref() != Some(expected.error_code) {
         return Err(fail().into());
     }
-    let ok = match judge {
-        Judge::Exact => match &expected.messages {
-            ExpectedMessages::Exact(want) => *want == actual_messages,
-            ExpectedMessages::NotMatching(want) => {
-                let want: BTreeSet<String> = want.iter().cloned().collect();
-                actual_messages.len() == 1
-                    && parse_not_matching(&actual_messages[0]).as_ref() == Some(&want)
-            }
-        },
-        Judge::Prefix => prefix_match(&expected.messages, &actual_messages),
-    };
+    let ok = messages_match(&expected.messages, &actual_messages, judge);
     if ok { Ok(()) } else { Err(fail().into()) }
 }
 
@@ -345,6 +335,18 @@ fn looks_like_path(token: &str) -> bool {
         && token
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.[]".contains(c))
+}
+
+/// Whether `actual` messages say what `expected` ones do, by `judge`.
+pub fn messages_match(expected: &ExpectedMessages, actual: &[String], judge: Judge) -> bool {
+    match (judge, expected) {
+        (Judge::Exact, ExpectedMessages::Exact(want)) => want == actual,
+        (Judge::Exact, ExpectedMessages::NotMatching(want)) => {
+            let want: BTreeSet<String> = want.iter().cloned().collect();
+            actual.len() == 1 && parse_not_matching(&actual[0]).as_ref() == Some(&want)
+        }
+        (Judge::Prefix, _) => prefix_match(expected, actual),
+    }
 }
 
 /// How a real target's messages are judged (reference 10: it appends

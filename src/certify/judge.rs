@@ -39,8 +39,8 @@ pub(super) fn correlation(ex: &Exchange) -> Result<(), Failure> {
     }
 }
 
-/// Status and `error_code` as expected, and each expected message the start
-/// of some actual message ([`crate::verdict::Judge::Prefix`]). No correlation check here: that
+/// Status and `error_code` as expected, and the messages as a real service's
+/// are judged ([`crate::verdict::Judge::Prefix`]). No correlation check here: that
 /// is a check of its own, so a failure names the rule that broke.
 pub(super) fn expect_error(
     what: &str,
@@ -51,15 +51,10 @@ pub(super) fn expect_error(
         .json()
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
-    let actual = error.messages();
+    let actual: Vec<String> = error.messages().into_iter().map(str::to_owned).collect();
     let ok = ex.status == expected.status
         && error.error_code.as_deref() == Some(expected.error_code)
-        && match &expected.messages {
-            ExpectedMessages::Exact(want) => want
-                .iter()
-                .all(|w| actual.iter().any(|a| a.starts_with(w.as_str()))),
-            ExpectedMessages::NotMatching(_) => false,
-        };
+        && verdict::messages_match(&expected.messages, &actual, verdict::Judge::Prefix);
     if ok {
         return Ok(());
     }
