@@ -304,6 +304,7 @@ async fn an_emitted_case_runs_as_a_scenario() {
         status: 404,
         error_code: Some("NOT_FOUND".into()),
         messages: vec!["Invalid authorization token".into()],
+        order: None,
     };
     let text = scenario::from_case(&case, &expected).unwrap();
     let s = scenario::parse(Path::new("emitted.toml"), &text, &Default::default()).unwrap();
