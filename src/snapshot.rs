@@ -20,11 +20,15 @@
 //!   body's `service_version` dropped.
 //!
 //! [`assert_snapshot`] records the value with insta under
-//! `<dir>/<name>.snap` and, on a mismatch, returns a readable line diff.
+//! `<dir>/<name>.snap` and, on a mismatch, returns a readable line diff
+//! (insta's own panic is caught and kept quiet). A snapshot missing for a
+//! target other than the mock is recorded and passes
+//! ([`SnapshotSettings::record_missing`]).
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
@@ -283,6 +287,21 @@ pub struct SnapshotSettings {
     pub dir: PathBuf,
     /// The scenario file, written into the snapshot's header.
     pub input_file: Option<PathBuf>,
+    /// A snapshot that does not exist yet is recorded and passes. True for
+    /// targets other than the mock: the first run against a new target has
+    /// nothing to compare with, and failing it would only say so. The mock's
+    /// snapshots are committed, so there a missing one fails (CI must notice).
+    pub record_missing: bool,
+}
+
+/// How a snapshot check that did not fail ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Snapshotted {
+    /// The answer is the recorded snapshot (or insta accepted it, `INSTA_UPDATE=always`).
+    Matched,
+    /// There was no snapshot; this file now holds the answer (`.snap`, or
+    /// `.snap.new` to review when `INSTA_UPDATE=no`/`new` or in CI).
+    Recorded(PathBuf),
 }
 
 /// A snapshot that does not match (or does not exist yet).
@@ -296,15 +315,18 @@ pub struct SnapshotMismatch {
     pub diff: String,
 }
 
-/// Records `content` as snapshot `name` with insta (`INSTA_UPDATE` and
-/// `INSTA_FORCE_PASS` apply: `no` in CI fails on any change; `always` accepts;
-/// otherwise a `.snap.new` is written for `cargo insta review`).
+/// Checks `content` against snapshot `name`. The recorded text is compared
+/// here first; only a difference (or, for the mock, a missing snapshot) goes
+/// to insta, so that `INSTA_UPDATE`, `INSTA_FORCE_PASS` and `.snap.new` files
+/// for `cargo insta review` behave as insta documents (`no` in CI fails on any
+/// change; `always` accepts). A missing snapshot with
+/// [`SnapshotSettings::record_missing`] is written here and passes.
 pub fn assert_snapshot(
     settings: &SnapshotSettings,
     name: &str,
     description: &str,
     content: &str,
-) -> Result<(), SnapshotMismatch> {
+) -> Result<Snapshotted, SnapshotMismatch> {
     // insta resolves a relative snapshot path against the calling source
     // file's folder; the user means the current directory.
     let dir = if settings.dir.is_relative() {
@@ -315,9 +337,35 @@ pub fn assert_snapshot(
         settings.dir.clone()
     };
     let file = dir.join(format!("{name}.snap"));
+    let pending = file.with_extension("snap.new");
     let recorded = std::fs::read_to_string(&file)
         .ok()
         .map(|t| snap_contents(&t));
+    let mismatch = |missing: bool| SnapshotMismatch {
+        name: name.to_owned(),
+        file: file.clone(),
+        missing,
+        diff: line_diff(recorded.as_deref().unwrap_or(""), content.trim_end()),
+    };
+    match &recorded {
+        Some(r) if r.as_str() == content.trim_end() => {
+            // What insta does on a pass: a pending review of an older answer is stale.
+            let _ = std::fs::remove_file(&pending);
+            return Ok(Snapshotted::Matched);
+        }
+        None if settings.record_missing => {
+            let target = if review_first() {
+                pending
+            } else {
+                file.clone()
+            };
+            return match write_snap(&target, settings, description, content) {
+                Ok(()) => Ok(Snapshotted::Recorded(target)),
+                Err(_) => Err(mismatch(true)),
+            };
+        }
+        _ => {}
+    }
     let mut insta_settings = insta::Settings::clone_current();
     insta_settings.set_snapshot_path(&dir);
     insta_settings.set_prepend_module_to_snapshot(false);
@@ -326,18 +374,89 @@ pub fn assert_snapshot(
     if let Some(input) = &settings.input_file {
         insta_settings.set_input_file(input);
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        insta_settings.bind(|| insta::assert_snapshot!(name, content));
-    }));
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(_) => Err(SnapshotMismatch {
-            name: name.to_owned(),
-            file,
-            missing: recorded.is_none(),
-            diff: line_diff(recorded.as_deref().unwrap_or(""), content.trim_end()),
-        }),
+    match quietly(|| insta_settings.bind(|| insta::assert_snapshot!(name, content))) {
+        Ok(()) => Ok(Snapshotted::Matched),
+        Err(_) => Err(mismatch(recorded.is_none())),
     }
+}
+
+/// Whether a new snapshot is written as `.snap.new` for review rather than
+/// accepted: insta's rule (`INSTA_UPDATE=no`/`new`, or `auto` in CI), except
+/// that `no` still writes the `.snap.new`, so a CI run against a new target
+/// leaves the answers it recorded for someone to look at.
+fn review_first() -> bool {
+    match std::env::var("INSTA_UPDATE").ok().as_deref() {
+        Some("no" | "new") => true,
+        Some("always" | "1" | "unseen" | "force") => false,
+        _ => match std::env::var("CI").ok().as_deref() {
+            Some("false" | "0" | "") => false,
+            None => std::env::var("TF_BUILD").is_ok(),
+            Some(_) => true,
+        },
+    }
+}
+
+/// Writes a snapshot file in insta's format (a YAML header, `---`, the
+/// contents), so insta and `cargo insta review` read it as their own.
+fn write_snap(
+    path: &Path,
+    settings: &SnapshotSettings,
+    description: &str,
+    content: &str,
+) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    // A JSON string is a YAML double-quoted scalar.
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut text = format!(
+        "---\nsource: src/snapshot.rs\ndescription: {}\n",
+        quoted(description)
+    );
+    if let Some(input) = &settings.input_file {
+        // Relative to the working directory, as insta writes it.
+        let input = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| input.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| input.clone());
+        let input = input.to_string_lossy().replace('\\', "/");
+        text.push_str(&format!("input_file: {}\n", quoted(&input)));
+    }
+    text.push_str("---\n");
+    text.push_str(content.trim_end());
+    text.push('\n');
+    std::fs::write(path, text)
+}
+
+/// Serialises swaps of the process-wide panic hook: two threads swapping at
+/// once could each restore the other's silent hook and leave it installed.
+static PANIC_HOOK: Mutex<()> = Mutex::new(());
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static>;
+
+/// Runs `f`, catching its panic without printing it. insta reports a
+/// mismatch by panicking; the caller turns that into a [`SnapshotMismatch`]
+/// with its own diff, so the panic text (and a backtrace under
+/// `RUST_BACKTRACE`) would be noise. Panics of other threads meanwhile still
+/// reach the previous hook.
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let _guard = PANIC_HOOK.lock().unwrap_or_else(PoisonError::into_inner);
+    let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+    let others = Arc::clone(&previous);
+    let me = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != me {
+            others(info);
+        }
+    }));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    // Dropping the silent hook drops its clone, so the original comes back unwrapped.
+    drop(std::panic::take_hook());
+    match Arc::try_unwrap(previous) {
+        Ok(hook) => std::panic::set_hook(hook),
+        Err(shared) => std::panic::set_hook(Box::new(move |info| shared(info))),
+    }
+    result
 }
 
 /// The contents of an insta `.snap` file (after its `---` header).
