@@ -249,6 +249,17 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let summary = scenario::run_files(&dir, &unreachable, &options, &mut out).await;
     assert_eq!((summary.skipped, summary.exit_code()), (1, 0));
 
+    // A filter matching nothing is most likely a typo, not a pass.
+    let options = RunOptions {
+        filter: Some("zzz".into()),
+        snapshot_root: None,
+    };
+    let mut out = Vec::new();
+    let summary = scenario::run_files(&dir, &TargetSpec::mock(), &options, &mut out).await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(summary.exit_code(), exit::USAGE, "{text}");
+    assert!(text.starts_with("no scenario matches `zzz`\n"), "{text}");
+
     let mut out = Vec::new();
     let missing = root().join("no-such-dir");
     let summary = scenario::run_files(&missing, &TargetSpec::mock(), &options, &mut out).await;
