@@ -286,7 +286,9 @@ fn emit_scenario(
     target: &TargetArgs,
 ) -> Result<String, String> {
     use klarna_conformance::oracle::{self, Expected};
-    use klarna_conformance::scenario::{self, CaseBodies, ExpectedAnswer, MockSettings};
+    use klarna_conformance::scenario::{
+        self, CaseBodies, ExpectedAnswer, ExpectedOrderFields, MockSettings,
+    };
     if !EMITTABLE.contains(&property) {
         let names: Vec<&str> = EMITTABLE.iter().map(|p| p.name()).collect();
         return Err(format!(
@@ -298,15 +300,24 @@ fn emit_scenario(
     let case = &failure.case;
     let json = |text: &str| serde_json::from_str(text).map_err(|e| e.to_string());
     let expected = match oracle::create_order(case, config.oracle) {
-        Expected::Order(_) => ExpectedAnswer {
+        // Everything the oracle expects goes into the file: a scenario that
+        // only checked the status would pass against the defect it pins down.
+        Expected::Order(o) => ExpectedAnswer {
             status: 200,
             error_code: None,
             messages: Vec::new(),
+            order: Some(ExpectedOrderFields {
+                fraud_status: o.fraud_status.iter().map(|s| (*s).to_owned()).collect(),
+                redirect_url: o.redirect_url,
+                om_status: o.om_status.to_owned(),
+                om_order_amount: o.om_order_amount,
+            }),
         },
         Expected::Error(e) => ExpectedAnswer {
             status: e.status,
             error_code: Some(e.error_code.to_owned()),
             messages: e.messages(),
+            order: None,
         },
     };
     let bodies = CaseBodies {

@@ -20,11 +20,15 @@
 //!   body's `service_version` dropped.
 //!
 //! [`assert_snapshot`] records the value with insta under
-//! `<dir>/<name>.snap` and, on a mismatch, returns a readable line diff.
+//! `<dir>/<name>.snap` and, on a mismatch, returns a readable line diff
+//! (insta's own panic is caught and kept quiet). A snapshot missing for a
+//! target other than the mock is recorded and passes
+//! ([`SnapshotSettings::record_missing`]).
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
@@ -283,6 +287,21 @@ pub struct SnapshotSettings {
     pub dir: PathBuf,
     /// The scenario file, written into the snapshot's header.
     pub input_file: Option<PathBuf>,
+    /// A snapshot that does not exist yet is recorded and passes. True for
+    /// targets other than the mock: the first run against a new target has
+    /// nothing to compare with, and failing it would only say so. The mock's
+    /// snapshots are committed, so there a missing one fails (CI must notice).
+    pub record_missing: bool,
+}
+
+/// How a snapshot check that did not fail ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Snapshotted {
+    /// The answer is the recorded snapshot (or insta accepted it, `INSTA_UPDATE=always`).
+    Matched,
+    /// There was no snapshot; this file now holds the answer (`.snap`, or
+    /// `.snap.new` to review when `INSTA_UPDATE=no`/`new` or in CI).
+    Recorded(PathBuf),
 }
 
 /// A snapshot that does not match (or does not exist yet).
@@ -296,15 +315,18 @@ pub struct SnapshotMismatch {
     pub diff: String,
 }
 
-/// Records `content` as snapshot `name` with insta (`INSTA_UPDATE` and
-/// `INSTA_FORCE_PASS` apply: `no` in CI fails on any change; `always` accepts;
-/// otherwise a `.snap.new` is written for `cargo insta review`).
+/// Checks `content` against snapshot `name`. The recorded text is compared
+/// here first; only a difference (or, for the mock, a missing snapshot) goes
+/// to insta, so that `INSTA_UPDATE`, `INSTA_FORCE_PASS` and `.snap.new` files
+/// for `cargo insta review` behave as insta documents (`no` in CI fails on any
+/// change; `always` accepts). A missing snapshot with
+/// [`SnapshotSettings::record_missing`] is written here and passes.
 pub fn assert_snapshot(
     settings: &SnapshotSettings,
     name: &str,
     description: &str,
     content: &str,
-) -> Result<(), SnapshotMismatch> {
+) -> Result<Snapshotted, SnapshotMismatch> {
     // insta resolves a relative snapshot path against the calling source
     // file's folder; the user means the current directory.
     let dir = if settings.dir.is_relative() {
@@ -315,9 +337,35 @@ pub fn assert_snapshot(
         settings.dir.clone()
     };
     let file = dir.join(format!("{name}.snap"));
+    let pending = file.with_extension("snap.new");
     let recorded = std::fs::read_to_string(&file)
         .ok()
         .map(|t| snap_contents(&t));
+    let mismatch = |missing: bool| SnapshotMismatch {
+        name: name.to_owned(),
+        file: file.clone(),
+        missing,
+        diff: line_diff(recorded.as_deref().unwrap_or(""), content.trim_end()),
+    };
+    match &recorded {
+        Some(r) if r.as_str() == content.trim_end() => {
+            // What insta does on a pass: a pending review of an older answer is stale.
+            let _ = std::fs::remove_file(&pending);
+            return Ok(Snapshotted::Matched);
+        }
+        None if settings.record_missing => {
+            let target = if review_first() {
+                pending
+            } else {
+                file.clone()
+            };
+            return match write_snap(&target, settings, description, content) {
+                Ok(()) => Ok(Snapshotted::Recorded(target)),
+                Err(_) => Err(mismatch(true)),
+            };
+        }
+        _ => {}
+    }
     let mut insta_settings = insta::Settings::clone_current();
     insta_settings.set_snapshot_path(&dir);
     insta_settings.set_prepend_module_to_snapshot(false);
@@ -326,18 +374,89 @@ pub fn assert_snapshot(
     if let Some(input) = &settings.input_file {
         insta_settings.set_input_file(input);
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        insta_settings.bind(|| insta::assert_snapshot!(name, content));
-    }));
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(_) => Err(SnapshotMismatch {
-            name: name.to_owned(),
-            file,
-            missing: recorded.is_none(),
-            diff: line_diff(recorded.as_deref().unwrap_or(""), content.trim_end()),
-        }),
+    match quietly(|| insta_settings.bind(|| insta::assert_snapshot!(name, content))) {
+        Ok(()) => Ok(Snapshotted::Matched),
+        Err(_) => Err(mismatch(recorded.is_none())),
     }
+}
+
+/// Whether a new snapshot is written as `.snap.new` for review rather than
+/// accepted: insta's rule (`INSTA_UPDATE=no`/`new`, or `auto` in CI), except
+/// that `no` still writes the `.snap.new`, so a CI run against a new target
+/// leaves the answers it recorded for someone to look at.
+fn review_first() -> bool {
+    match std::env::var("INSTA_UPDATE").ok().as_deref() {
+        Some("no" | "new") => true,
+        Some("always" | "1" | "unseen" | "force") => false,
+        _ => match std::env::var("CI").ok().as_deref() {
+            Some("false" | "0" | "") => false,
+            None => std::env::var("TF_BUILD").is_ok(),
+            Some(_) => true,
+        },
+    }
+}
+
+/// Writes a snapshot file in insta's format (a YAML header, `---`, the
+/// contents), so insta and `cargo insta review` read it as their own.
+fn write_snap(
+    path: &Path,
+    settings: &SnapshotSettings,
+    description: &str,
+    content: &str,
+) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    // A JSON string is a YAML double-quoted scalar.
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut text = format!(
+        "---\nsource: src/snapshot.rs\ndescription: {}\n",
+        quoted(description)
+    );
+    if let Some(input) = &settings.input_file {
+        // Relative to the working directory, as insta writes it.
+        let input = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| input.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| input.clone());
+        let input = input.to_string_lossy().replace('\\', "/");
+        text.push_str(&format!("input_file: {}\n", quoted(&input)));
+    }
+    text.push_str("---\n");
+    text.push_str(content.trim_end());
+    text.push('\n');
+    std::fs::write(path, text)
+}
+
+/// Serialises swaps of the process-wide panic hook: two threads swapping at
+/// once could each restore the other's silent hook and leave it installed.
+static PANIC_HOOK: Mutex<()> = Mutex::new(());
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static>;
+
+/// Runs `f`, catching its panic without printing it. insta reports a
+/// mismatch by panicking; the caller turns that into a [`SnapshotMismatch`]
+/// with its own diff, so the panic text (and a backtrace under
+/// `RUST_BACKTRACE`) would be noise. Panics of other threads meanwhile still
+/// reach the previous hook.
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let _guard = PANIC_HOOK.lock().unwrap_or_else(PoisonError::into_inner);
+    let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+    let others = Arc::clone(&previous);
+    let me = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != me {
+            others(info);
+        }
+    }));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    // Dropping the silent hook drops its clone, so the original comes back unwrapped.
+    drop(std::panic::take_hook());
+    match Arc::try_unwrap(previous) {
+        Ok(hook) => std::panic::set_hook(hook),
+        Err(shared) => std::panic::set_hook(Box::new(move |info| shared(info))),
+    }
+    result
 }
 
 /// The contents of an insta `.snap` file (after its `---` header).
@@ -382,137 +501,4 @@ pub fn target_dir(root: &Path, target: &str) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn exchange(
-        method: &str,
-        path: &str,
-        status: u16,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> Exchange {
-        Exchange {
-            method: method.into(),
-            path: path.into(),
-            request_body: None,
-            status,
-            response_headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
-            response_body: body.into(),
-        }
-    }
-
-    const SID: &str = "1eddf502-f3a0-45bf-b1fd-f2e3a2758200";
-    const TOKEN: &str = "b4bd3423-24e3-4a5b-9c1d-0123456789ab";
-    const ORDER: &str = "3eaeb557-5e30-47f8-b840-b8d987f5945d";
-
-    #[test]
-    fn ids_are_numbered_by_first_appearance_and_stay_the_same() {
-        let mut r = Redactor::new().with_secrets(["mock-secret".to_owned()]);
-        let created = r.snapshot(&exchange(
-            "POST",
-            "/payments/v1/sessions",
-            200,
-            &[("klarna-correlation-id", "c-1"), ("content-type", "application/json"), ("authorization", "Basic x")],
-            &format!(
-                r#"{{"session_id":"{SID}","client_token":"eyJhbGciOi.x.y","payment_method_categories":[
-                    {{"identifier":"pay_over_time","name":"Slice it","descriptor":"x","asset_urls":{{"standard":"u"}}}},
-                    {{"identifier":"pay_later","name":"Pay later"}}]}}"#
-            ),
-        ));
-        assert_eq!(created["body"]["session_id"], "[session_id-1]");
-        assert_eq!(created["body"]["client_token"], "[client_token-1]");
-        let cats = &created["body"]["payment_method_categories"];
-        assert_eq!(cats[0]["identifier"], "pay_later");
-        assert_eq!(cats[1]["name"], "[name]");
-        assert_eq!(cats[1]["asset_urls"], "[asset_urls]");
-        assert!(cats[1].get("descriptor").is_none());
-        assert_eq!(
-            created["headers"]["klarna-correlation-id"],
-            "[correlation_id]"
-        );
-        assert!(created["headers"].get("authorization").is_none());
-
-        let authorized = r.snapshot(&exchange(
-            "POST",
-            &format!("/__mock/sessions/{SID}/authorize"),
-            200,
-            &[],
-            &format!(r#"{{"authorization_token":"{TOKEN}","approved":true}}"#),
-        ));
-        assert_eq!(
-            authorized["request"]["path"],
-            "/__mock/sessions/[session_id-1]/authorize"
-        );
-        let order_body = format!(
-            r#"{{"order_id":"{ORDER}","redirect_url":"https://credit.klarna.com/v1/sessions/{SID}/redirect","fraud_status":"ACCEPTED"}}"#
-        );
-        let path = format!("/payments/v1/authorizations/{TOKEN}/order");
-        let first = r.snapshot(&exchange("POST", &path, 200, &[], &order_body));
-        let retry = r.snapshot(&exchange("POST", &path, 200, &[], &order_body));
-        assert_eq!(first, retry);
-        assert_eq!(
-            first["request"]["path"],
-            "/payments/v1/authorizations/[authorization_token-1]/order"
-        );
-        assert_eq!(first["body"]["order_id"], "[order_id-1]");
-        assert_eq!(
-            first["body"]["redirect_url"],
-            "https://credit.klarna.com/v1/sessions/[session_id-1]/redirect"
-        );
-
-        let refused = r.snapshot(&exchange(
-            "POST",
-            &path,
-            409,
-            &[("klarna-correlation-id", "c-2")],
-            r#"{"correlation_id":"c-3","error_code":"BAD_VALUE","error_messages":["x"],"service_version":"SNAPSHOT","expires_at":"2026-01-01T01:00:00Z"}"#,
-        ));
-        assert_eq!(
-            refused["body"]["correlation_id"],
-            "[correlation_id ≠ header]"
-        );
-        assert!(refused["body"].get("service_version").is_none());
-        assert_eq!(refused["body"]["expires_at"], "[timestamp-1]");
-        let text = serde_json::to_string(&refused).unwrap();
-        assert!(!text.contains("mock-secret"));
-    }
-
-    #[test]
-    fn capture_headers_and_unknown_uuids() {
-        let mut r = Redactor::new();
-        let capture = "4ba29b50-be7b-44f5-a492-113e6a865e22";
-        let s = r.snapshot(&exchange(
-            "POST",
-            &format!("/ordermanagement/v1/orders/{ORDER}/captures"),
-            201,
-            &[
-                (
-                    "location",
-                    &format!("https://x/ordermanagement/v1/orders/{ORDER}/captures/{capture}"),
-                ),
-                ("capture-id", capture),
-            ],
-            "",
-        ));
-        assert_eq!(s["headers"]["capture-id"], "[capture_id-1]");
-        assert_eq!(
-            s["headers"]["location"],
-            "https://x/ordermanagement/v1/orders/[id-1]/captures/[capture_id-1]"
-        );
-        assert!(s.get("body").is_none());
-    }
-
-    #[test]
-    fn diff_is_readable() {
-        let d = line_diff("a\nb\nc\n", "a\nB\nc\n");
-        assert!(d.contains("-b\n+B\n"), "{d}");
-        assert_eq!(
-            snap_contents("---\nsource: x\n---\n{\n  \"a\": 1\n}\n"),
-            "{\n  \"a\": 1\n}"
-        );
-    }
-}
+mod tests;

@@ -164,6 +164,89 @@ fn a_failure_prints_a_replay_command_that_fails_the_same_way() {
     assert_eq!(run(&defective).status.code(), Some(1));
 }
 
+/// The replay command a failing `run` prints (without the program name).
+fn replay_args(out: &str) -> Vec<String> {
+    out.lines()
+        .find_map(|l| l.strip_prefix("replay: "))
+        .unwrap_or_else(|| panic!("a replay line in:\n{out}"))
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An emitted scenario carries the oracle's whole success expectation: for
+/// each defect that breaks a successful order (its fields, or what Order
+/// Management shows), the scenario emitted from a failing case passes on the
+/// faithful mock and fails on the defective one. A scenario checking only
+/// the status would pass against the very defect it was emitted for.
+#[test]
+fn emitted_scenarios_fail_with_the_defect_they_were_emitted_for() {
+    let cases = [
+        ("order-succeeds", "drop-fraud-status"),
+        ("pending-fraud-status", "never-pending"),
+        ("order-succeeds", "never-redirect-url"),
+        ("order-succeeds", "always-redirect-url"),
+        ("order-succeeds", "drop-authorized-payment-method"),
+        ("order-succeeds", "om-wrong-amount"),
+        ("order-succeeds", "om-never-captured"),
+    ];
+    for (property, defect) in cases {
+        let dir = temp_dir(&format!("emit-{defect}"));
+        let found = run(&[
+            "run",
+            "--property",
+            property,
+            "--defect",
+            defect,
+            "--cases",
+            "50",
+            "--seed",
+            "1",
+            "--no-regressions",
+        ]);
+        assert_eq!(found.status.code(), Some(1), "{defect}: {}", text(&found));
+        let file = dir.join("regression.toml");
+        let mut replay = replay_args(&text(&found));
+        replay.extend(["--emit-scenario".into(), file.to_str().unwrap().into()]);
+        let emitted = bin().args(&replay).output().unwrap();
+        assert_eq!(
+            emitted.status.code(),
+            Some(1),
+            "{defect}: {}",
+            text(&emitted)
+        );
+        let written = std::fs::read_to_string(&file).unwrap();
+        let scenarios = [
+            "scenarios",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--no-snapshots",
+        ];
+        let faithful = run(&scenarios);
+        assert_eq!(
+            faithful.status.code(),
+            Some(0),
+            "{defect}: {}\n{written}",
+            text(&faithful)
+        );
+        let mut defective = scenarios.to_vec();
+        defective.extend(["--defect", defect]);
+        let failed = run(&defective);
+        assert_eq!(
+            failed.status.code(),
+            Some(1),
+            "{defect}: the emitted scenario passes against the defect:\n{written}\n{}",
+            text(&failed)
+        );
+        assert!(
+            text(&failed).contains("FAIL  regression::mock"),
+            "{}",
+            text(&failed)
+        );
+    }
+}
+
 #[test]
 fn failing_seeds_are_persisted_and_tried_first() {
     let dir = temp_dir("regressions");

@@ -249,6 +249,17 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let summary = scenario::run_files(&dir, &unreachable, &options, &mut out).await;
     assert_eq!((summary.skipped, summary.exit_code()), (1, 0));
 
+    // A filter matching nothing is most likely a typo, not a pass.
+    let options = RunOptions {
+        filter: Some("zzz".into()),
+        snapshot_root: None,
+    };
+    let mut out = Vec::new();
+    let summary = scenario::run_files(&dir, &TargetSpec::mock(), &options, &mut out).await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(summary.exit_code(), exit::USAGE, "{text}");
+    assert!(text.starts_with("no scenario matches `zzz`\n"), "{text}");
+
     let mut out = Vec::new();
     let missing = root().join("no-such-dir");
     let summary = scenario::run_files(&missing, &TargetSpec::mock(), &options, &mut out).await;
@@ -304,6 +315,7 @@ async fn an_emitted_case_runs_as_a_scenario() {
         status: 404,
         error_code: Some("NOT_FOUND".into()),
         messages: vec!["Invalid authorization token".into()],
+        order: None,
     };
     let text = scenario::from_case(&case, &expected).unwrap();
     let s = scenario::parse(Path::new("emitted.toml"), &text, &Default::default()).unwrap();
@@ -312,4 +324,171 @@ async fn an_emitted_case_runs_as_a_scenario() {
     let report = scenario::execute(&s, Arc::new(Embedded::new(config)), credentials, None).await;
     assert!(report.passed(), "{text}\n{}", report.failure_text());
     assert_eq!(report.exchanges.len(), 4);
+}
+
+/// The binary with no credentials or insta settings from the caller's shell.
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_klarna-conformance"))
+        .args(args)
+        .env_remove("KLARNA_USERNAME")
+        .env_remove("KLARNA_PASSWORD")
+        .env_remove("INSTA_UPDATE")
+        .env_remove("INSTA_FORCE_PASS")
+        .env_remove("CI")
+        .env_remove("TF_BUILD")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A first run against a new target has no snapshots to compare with: it
+/// records them (NEW) and passes; the next run compares with them; a changed
+/// one fails with a diff, and insta's panic text is never printed.
+#[test]
+fn a_url_target_records_missing_snapshots_then_checks_them() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(MockServer::start(MockConfig::default().seed(3)))
+        .unwrap();
+    let url = server.base_url();
+    let tmp = TempDir::new("url-snapshots");
+    let root = tmp.0.to_str().unwrap();
+    let dir = root_dir_arg();
+    let args = [
+        "scenarios",
+        "--target",
+        &url,
+        "--dir",
+        &dir,
+        "--snapshots",
+        root,
+        "happy_path_us",
+    ];
+    let first = cli(&args);
+    let out = output_text(&first);
+    assert_eq!(first.status.code(), Some(0), "{out}");
+    let snap = tmp
+        .0
+        .join("url")
+        .join("happy_path_us__03_create_order.snap");
+    assert!(
+        out.contains(&format!("NEW   {} (recorded: review it)", snap.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 passed, 0 failed") && out.contains("new snapshots"),
+        "{out}"
+    );
+    let recorded = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        recorded.starts_with("---\nsource: src/snapshot.rs\ndescription: \""),
+        "{recorded}"
+    );
+    assert!(recorded.contains("\"[order_id-1]\""), "{recorded}");
+    // Nothing is left for the mock's own folder.
+    assert!(!tmp.0.join("happy_path_us__03_create_order.snap").exists());
+
+    let second = cli(&args);
+    let out = output_text(&second);
+    assert_eq!(second.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("PASS  happy_path_us::url") && !out.contains("NEW"),
+        "{out}"
+    );
+
+    let altered = recorded.replace(
+        "\"fraud_status\": \"ACCEPTED\"",
+        "\"fraud_status\": \"PENDING\"",
+    );
+    assert_ne!(altered, recorded);
+    std::fs::write(&snap, &altered).unwrap();
+    let third = cli(&args);
+    let out = output_text(&third);
+    assert_eq!(third.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL  happy_path_us::url"), "{out}");
+    assert!(out.contains("differs"), "{out}");
+    assert!(
+        out.contains("-    \"fraud_status\": \"PENDING\",\n")
+            && out.contains("+    \"fraud_status\": \"ACCEPTED\",\n"),
+        "{out}"
+    );
+    assert!(!out.contains("panicked"), "{out}");
+    rt.block_on(server.shutdown());
+}
+
+/// In CI (`INSTA_UPDATE=no`) a new target's answers are still recorded, as
+/// `.snap.new` for review, and the run passes; the mock's missing snapshot fails.
+#[test]
+fn in_ci_new_snapshots_of_a_url_target_are_pending_review() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(MockServer::start(MockConfig::default().seed(3)))
+        .unwrap();
+    let url = server.base_url();
+    let tmp = TempDir::new("url-snapshots-ci");
+    let root = tmp.0.to_str().unwrap();
+    let dir = root_dir_arg();
+    let run = |target: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_klarna-conformance"))
+            .args([
+                "scenarios",
+                "--target",
+                target,
+                "--dir",
+                &dir,
+                "--snapshots",
+                root,
+            ])
+            .arg("wrong_credentials")
+            .env_remove("KLARNA_USERNAME")
+            .env_remove("KLARNA_PASSWORD")
+            .env("INSTA_UPDATE", "no")
+            .output()
+            .unwrap()
+    };
+    let o = run(&url);
+    let out = output_text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let pending = tmp
+        .0
+        .join("url")
+        .join("wrong_credentials__01_create_session.snap.new");
+    assert!(pending.exists(), "{out}");
+    assert!(
+        out.contains(&format!("NEW   {}", pending.display())),
+        "{out}"
+    );
+
+    let o = run("mock");
+    let out = output_text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("does not exist yet"), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn a_filter_matching_nothing_is_a_usage_error() {
+    let o = cli(&[
+        "scenarios",
+        "--dir",
+        &root_dir_arg(),
+        "--no-snapshots",
+        "zzz",
+    ]);
+    let out = output_text(&o);
+    assert_eq!(o.status.code(), Some(i32::from(exit::USAGE)), "{out}");
+    assert!(out.contains("no scenario matches `zzz`"), "{out}");
+}
+
+fn root_dir_arg() -> String {
+    root().join("scenarios").to_string_lossy().into_owned()
 }

@@ -5,9 +5,10 @@
 //!   and ids), configured by the file's `[mock]` table. Snapshots: `snapshots/`.
 //! - `url`: only when `KLARNA_TARGET_URL` is set (credentials from
 //!   `KLARNA_USERNAME`/`KLARNA_PASSWORD`, else the mock's defaults).
-//!   Snapshots: `snapshots/url/`.
+//!   Snapshots: `snapshots/url/`; missing ones are recorded, not failures.
 //! - `playground`: listed but ignored unless `KLARNA_PLAYGROUND=1` and
-//!   `KLARNA_USERNAME`/`KLARNA_PASSWORD` are set. Snapshots: `snapshots/playground/`.
+//!   `KLARNA_USERNAME`/`KLARNA_PASSWORD` are set. Snapshots: `snapshots/playground/`
+//!   (missing ones recorded, as for `url`).
 //!
 //! Listing (`--list`) only parses the files; nothing is sent.
 
@@ -111,6 +112,11 @@ fn run(s: &Scenario, spec: Option<TargetSpec>, root: &Path) -> Result<(), Failed
         .build()
         .map_err(|e| Failed::from(format!("cannot start a runtime: {e}")))?;
     let report = runtime.block_on(scenario::run_scenario(s, &spec, Some(root)));
+    // A first run against a new target records its answers instead of failing;
+    // say where, so they are reviewed (and committed) rather than missed.
+    for file in &report.new_snapshots {
+        eprintln!("NEW   {} (recorded: review it)", file.display());
+    }
     if report.passed() {
         Ok(())
     } else {

@@ -35,6 +35,25 @@ pub struct ExpectedAnswer {
     pub error_code: Option<String>,
     /// `error_messages` exactly; empty means "not checked".
     pub messages: Vec<String>,
+    /// For a success: what the order must say and what Order Management must
+    /// show. Without it a success only checks the status and `order_id`, which
+    /// would let an emitted regression test pass against the very defect it
+    /// was emitted for.
+    pub order: Option<ExpectedOrderFields>,
+}
+
+/// The oracle's expected order (`oracle::ExpectedOrder`), in owned form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedOrderFields {
+    /// The `fraud_status` values allowed: exactly one is checked with
+    /// `equal`; several can only be checked as present.
+    pub fraud_status: Vec<String>,
+    /// `redirect_url` present (a confirmation URL was given) or absent.
+    pub redirect_url: bool,
+    /// Order Management's `status` when read back (`AUTHORIZED`, `CAPTURED`).
+    pub om_status: String,
+    /// Order Management's `order_amount` when read back.
+    pub om_order_amount: i64,
 }
 
 /// The scenario TOML text of a case. The text is checked by parsing it back,
@@ -75,11 +94,19 @@ pub fn from_case(case: &CaseBodies, expected: &ExpectedAnswer) -> Result<String,
             toml::Value::Array(expected.messages.iter().cloned().map(Into::into).collect()),
         );
     }
-    if (200..300).contains(&expected.status) {
+    let success = (200..300).contains(&expected.status);
+    let order = expected.order.as_ref().filter(|_| success);
+    if success {
         expect.insert(
             "present".into(),
-            toml::Value::Array(vec!["order_id".into(), "fraud_status".into()]),
+            toml::Value::Array(match order {
+                Some(_) => vec!["order_id".into(), "authorized_payment_method".into()],
+                None => vec!["order_id".into(), "fraud_status".into()],
+            }),
         );
+    }
+    if let Some(o) = order {
+        order_expectations(o, &mut expect);
     }
     step(
         "create_order",
@@ -89,6 +116,18 @@ pub fn from_case(case: &CaseBodies, expected: &ExpectedAnswer) -> Result<String,
             ("snapshot", true.into()),
         ],
     );
+    if let Some(o) = order {
+        // Order Management must show what was placed (reference 9); the
+        // order id is the one create_order saved.
+        let mut equal = toml::Table::new();
+        equal.insert("order_id".into(), "{order_id}".into());
+        equal.insert("status".into(), o.om_status.clone().into());
+        equal.insert("order_amount".into(), o.om_order_amount.into());
+        let mut expect = toml::Table::new();
+        expect.insert("status".into(), 200.into());
+        expect.insert("equal".into(), toml::Value::Table(equal));
+        step("read_order", vec![("expect", toml::Value::Table(expect))]);
+    }
 
     let mut doc = toml::Table::new();
     doc.insert("description".into(), case.description.clone().into());
@@ -121,6 +160,33 @@ pub fn from_case(case: &CaseBodies, expected: &ExpectedAnswer) -> Result<String,
     parse_scenario(Path::new("emitted.toml"), &text, &FixtureSet::default())
         .map_err(|e| ScenarioError::Emit(format!("the written scenario does not check: {e}")))?;
     Ok(text)
+}
+
+/// The create-order checks of a success: `fraud_status` and `redirect_url`
+/// (`present = [order_id, authorized_payment_method]` is already written).
+fn order_expectations(o: &ExpectedOrderFields, expect: &mut toml::Table) {
+    let mut present = Vec::new();
+    let mut equal = toml::Table::new();
+    match o.fraud_status.as_slice() {
+        [one] => {
+            equal.insert("fraud_status".into(), escape(one).into());
+        }
+        _ => present.push(toml::Value::from("fraud_status")),
+    }
+    if o.redirect_url {
+        present.push("redirect_url".into());
+    } else {
+        expect.insert(
+            "absent".into(),
+            toml::Value::Array(vec!["redirect_url".into()]),
+        );
+    }
+    if let Some(toml::Value::Array(p)) = expect.get_mut("present") {
+        p.extend(present);
+    }
+    if !equal.is_empty() {
+        expect.insert("equal".into(), toml::Value::Table(equal));
+    }
 }
 
 /// A JSON body as a TOML table. TOML has no null; Klarna bodies never send

@@ -20,7 +20,9 @@ use super::format::{Action, Scenario, Step};
 use super::path::{interpolate, interpolate_json};
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
-use crate::snapshot::{Redactor, SnapshotMismatch, SnapshotSettings, assert_snapshot};
+use std::path::PathBuf;
+
+use crate::snapshot::{Redactor, SnapshotMismatch, SnapshotSettings, Snapshotted, assert_snapshot};
 use crate::target::{Credentials, Target, TargetError};
 
 /// Authorize-time data that joins the order body (what `authorize()` was given
@@ -114,6 +116,9 @@ pub struct Report {
     /// `(step index, exchange)` in the order sent.
     pub exchanges: Vec<(usize, Exchange)>,
     pub outcome: Outcome,
+    /// Snapshot files this run recorded because none existed yet (a first
+    /// run against a target other than the mock): to be reviewed, not a failure.
+    pub new_snapshots: Vec<PathBuf>,
 }
 
 impl Report {
@@ -164,6 +169,7 @@ pub async fn execute(
         exchanges: Vec::new(),
     };
     let mut failures = Vec::new();
+    let mut new_snapshots = Vec::new();
     for step in &scenario.steps {
         match run.step(step).await {
             Ok(None) => {}
@@ -199,14 +205,14 @@ pub async fn execute(
                         step.action.kind(),
                         plan.target
                     );
-                    if let Err(mismatch) =
-                        assert_snapshot(&plan.settings, &name, &description, &text)
-                    {
-                        failures.push(Failure::Snapshot {
+                    match assert_snapshot(&plan.settings, &name, &description, &text) {
+                        Ok(Snapshotted::Matched) => {}
+                        Ok(Snapshotted::Recorded(file)) => new_snapshots.push(file),
+                        Err(mismatch) => failures.push(Failure::Snapshot {
                             step: step.index,
                             kind: step.action.kind(),
                             mismatch,
-                        });
+                        }),
                     }
                 }
                 run.exchanges.push((step.index, exchange));
@@ -221,6 +227,7 @@ pub async fn execute(
                         step: step.index,
                         error,
                     },
+                    new_snapshots,
                 };
             }
             Err(StepError::Scenario(problem)) => {
@@ -242,6 +249,7 @@ pub async fn execute(
         } else {
             Outcome::Failed(failures)
         },
+        new_snapshots,
     }
 }
 

@@ -10,7 +10,7 @@ use super::{ScenarioError, load_dir};
 use crate::errors::exit;
 use crate::mock::MockConfig;
 use crate::snapshot::{SnapshotSettings, target_dir};
-use crate::target::{TargetError, TargetSpec};
+use crate::target::{TargetError, TargetKind, TargetSpec};
 
 /// The seed of the embedded mock's id generator when neither the scenario nor
 /// the caller names one. Ids are redacted in snapshots, so any fixed seed
@@ -59,6 +59,7 @@ pub async fn run_scenario(
             return Report {
                 exchanges: Vec::new(),
                 outcome: Outcome::TargetError { step: 0, error },
+                new_snapshots: Vec::new(),
             };
         }
     };
@@ -66,6 +67,7 @@ pub async fn run_scenario(
         settings: SnapshotSettings {
             dir: target_dir(root, spec.kind().as_str()),
             input_file: Some(scenario.path.clone()),
+            record_missing: spec.kind() != TargetKind::Mock,
         },
         target: spec.kind().as_str().to_owned(),
     });
@@ -82,13 +84,18 @@ pub struct Summary {
     pub unreadable: usize,
     /// Scenarios whose `targets` do not list this target.
     pub skipped: usize,
+    /// Snapshots recorded because none existed yet (not failures).
+    pub new_snapshots: usize,
 }
 
 impl Summary {
-    /// 0 all passed, 1 a scenario failed, 2 an unusable target or unreadable file
-    /// (2 wins: a run that could not look cannot say "conformant").
+    /// 0 all passed, 1 a scenario failed, 2 an unusable target or unreadable
+    /// file, or nothing to run at all (2 wins: a run that could not look
+    /// cannot say "conformant"; a filter matching nothing is most likely a typo).
     pub fn exit_code(&self) -> u8 {
-        if self.target_errors > 0 || self.unreadable > 0 {
+        let nothing =
+            self.passed + self.failed + self.target_errors + self.unreadable + self.skipped == 0;
+        if self.target_errors > 0 || self.unreadable > 0 || nothing {
             exit::USAGE
         } else if self.failed > 0 {
             exit::FAILURE
@@ -108,7 +115,8 @@ pub struct RunOptions {
 }
 
 /// Runs every scenario of `dir` that lists `spec`'s target, printing one line
-/// per scenario (`PASS`, `FAIL`, `ERROR`, `SKIP`) and the reasons of failures.
+/// per scenario (`PASS`, `FAIL`, `ERROR`, `SKIP`), the reasons of failures,
+/// and one `NEW` line per snapshot recorded because none existed yet.
 pub async fn run_files(
     dir: &Path,
     spec: &TargetSpec,
@@ -148,6 +156,10 @@ pub async fn run_files(
             continue;
         }
         let report = run_scenario(&scenario, spec, options.snapshot_root.as_deref()).await;
+        for file in &report.new_snapshots {
+            summary.new_snapshots += 1;
+            let _ = writeln!(out, "NEW   {} (recorded: review it)", file.display());
+        }
         match &report.outcome {
             Outcome::Passed => {
                 summary.passed += 1;
@@ -163,9 +175,19 @@ pub async fn run_files(
             }
         }
     }
+    if summary == Summary::default() {
+        let _ = match &options.filter {
+            Some(f) => writeln!(out, "no scenario matches `{f}`"),
+            None => writeln!(out, "no scenario in {}", dir.display()),
+        };
+    }
+    let new = match summary.new_snapshots {
+        0 => String::new(),
+        n => format!(", {n} new snapshots"),
+    };
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} target errors, {} unreadable, {} skipped",
+        "{} passed, {} failed, {} target errors, {} unreadable, {} skipped{new}",
         summary.passed, summary.failed, summary.target_errors, summary.unreadable, summary.skipped
     );
     summary

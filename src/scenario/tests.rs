@@ -230,6 +230,7 @@ fn from_case_writes_a_scenario_that_checks() {
         status: 404,
         error_code: Some("NOT_FOUND".into()),
         messages: vec!["Invalid authorization token".into()],
+        order: None,
     };
     let text = from_case(&case, &expected).unwrap();
     assert!(text.contains("targets = [\"mock\"]"), "{text}");
@@ -255,4 +256,80 @@ fn from_case_writes_a_scenario_that_checks() {
         s.steps[3].expect.messages.as_deref(),
         Some(&expected.messages[..])
     );
+}
+
+#[test]
+fn an_emitted_success_checks_the_order_and_order_management() {
+    let session = json!({"purchase_country": "US", "purchase_currency": "USD", "locale": "en-US",
+        "order_amount": 100, "order_tax_amount": 0,
+        "order_lines": [{"name": "x", "quantity": 1, "unit_price": 100, "total_amount": 100,
+            "tax_rate": 0, "total_tax_amount": 0}]});
+    let case = CaseBodies {
+        description: "order-succeeds".into(),
+        session: session.clone(),
+        authorize: None,
+        wait_seconds: 0,
+        order: session,
+        mock: MockSettings::default(),
+    };
+    let mut expected = ExpectedAnswer {
+        status: 200,
+        error_code: None,
+        messages: Vec::new(),
+        order: Some(ExpectedOrderFields {
+            fraud_status: vec!["PENDING".into()],
+            redirect_url: false,
+            om_status: "CAPTURED".into(),
+            om_order_amount: 100,
+        }),
+    };
+    let text = from_case(&case, &expected).unwrap();
+    let s = parse(Path::new("emitted.toml"), &text, &FixtureSet::default()).unwrap();
+    let kinds: Vec<_> = s.steps.iter().map(|s| s.action.kind()).collect();
+    assert_eq!(
+        kinds,
+        ["create_session", "authorize", "create_order", "read_order"]
+    );
+    let paths = |p: &[JsonPath]| p.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    let order = &s.steps[2].expect;
+    assert_eq!(
+        paths(&order.present),
+        ["order_id", "authorized_payment_method"]
+    );
+    assert_eq!(paths(&order.absent), ["redirect_url"]);
+    assert_eq!(order.equal.len(), 1);
+    assert_eq!(order.equal[0].1, json!("PENDING"));
+    let om = &s.steps[3].expect;
+    let om_equal: Vec<(String, serde_json::Value)> = om
+        .equal
+        .iter()
+        .map(|(p, v)| (p.to_string(), v.clone()))
+        .collect();
+    assert!(
+        om_equal.contains(&("status".into(), json!("CAPTURED"))),
+        "{text}"
+    );
+    assert!(
+        om_equal.contains(&("order_amount".into(), json!(100))),
+        "{text}"
+    );
+
+    // Several allowed fraud statuses can only be checked as present; a
+    // confirmation URL means redirect_url must be there.
+    let o = expected.order.as_mut().unwrap();
+    o.fraud_status = vec!["ACCEPTED".into(), "PENDING".into()];
+    o.redirect_url = true;
+    let text = from_case(&case, &expected).unwrap();
+    let s = parse(Path::new("emitted.toml"), &text, &FixtureSet::default()).unwrap();
+    let order = &s.steps[2].expect;
+    assert_eq!(
+        paths(&order.present),
+        [
+            "order_id",
+            "authorized_payment_method",
+            "fraud_status",
+            "redirect_url"
+        ]
+    );
+    assert!(order.absent.is_empty() && order.equal.is_empty());
 }
