@@ -309,7 +309,7 @@ fn emit_scenario(
             order: Some(ExpectedOrderFields {
                 fraud_status: o.fraud_status.iter().map(|s| (*s).to_owned()).collect(),
                 redirect_url: o.redirect_url,
-                om_status: o.om_status.to_owned(),
+                om_status: o.om_status.iter().map(|s| s.to_string()).collect(),
                 om_order_amount: o.om_order_amount,
             }),
         },

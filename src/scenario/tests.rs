@@ -279,7 +279,7 @@ fn an_emitted_success_checks_the_order_and_order_management() {
         order: Some(ExpectedOrderFields {
             fraud_status: vec!["PENDING".into()],
             redirect_url: false,
-            om_status: "CAPTURED".into(),
+            om_status: vec!["CAPTURED".into()],
             om_order_amount: 100,
         }),
     };
