@@ -15,9 +15,7 @@ use serde_json::Value;
 use crate::r#gen::Case;
 use crate::model::market::{self, EmailOutcome};
 use crate::model::validate::{self, BodyKind, Fidelity};
-use crate::model::{Address, CreateOrderRequest, Customer, OrderLine};
-
-use crate::model::TOKEN_LIFETIME_SECONDS;
+use crate::model::{Address, CreateOrderRequest, Customer, OrderLine, TOKEN_LIFETIME_SECONDS};
 
 /// What the oracle assumes about the target's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,8 +26,10 @@ pub struct OracleConfig {
     pub fidelity: Fidelity,
     /// Accept what a real merchant account may do differently: PENDING only
     /// where the account has it enabled (reference 5.3), auto capture only
-    /// where the contract allows it (reference 9). Off for the project's own
-    /// mock, which must answer exactly; on for every other target.
+    /// where the contract allows it (reference 9), and (checked by the runner)
+    /// an identical retry answered 403 `Authorization token already consumed`
+    /// (reference 4.2) instead of the same order (5.2, inferred). Off for the
+    /// project's own mock, which must answer exactly; on for every other target.
     pub lenient: bool,
 }
 
@@ -65,7 +65,8 @@ pub struct ExpectedError {
 /// What `error_messages` must say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectedMessages {
-    /// These messages (judged by prefix against real targets, reference 10).
+    /// These messages (other targets than the mock are judged by what the
+    /// messages name, `verdict::messages_match`; reference 10).
     Exact(Vec<String>),
     /// One `Not matching fields: [...]` message naming exactly these items, in
     /// any order (listed here in the mock's documented order).
