@@ -25,10 +25,12 @@
 //!   (merged into the session) and `payment_method_category` (default: the
 //!   session's first). Answers `{"approved": true, "show_form": true,
 //!   "authorization_token": ...}`, `{"approved": false, "show_form": false}` for
-//!   the denied e-mail patterns, or `{"approved": false, "show_form": true,
-//!   "error": {"invalid_fields": [...]}}` for invalid data.
+//!   the denied e-mail patterns (`reject_reason_` only in US and CA), or
+//!   `{"approved": false, "show_form": true, "error": {"invalid_fields":
+//!   [...]}}` for invalid data.
 //! - `GET /__mock/clock`, `POST /__mock/clock` `{"advance_seconds": N}`: both
-//!   answer `{"now": "<RFC 3339>"}`.
+//!   answer `{"now": "<RFC 3339>"}`. Time stops at 9999-12-31T23:59:59Z: an
+//!   advance beyond it is 400 BAD_VALUE `Bad value: advance_seconds`.
 //!
 //! # Defaults
 //!
@@ -39,7 +41,8 @@
 //! - Fidelity: [`Fidelity::Playground`] (as the real playground was recorded, reference 10).
 //! - Body limit: [`DEFAULT_BODY_LIMIT`] (32 MiB).
 //! - Cart updates after authorization: refused (a merchant setting, off by default).
-//! - Ids: random unless a seed is given.
+//! - Ids: random unless a seed is given; with a seed, answers are
+//!   byte-identical, headers included (`Date` comes from the mock's clock).
 
 mod clock;
 mod defect;
