@@ -84,7 +84,8 @@ impl From<PayloadKind> for BodyKind {
     }
 }
 
-#[derive(Debug, Args)]
+/// `Debug` never shows the password (see [`debug_without_password`]).
+#[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -120,7 +121,8 @@ pub struct ServeArgs {
 }
 
 /// Where `run`, `replay` and `scenarios` send their requests.
-#[derive(Debug, Args)]
+/// `Debug` never shows the password (see [`debug_without_password`]).
+#[derive(Args)]
 pub struct TargetArgs {
     /// `mock` (the embedded mock, in-process) or the URL of a server speaking
     /// Payments v1 and the mock's control API (e.g. `klarna-conformance serve`).
@@ -181,7 +183,8 @@ pub struct RunArgs {
 }
 
 /// `scenarios`: the hand-written request sequences.
-#[derive(Debug, Args)]
+/// `Debug` never shows the password (see [`debug_without_password`]).
+#[derive(Args)]
 pub struct ScenariosArgs {
     /// `mock` (an embedded mock per scenario), `playground` (Klarna's, needs
     /// KLARNA_PLAYGROUND=1 and credentials) or the URL of a server speaking
@@ -227,7 +230,8 @@ pub struct ReplayArgs {
 }
 
 /// `certify`: checks against Klarna's playground or any server without the control API.
-#[derive(Debug, Args)]
+/// `Debug` never shows the password (see [`debug_without_password`]).
+#[derive(Args)]
 pub struct CertifyArgs {
     /// The playground region: its base URL (unless --base-url) and the markets carts are for.
     #[arg(long, value_enum, default_value_t = RegionArg::Eu)]
@@ -296,6 +300,66 @@ impl From<RegionArg> for Region {
     }
 }
 
+/// `Debug` for an argument struct with a `password` field, every other field
+/// shown: the struct is destructured, so a new field is a compile error here
+/// rather than a field missing from the output.
+macro_rules! debug_without_password {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let $ty { $($field,)* password: _ } = self;
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), $field))*
+                    .field("password", &"<redacted>")
+                    .finish()
+            }
+        }
+    };
+}
+
+debug_without_password!(ServeArgs {
+    addr,
+    seed,
+    username,
+    allow_cart_updates,
+    strict,
+    system_clock,
+    clock_start,
+    body_limit,
+    defects,
+});
+debug_without_password!(TargetArgs {
+    target,
+    username,
+    allow_cart_updates,
+    strict,
+    defects,
+    openapi,
+});
+debug_without_password!(ScenariosArgs {
+    target,
+    username,
+    defects,
+    dir,
+    snapshots,
+    no_snapshots,
+    filter,
+});
+debug_without_password!(CertifyArgs {
+    region,
+    base_url,
+    username,
+    cases,
+    seed,
+    markets,
+    authorization_tokens,
+    order_bodies,
+    yes_call_klarna,
+    junit,
+    openapi,
+    list,
+});
+
 fn parse_instant(s: &str) -> Result<i64, String> {
     mock::parse_rfc3339(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 UTC instant"))
 }
@@ -328,6 +392,39 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn debug_never_shows_a_password() {
+        for args in [
+            &["serve", "--password", "s3cr3t-pw"][..],
+            &[
+                "run",
+                "--target",
+                "http://127.0.0.1:1",
+                "--password",
+                "s3cr3t-pw",
+            ],
+            &[
+                "replay",
+                "--property",
+                "p",
+                "--seed",
+                "1",
+                "--password",
+                "s3cr3t-pw",
+            ],
+            &["scenarios", "--password", "s3cr3t-pw"],
+            &["certify", "--username", "u", "--password", "s3cr3t-pw"],
+        ] {
+            let cli = Cli::try_parse_from(
+                std::iter::once("klarna-conformance").chain(args.iter().copied()),
+            )
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let shown = format!("{cli:?}");
+            assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
     }
 
     #[test]

@@ -117,6 +117,33 @@ async fn trailing_and_doubled_slashes_are_accepted() {
     );
 }
 
+/// `--strict` drops the playground's path leniency (issue 3, reference 10):
+/// an empty path segment is an unknown resource.
+#[tokio::test]
+async fn strict_mode_refuses_trailing_and_doubled_slashes() {
+    let mock = Mock::with(MockConfig::default().strict(true)).await;
+    for path in ["/payments/v1/sessions/", "/payments//v1/sessions"] {
+        mock.post(path, &session_body()).await.refused(
+            404,
+            "NOT_FOUND",
+            &[&format!("No such resource: {path}")],
+        );
+    }
+    let id = mock.create_session(&session_body()).await;
+    let path = format!("/payments/v1/sessions/{id}/");
+    mock.get(&path)
+        .await
+        .refused(404, "NOT_FOUND", &[&format!("No such resource: {path}")]);
+    assert_eq!(
+        mock.get(&format!("/payments/v1/sessions/{id}"))
+            .await
+            .status,
+        200
+    );
+    // The control API follows the same rule.
+    assert_eq!(mock.get("/__mock/clock/").await.status, 404);
+}
+
 #[tokio::test]
 async fn malformed_json_is_400_bad_request() {
     let mock = Mock::start().await;
@@ -448,10 +475,12 @@ async fn concurrent_orders_with_one_token_create_one_order() {
     assert_eq!(placed, 1);
 }
 
-/// Same seed, same requests: byte-identical answers, correlation ids included.
+/// Same seed, same requests: byte-identical answers, headers (`Date` from the
+/// virtual clock) and correlation ids included.
 #[tokio::test]
 async fn seeded_mocks_answer_byte_for_byte_the_same() {
-    async fn run(seed: u64) -> Vec<(u16, String, Vec<u8>)> {
+    type Wire = (u16, Vec<(String, Vec<u8>)>, Vec<u8>);
+    async fn run(seed: u64) -> Vec<Wire> {
         let mock = Mock::with(MockConfig::default().seed(seed)).await;
         let mut out = Vec::new();
         let a = mock.post("/payments/v1/sessions", &session_body()).await;
@@ -474,13 +503,57 @@ async fn seeded_mocks_answer_byte_for_byte_the_same() {
                 .await,
         );
         out.push(mock.order("nope", &order_body()).await);
+        out.push(mock.advance(3600).await);
+        out.push(mock.get("/payments/v2/nope").await);
         out.into_iter()
-            .map(|a| (a.status, a.correlation_id().to_owned(), a.raw))
+            .map(|a| {
+                let mut headers: Vec<(String, Vec<u8>)> = a
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
+                    .collect();
+                headers.sort();
+                assert!(
+                    headers.iter().any(|(k, _)| k == "klarna-correlation-id"),
+                    "{headers:?}"
+                );
+                (a.status, headers, a.raw)
+            })
             .collect()
     }
-    let (a, b, c) = (run(42).await, run(42).await, run(43).await);
+    let a = run(42).await;
+    // Let the wall clock move on: a wall-clock Date would differ now.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (b, c) = (run(42).await, run(43).await);
     assert_eq!(a, b);
     assert_ne!(a, c);
+}
+
+/// Every answer's `Date` is the mock's virtual time in IMF-fixdate form
+/// (RFC 9110 5.6.7), so seeded answers are byte-identical.
+#[tokio::test]
+async fn the_date_header_follows_the_virtual_clock() {
+    let mock = Mock::start().await;
+    let date = |a: &Answer| a.header("date").map(str::to_owned);
+    let a = mock.get("/__mock/clock").await;
+    assert_eq!(date(&a).as_deref(), Some("Thu, 01 Jan 2026 00:00:00 GMT"));
+    let a = mock.post("/payments/v1/sessions", &session_body()).await;
+    assert_eq!(date(&a).as_deref(), Some("Thu, 01 Jan 2026 00:00:00 GMT"));
+    let a = mock.advance(86_400 * 59 + 3661).await;
+    assert_eq!(date(&a).as_deref(), Some("Sun, 01 Mar 2026 01:01:01 GMT"));
+    // Refusals made before the store (credentials, routing) carry it too.
+    let a = read(
+        mock.client
+            .get(mock.url("/__mock/clock"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, 401);
+    assert_eq!(date(&a).as_deref(), Some("Sun, 01 Mar 2026 01:01:01 GMT"));
+    let a = mock.get("/nowhere").await;
+    assert_eq!(date(&a).as_deref(), Some("Sun, 01 Mar 2026 01:01:01 GMT"));
 }
 
 /// `klarna-conformance serve`: first line names the address; SIGTERM stops it cleanly.

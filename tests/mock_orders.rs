@@ -5,7 +5,7 @@ mod mock_common;
 
 use klarna_conformance::mock::{Fidelity, MockConfig};
 use mock_common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const INVALID_TOKEN: &[&str] = &["Invalid authorization token"];
 
@@ -308,7 +308,7 @@ async fn customer_token_follows_the_intent() {
     mock.post(&path(&buy), &token_request("DE")).await.refused(
         403,
         "INVALID_OPERATION",
-        &["Not allowed to create customer tokens for intent buy"],
+        &["Not allowed to create customer token for intent buy"],
     );
     let mut session = session_body();
     session["intent"] = json!("tokenize");
@@ -374,4 +374,42 @@ async fn the_openapi_check_catches_a_numeric_order_id() {
     assert!(a.json()["order_id"].is_number());
     let errors = api.check_response("POST", &path, a.status, a.body.as_ref());
     assert!(errors.iter().any(|e| e.path == "order_id"), "{errors:?}");
+}
+
+/// A whole number written as a float (`10000.0`) is the integer, as the
+/// validator reads it (Jackson); a fraction (quantity 1.5) is truncated, a
+/// warning the playground lets through. Create session, authorize, create
+/// order and capture all agree.
+#[tokio::test]
+async fn floats_in_integer_fields_are_read_as_klarna_reads_them() {
+    let mock = Mock::start().await;
+    let floats = |mut b: Value| {
+        b["order_amount"] = json!(11900.0);
+        b["order_lines"][0]["unit_price"] = json!(11900.0);
+        b["order_lines"][0]["quantity"] = json!(1.5);
+        b
+    };
+    let (_, token) = mock.authorized(&floats(session_body())).await;
+    let a = mock.order(&token, &floats(order_body())).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let order_id = a.str("order_id");
+    let a = mock
+        .post(
+            &format!("/ordermanagement/v1/orders/{order_id}/captures"),
+            &json!({"captured_amount": 100.0}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{a:?}");
+    let a = mock
+        .get(&format!("/ordermanagement/v1/orders/{order_id}"))
+        .await;
+    assert_eq!(a.json()["order_amount"], 11900);
+    assert_eq!(a.json()["order_lines"][0]["quantity"], 1);
+    assert_eq!(a.json()["captured_amount"], 100);
+
+    let strict = Mock::with(MockConfig::default().strict(true)).await;
+    let a = strict
+        .post("/payments/v1/sessions", &floats(session_body()))
+        .await;
+    a.refused(400, "BAD_VALUE", &["Bad value: order_lines[0].quantity"]);
 }

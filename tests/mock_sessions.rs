@@ -234,3 +234,61 @@ async fn the_clock_start_is_configurable() {
         "1970-01-01T00:00:00Z"
     );
 }
+
+/// Virtual time ends at 9999-12-31T23:59:59Z (the last instant RFC 3339 and
+/// HTTP dates can write): an advance beyond it is refused and changes nothing.
+#[tokio::test]
+async fn the_clock_stops_at_the_end_of_year_9999() {
+    let mock = Mock::start().await;
+    let t0 = klarna_conformance::mock::parse_rfc3339(T0).unwrap();
+    let last = klarna_conformance::mock::parse_rfc3339("9999-12-31T23:59:59Z").unwrap();
+    for seconds in [u64::MAX, (last - t0 + 1) as u64] {
+        mock.post("/__mock/clock", &json!({"advance_seconds": seconds}))
+            .await
+            .refused(400, "BAD_VALUE", &["Bad value: advance_seconds"]);
+        assert_eq!(mock.get("/__mock/clock").await.json()["now"], T0);
+    }
+    let a = mock.advance((last - t0) as u64).await;
+    assert_eq!(a.json()["now"], "9999-12-31T23:59:59Z");
+    assert_eq!(a.header("date"), Some("Fri, 31 Dec 9999 23:59:59 GMT"));
+    mock.post("/__mock/clock", &json!({"advance_seconds": 1}))
+        .await
+        .refused(400, "BAD_VALUE", &["Bad value: advance_seconds"]);
+    assert_eq!(mock.advance(0).await.json()["now"], "9999-12-31T23:59:59Z");
+}
+
+/// Reference 3.2: an update is validated as if it were a new session.
+#[tokio::test]
+async fn an_update_that_breaks_the_session_is_400_and_changes_nothing() {
+    let mock = Mock::start().await;
+    let id = mock.create_session(&session_body()).await;
+    let path = format!("/payments/v1/sessions/{id}");
+    mock.post(&path, &json!({"order_amount": 1})).await.refused(
+        400,
+        "BAD_VALUE",
+        &["Bad value: order_amount"],
+    );
+    mock.post(
+        &path,
+        &json!({"order_lines": null, "purchase_country": null}),
+    )
+    .await
+    .refused(
+        400,
+        "BAD_VALUE",
+        &["Bad value: order_lines, purchase_country"],
+    );
+    let view = mock.get(&path).await;
+    assert_eq!(view.json()["order_amount"], 11900);
+    assert_eq!(view.json()["purchase_country"], "DE");
+    let (_, token) = {
+        let a = mock
+            .authorize(
+                &id,
+                &json!({"billing_address": billing("customer@email.de")}),
+            )
+            .await;
+        (id.clone(), a.str("authorization_token"))
+    };
+    assert_eq!(mock.order(&token, &order_body()).await.status, 200);
+}

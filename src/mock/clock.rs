@@ -9,6 +9,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// 2026-01-01T00:00:00Z: the default start of virtual time.
 pub const DEFAULT_START: i64 = 1_767_225_600;
 
+/// 9999-12-31T23:59:59Z: the last instant RFC 3339 (four-digit years) and
+/// HTTP dates can write. Virtual time never goes beyond it, so every `now`,
+/// `expires_at` and `Date` the mock writes stays well-formed.
+pub const LATEST: i64 = 253_402_300_799;
+
+/// Advancing would move time beyond [`LATEST`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BeyondLatest;
+
 /// Where "now" comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
@@ -27,13 +36,18 @@ impl Clock {
         }
     }
 
-    /// Moves time forward (never backward: expiry is monotone).
-    pub fn advance(&mut self, seconds: u64) {
-        let s = i64::try_from(seconds).unwrap_or(i64::MAX);
-        match self {
-            Clock::Virtual { now } => *now = now.saturating_add(s),
-            Clock::System { offset } => *offset = offset.saturating_add(s),
+    /// Moves time forward (never backward: expiry is monotone). Refused, and
+    /// nothing changes, when "now" would pass [`LATEST`].
+    pub fn advance(&mut self, seconds: u64) -> Result<(), BeyondLatest> {
+        let s = i64::try_from(seconds).map_err(|_| BeyondLatest)?;
+        if self.now().checked_add(s).is_none_or(|t| t > LATEST) {
+            return Err(BeyondLatest);
         }
+        match self {
+            Clock::Virtual { now } => *now += s,
+            Clock::System { offset } => *offset += s,
+        }
+        Ok(())
     }
 }
 
@@ -51,6 +65,28 @@ pub fn rfc3339(unix: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// An HTTP date in IMF-fixdate form (RFC 9110 section 5.6.7), e.g.
+/// `Thu, 01 Jan 2026 00:00:00 GMT`, for the `Date` header. Meant for
+/// instants from 1970 to [`LATEST`]; others are written all the same.
+pub fn http_date(unix: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = WEEKDAYS[days.rem_euclid(7) as usize];
+    let month = MONTHS[(m - 1) as usize];
+    format!(
+        "{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT",
         secs / 3600,
         secs / 60 % 60,
         secs % 60
@@ -148,9 +184,37 @@ mod tests {
     fn virtual_clock_moves_only_when_advanced() {
         let mut c = Clock::Virtual { now: DEFAULT_START };
         assert_eq!(c.now(), DEFAULT_START);
-        c.advance(3600);
+        c.advance(3600).unwrap();
         assert_eq!(c.now(), DEFAULT_START + 3600);
-        c.advance(u64::MAX);
-        assert_eq!(c.now(), i64::MAX);
+    }
+
+    #[test]
+    fn time_ends_at_the_last_second_of_9999() {
+        assert_eq!(rfc3339(LATEST), "9999-12-31T23:59:59Z");
+        let mut c = Clock::Virtual { now: DEFAULT_START };
+        for too_far in [
+            u64::MAX,
+            i64::MAX as u64,
+            (LATEST - DEFAULT_START + 1) as u64,
+        ] {
+            assert_eq!(c.advance(too_far), Err(BeyondLatest));
+            assert_eq!(c.now(), DEFAULT_START);
+        }
+        c.advance((LATEST - DEFAULT_START) as u64).unwrap();
+        assert_eq!(c.now(), LATEST);
+        assert_eq!(c.advance(1), Err(BeyondLatest));
+        c.advance(0).unwrap();
+        let mut system = Clock::System { offset: 0 };
+        assert_eq!(system.advance(u64::MAX), Err(BeyondLatest));
+        assert_eq!(system, Clock::System { offset: 0 });
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(DEFAULT_START), "Thu, 01 Jan 2026 00:00:00 GMT");
+        assert_eq!(http_date(951_825_600), "Tue, 29 Feb 2000 12:00:00 GMT");
+        assert_eq!(http_date(LATEST), "Fri, 31 Dec 9999 23:59:59 GMT");
     }
 }

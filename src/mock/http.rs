@@ -2,10 +2,15 @@
 //! call into the store under the lock (axum `examples/testing` style:
 //! `app(config) -> Router`).
 //!
-//! Routing is done here rather than with axum's path router because Klarna
-//! accepts trailing and doubled slashes (reference 10), and because every
-//! refusal, 404 and 405 included, must be a Klarna-shaped JSON error carrying a
-//! correlation id from the seeded generator.
+//! Routing is done here rather than with axum's path router because the
+//! playground accepts trailing and doubled slashes (reference 10; refused in
+//! strict mode, issue 3), and because every refusal, 404 and 405 included,
+//! must be a Klarna-shaped JSON error carrying a correlation id from the
+//! seeded generator.
+//!
+//! Every answer carries a `Date` header written from the mock's clock, so a
+//! seeded mock's answers are byte-identical headers included (hyper adds a
+//! wall-clock `Date` only where none is set).
 //!
 //! Credentials and `Authorization` headers are never logged (nothing is logged).
 
@@ -20,9 +25,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use serde_json::{Value, json};
 
-use super::MockConfig;
-use super::clock::{Clock, rfc3339};
+use super::clock::{Clock, LATEST, http_date, rfc3339};
 use super::store::{MockReply, MockRequest, MockState};
+use super::{Fidelity, MockConfig};
 
 /// Everything requests share: fixed settings, and the one lock around the
 /// clock and the store.
@@ -30,6 +35,8 @@ pub(crate) struct Shared {
     /// `username:password`, as Basic auth carries it.
     credentials: Vec<u8>,
     body_limit: usize,
+    /// Documented fidelity: empty path segments are not ignored.
+    strict_paths: bool,
     inner: Mutex<Inner>,
 }
 
@@ -48,25 +55,36 @@ enum Call {
 impl Inner {
     fn call(&mut self, call: Call) -> MockReply {
         let now = self.clock.now();
-        match call {
+        let reply = match call {
             Call::Store(request) => self.store.handle(request, now),
             Call::ReadClock => self.store.reply(200, Some(json!({"now": rfc3339(now)}))),
             Call::AdvanceClock(body) => {
-                // A non-negative whole number of seconds; anything else is refused.
-                match body.get("advance_seconds").and_then(Value::as_u64) {
-                    Some(seconds) => {
-                        self.clock.advance(seconds);
-                        let now = self.clock.now();
-                        self.store.reply(200, Some(json!({"now": rfc3339(now)})))
-                    }
-                    None => self.store.refuse(
+                // A non-negative whole number of seconds that keeps time at or
+                // before 9999-12-31T23:59:59Z; anything else is refused and
+                // the clock stays where it was.
+                let advanced = body
+                    .get("advance_seconds")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|seconds| self.clock.advance(seconds).is_ok());
+                if advanced {
+                    let now = self.clock.now();
+                    self.store.reply(200, Some(json!({"now": rfc3339(now)})))
+                } else {
+                    self.store.refuse(
                         400,
                         "BAD_VALUE",
                         vec!["Bad value: advance_seconds".to_owned()],
-                    ),
+                    )
                 }
             }
-        }
+        };
+        self.dated(reply)
+    }
+
+    /// Adds the `Date` header, from the mock's clock as it is after the call.
+    fn dated(&self, mut reply: MockReply) -> MockReply {
+        reply.headers.push(("date", http_date(self.clock.now())));
+        reply
     }
 }
 
@@ -76,12 +94,13 @@ impl Shared {
             Clock::System { offset: 0 }
         } else {
             Clock::Virtual {
-                now: config.clock_start,
+                now: config.clock_start.min(LATEST),
             }
         };
         Shared {
             credentials: format!("{}:{}", config.username, config.password).into_bytes(),
             body_limit: config.body_limit,
+            strict_paths: config.fidelity == Fidelity::Documented,
             inner: Mutex::new(Inner {
                 clock,
                 store: MockState::new(config),
@@ -99,7 +118,8 @@ impl Shared {
 
     fn refuse(&self, status: u16, error_code: &'static str, messages: Vec<String>) -> MockReply {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.store.refuse(status, error_code, messages)
+        let reply = inner.store.refuse(status, error_code, messages);
+        inner.dated(reply)
     }
 
     /// HTTP Basic with the configured credentials (reference 1.2).
@@ -203,10 +223,15 @@ impl Route {
     }
 }
 
-/// Klarna's paths and the control API's; empty segments (trailing or doubled
-/// slashes) are ignored (reference 10).
-fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+/// Klarna's paths and the control API's. Empty segments (trailing or doubled
+/// slashes) are ignored as the playground did (reference 10), unless
+/// `strict_paths` (documented fidelity): then such a path names no resource.
+fn route(method: &Method, path: &str, strict_paths: bool) -> Result<Route, RouteError> {
+    let mut segments: Vec<&str> = path.split('/').skip(1).collect();
+    if strict_paths && segments.iter().any(|s| s.is_empty()) {
+        return Err(RouteError::NotFound);
+    }
+    segments.retain(|s| !s.is_empty());
     let id = |s: &str| s.to_owned();
     let (get, post, delete): (Option<Route>, Option<Route>, Option<Route>) =
         match segments.as_slice() {
@@ -259,7 +284,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             .push(("WWW-Authenticate", "Basic realm=\"klarna-mock\"".to_owned()));
         return respond(reply);
     }
-    let route = match route(&parts.method, parts.uri.path()) {
+    let route = match route(&parts.method, parts.uri.path(), shared.strict_paths) {
         Ok(route) => route,
         Err(RouteError::NotFound) => {
             let message = format!("No such resource: {}", parts.uri.path());

@@ -25,10 +25,12 @@
 //!   (merged into the session) and `payment_method_category` (default: the
 //!   session's first). Answers `{"approved": true, "show_form": true,
 //!   "authorization_token": ...}`, `{"approved": false, "show_form": false}` for
-//!   the denied e-mail patterns, or `{"approved": false, "show_form": true,
-//!   "error": {"invalid_fields": [...]}}` for invalid data.
+//!   the denied e-mail patterns (`reject_reason_` only in US and CA), or
+//!   `{"approved": false, "show_form": true, "error": {"invalid_fields":
+//!   [...]}}` for invalid data.
 //! - `GET /__mock/clock`, `POST /__mock/clock` `{"advance_seconds": N}`: both
-//!   answer `{"now": "<RFC 3339>"}`.
+//!   answer `{"now": "<RFC 3339>"}`. Time stops at 9999-12-31T23:59:59Z: an
+//!   advance beyond it is 400 BAD_VALUE `Bad value: advance_seconds`.
 //!
 //! # Defaults
 //!
@@ -39,7 +41,8 @@
 //! - Fidelity: [`Fidelity::Playground`] (as the real playground was recorded, reference 10).
 //! - Body limit: [`DEFAULT_BODY_LIMIT`] (32 MiB).
 //! - Cart updates after authorization: refused (a merchant setting, off by default).
-//! - Ids: random unless a seed is given.
+//! - Ids: random unless a seed is given; with a seed, answers are
+//!   byte-identical, headers included (`Date` comes from the mock's clock).
 
 mod clock;
 mod defect;
@@ -78,7 +81,8 @@ pub const PASSWORD_ENV: &str = "KLARNA_MOCK_PASSWORD";
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 /// How the mock behaves: one typed settings value, built builder-style.
-#[derive(Debug, Clone, PartialEq)]
+/// `Debug` never shows the password.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MockConfig {
     /// Seed of the id generator; `None` seeds from entropy.
@@ -112,6 +116,34 @@ impl Default for MockConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             defects: Vec::new(),
         }
+    }
+}
+
+impl std::fmt::Debug for MockConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field cannot be left out unnoticed.
+        let MockConfig {
+            seed,
+            username,
+            password: _,
+            fidelity,
+            allow_cart_updates,
+            clock_start,
+            system_clock,
+            body_limit,
+            defects,
+        } = self;
+        f.debug_struct("MockConfig")
+            .field("seed", seed)
+            .field("username", username)
+            .field("password", &"<redacted>")
+            .field("fidelity", fidelity)
+            .field("allow_cart_updates", allow_cart_updates)
+            .field("clock_start", clock_start)
+            .field("system_clock", system_clock)
+            .field("body_limit", body_limit)
+            .field("defects", defects)
+            .finish()
     }
 }
 
@@ -173,6 +205,19 @@ impl MockConfig {
 /// The mock as an axum `Router`, for in-process use without a socket.
 pub fn router(config: MockConfig) -> axum::Router {
     http::app(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let config = MockConfig::default().credentials("merchant", "s3cr3t-pw");
+        let shown = format!("{config:?} {config:#?}");
+        assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        assert!(shown.contains("merchant") && shown.contains("<redacted>"));
+    }
 }
 
 /// Failure to start the mock.

@@ -125,6 +125,23 @@ pub enum EmailOutcome {
     RejectReason,
 }
 
+impl EmailOutcome {
+    /// Whether the playground declines the authorization (`approved: false`)
+    /// for a purchase in `purchase_country` (reference 6.1): `+denied`
+    /// everywhere; the `reject_reason_` patterns are test data of the US and
+    /// Canada only, so elsewhere such an address is an ordinary one. `[I]`
+    pub fn declines_in(self, purchase_country: &str) -> bool {
+        match self {
+            EmailOutcome::Denied => true,
+            EmailOutcome::RejectReason => {
+                purchase_country.eq_ignore_ascii_case("US")
+                    || purchase_country.eq_ignore_ascii_case("CA")
+            }
+            EmailOutcome::Approve | EmailOutcome::Pending { .. } => false,
+        }
+    }
+}
+
 /// Reads the playground's decision markers from the local part's `+` tags.
 pub fn email_outcome(email: &str) -> EmailOutcome {
     let local = email.split('@').next().unwrap_or("");

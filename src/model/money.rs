@@ -68,9 +68,15 @@ pub fn line_total(quantity: i64, unit_price: i64, total_discount_amount: i64) ->
 /// `None` when `tax_rate` is outside Klarna's `0..=10000`.
 pub fn line_tax(total_amount: i64, tax_rate: i64) -> Option<i64> {
     let (n, d) = tax_fraction(total_amount, tax_rate)?;
-    let magnitude = (2 * n.abs() + d) / (2 * d);
     // |tax| <= |total_amount| because tax_rate <= 10000 + tax_rate: always fits.
-    i64::try_from(if n < 0 { -magnitude } else { magnitude }).ok()
+    i64::try_from(round_half_away(n, d)).ok()
+}
+
+/// `n / d` rounded to the nearest integer, halves away from zero (`d > 0`):
+/// the one rounding rule of this module, so negative amounts mirror positive ones.
+fn round_half_away(n: i128, d: i128) -> i128 {
+    let magnitude = (2 * n.abs() + d) / (2 * d);
+    if n < 0 { -magnitude } else { magnitude }
 }
 
 /// The exact tax as a fraction `n / d` with `d > 0`.
@@ -170,9 +176,7 @@ pub fn sales_tax(amount: i64, sales_tax_rate_bp: i64) -> Option<i64> {
         return None;
     }
     let n = i128::from(amount) * i128::from(sales_tax_rate_bp);
-    let d = i128::from(TAX_RATE_SCALE);
-    let magnitude = (2 * n.abs() + d) / (2 * d);
-    i64::try_from(if n < 0 { -magnitude } else { magnitude }).ok()
+    i64::try_from(round_half_away(n, i128::from(TAX_RATE_SCALE))).ok()
 }
 
 /// Why a line or cart cannot be built consistently.

@@ -39,9 +39,6 @@ pub(super) struct Options {
     pub require_customer: bool,
 }
 
-/// Klarna's documented default locale for a session that names none (reference 2.1).
-const DEFAULT_LOCALE: &str = "en-US";
-
 /// Every difference between the order and what was authorized, in this order:
 /// purchase_country, purchase_currency, locale, billing_address.*,
 /// shipping_address.* (fields in `Address::FIELDS` order), order_amount,
@@ -68,13 +65,13 @@ pub(super) fn mismatches(
     ) {
         push(Group::Currency, "purchase_currency".into());
     }
-    // Locale only when the order gives one; a session without a locale has
-    // Klarna's default en-US; case-insensitive like the pattern. `[I]`
-    if let Some(locale) = &order.locale {
-        let authorized = auth.locale.as_deref().unwrap_or(DEFAULT_LOCALE);
-        if !authorized.eq_ignore_ascii_case(locale) {
-            push(Group::Locale, "locale".into());
-        }
+    // Locale only when both the authorized session and the order carry one
+    // (neither source says what Klarna compares a default with; the oracle
+    // follows the same rule); case-insensitive like the pattern. `[I]`
+    if let (Some(authorized), Some(locale)) = (&auth.locale, &order.locale)
+        && !authorized.eq_ignore_ascii_case(locale)
+    {
+        push(Group::Locale, "locale".into());
     }
     // An address left out of the order is not compared. `[I]`
     for (name, authorized, given) in [

@@ -129,12 +129,18 @@ impl Refusal {
         }
     }
 
-    fn bad_value(messages: Vec<String>) -> Refusal {
+    /// 400 BAD_VALUE with these messages (reference 3.3).
+    pub fn bad_value(messages: Vec<String>) -> Refusal {
         Refusal {
             status: 400,
             error_code: "BAD_VALUE",
             messages,
         }
+    }
+
+    /// 400 BAD_VALUE `Bad value: <path>`, for one field (reference 3.3).
+    pub fn bad_field(path: &str) -> Refusal {
+        Refusal::bad_value(vec![format!("Bad value: {path}")])
     }
 
     pub fn invalid_session_id() -> Refusal {
@@ -411,12 +417,20 @@ impl MockState {
     }
 }
 
+/// A validated body as Klarna's reader takes it: floats in integer fields
+/// truncated (`validate::truncate_fractions`), so the model types, whose
+/// integers refuse `10000.0`, hold what the validator judged. Every body is
+/// passed through this before it is parsed into a model type or stored.
+fn as_read(mut body: Value) -> Value {
+    validate::truncate_fractions(&mut body);
+    body
+}
+
 /// Parses a validated body into its model type. Validation is meant to refuse
 /// everything the type cannot hold; if it lets something through, the answer
 /// is still a Klarna-shaped 400 naming the top-level field, never a 500.
 fn typed<T: DeserializeOwned + serde::Serialize + Default>(body: &Value) -> Result<T, Refusal> {
-    T::deserialize(body)
-        .map_err(|_| Refusal::bad_value(vec![format!("Bad value: {}", bad_field::<T>(body))]))
+    T::deserialize(body).map_err(|_| Refusal::bad_field(&bad_field::<T>(body)))
 }
 
 /// The first top-level field of `body` that `T` cannot hold, found by placing

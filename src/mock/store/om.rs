@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{MockReply, MockState, ORDER_LIFETIME, OrderRecord, Refusal, parse_id};
+use super::{MockReply, MockState, ORDER_LIFETIME, OrderRecord, Refusal, as_read, parse_id};
 use crate::mock::clock::rfc3339;
 use crate::mock::defect::Defect;
 
@@ -27,7 +27,12 @@ impl OrderRecord {
     }
 
     fn remaining(&self) -> i64 {
-        (self.order.order_amount - self.captured_amount).max(0)
+        // Saturating: amounts come from the client (and defect modes skip
+        // their validation), so no arithmetic on them may overflow.
+        self.order
+            .order_amount
+            .saturating_sub(self.captured_amount)
+            .max(0)
     }
 }
 
@@ -53,7 +58,7 @@ impl MockState {
         let record = &self.orders[&id];
         let order = &record.order;
         let shown_amount = if self.has(Defect::OmWrongAmount) {
-            order.order_amount + 1
+            order.order_amount.saturating_add(1)
         } else {
             order.order_amount
         };
@@ -121,11 +126,12 @@ impl MockState {
     ) -> Result<MockReply, Refusal> {
         let id = self.live_order(order_id, now)?;
         // captured_amount is required; a capture of nothing is refused. `[I]`
-        let amount = body
+        // Read as Klarna reads integers: a float is truncated (`as_read`).
+        let amount = as_read(body)
             .get("captured_amount")
             .and_then(Value::as_i64)
             .filter(|a| *a > 0)
-            .ok_or_else(|| Refusal::new(400, "BAD_VALUE", "Bad value: captured_amount"))?;
+            .ok_or_else(|| Refusal::bad_field("captured_amount"))?;
         let record = self.orders.get_mut(&id).expect("checked above");
         if amount > record.remaining() {
             return Err(Refusal::new(
@@ -134,7 +140,7 @@ impl MockState {
                 "Capture not allowed",
             ));
         }
-        record.captured_amount += amount;
+        record.captured_amount = record.captured_amount.saturating_add(amount);
         record.captured = true;
         let capture_id = self.ids.uuid();
         let mut reply = self.reply(201, None);

@@ -4,7 +4,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::compare::{self, Group};
-use super::{MockReply, MockState, OrderRecord, Placed, Refusal, TOKEN_LIFETIME, parse_id, typed};
+use super::{
+    MockReply, MockState, OrderRecord, Placed, Refusal, TOKEN_LIFETIME, as_read, parse_id, typed,
+};
 use crate::mock::defect::Defect;
 use crate::model::market::{EmailOutcome, email_outcome};
 use crate::model::validate::{BodyKind, Fidelity};
@@ -34,7 +36,7 @@ impl MockState {
     fn usable_token(&self, token: &str, now: i64) -> Result<Uuid, Refusal> {
         let unknown = || {
             if self.has(Defect::UnknownTokenBadRequest) {
-                Refusal::new(400, "BAD_VALUE", "Bad value: authorization_token")
+                Refusal::bad_field("authorization_token")
             } else {
                 Refusal::invalid_authorization_token()
             }
@@ -102,7 +104,8 @@ impl MockState {
 
     fn place_order(&mut self, id: Uuid, body: Value, now: i64) -> Result<MockReply, Refusal> {
         self.check_body(BodyKind::CreateOrder, &body)?;
-        let mut order: CreateOrderRequest = typed(&body)?;
+        // Parsed as read; `body` itself is kept as sent, for retries (reference 5.2).
+        let mut order: CreateOrderRequest = typed(&as_read(body.clone()))?;
         let auth = &self.authorizations[&id];
         let authorized: Session = serde_json::from_str(&auth.authorized).unwrap_or_default();
 
@@ -242,6 +245,10 @@ impl MockState {
     }
 
     /// `DELETE /payments/v1/authorizations/{token}` (reference 1.3, 4.2).
+    /// An unknown, expired, replaced or already cancelled token is 404
+    /// NOT_FOUND `Invalid authorization token`, as for create order. `[I]`:
+    /// reference 4.2 also lists `Authorization cannot be deleted` under 404
+    /// without saying when; the mock does not send it.
     pub(super) fn cancel_authorization(
         &mut self,
         token: &str,
@@ -280,14 +287,15 @@ impl MockState {
             return Err(Refusal::token_consumed());
         }
         self.check_body(BodyKind::CustomerToken, &body)?;
-        let request: CustomerTokenCreationRequest = typed(&body)?;
+        let request: CustomerTokenCreationRequest = typed(&as_read(body))?;
         let intent = self.intent(id);
         if intent == "buy" {
-            // Reference 4.2 (DOCS step-3 wording).
+            // Reference 4.2's error table wording (DOCS step-3 writes
+            // "…tokens for intent buy.").
             return Err(Refusal::new(
                 403,
                 "INVALID_OPERATION",
-                "Not allowed to create customer tokens for intent buy",
+                "Not allowed to create customer token for intent buy",
             ));
         }
         let authorized: Session =
@@ -299,11 +307,7 @@ impl MockState {
         if !same_country {
             // Reference 3.3: "The billing address country is different from that
             // of the country specified for this session".
-            return Err(Refusal::new(
-                400,
-                "BAD_VALUE",
-                "Bad value: purchase_country",
-            ));
+            return Err(Refusal::bad_field("purchase_country"));
         }
         if let Some(auth) = self.authorizations.get_mut(&id) {
             auth.customer_token_created = true;

@@ -7,12 +7,13 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{
-    Authorization, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord, parse_id, typed,
+    Authorization, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord, as_read,
+    parse_id, typed,
 };
 use crate::mock::clock::rfc3339;
 use crate::mock::defect::Defect;
 use crate::mock::ids::mix;
-use crate::model::market::{EmailOutcome, email_outcome};
+use crate::model::market::email_outcome;
 use crate::model::validate::BodyKind;
 use crate::model::{Customer, Session};
 
@@ -114,6 +115,19 @@ fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
     }
 }
 
+/// "If shipping_address is missing, Klarna copies billing_address into it"
+/// (reference 2.3). The copy is made where the session is used (the authorized
+/// snapshot, the read view), never stored: a later authorization with a new
+/// billing address then copies the new one.
+fn with_derived_shipping(mut session: Map<String, Value>) -> Map<String, Value> {
+    if !session.contains_key("shipping_address")
+        && let Some(billing) = session.get("billing_address").cloned()
+    {
+        session.insert("shipping_address".into(), billing);
+    }
+    session
+}
+
 fn into_object(body: Value) -> Map<String, Value> {
     match body {
         Value::Object(map) => map,
@@ -124,21 +138,24 @@ fn into_object(body: Value) -> Map<String, Value> {
 
 impl MockState {
     /// The hot path of the benchmark: the answer is written as text, the
-    /// session kept as compact JSON text; a body the model types cannot hold
-    /// is caught when the session is authorized (`invalid_fields`).
+    /// session kept as compact JSON text, as read (floats truncated) and
+    /// parsed once into `Session` so that a body the model types cannot hold
+    /// is refused here, not later at authorize.
     pub(super) fn create_session(&mut self, body: Value, now: i64) -> Result<MockReply, Refusal> {
         self.check_body(BodyKind::SessionCreate, &body)?;
-        let mut stored = into_object(body);
+        let mut stored = into_object(as_read(body));
         for key in READ_ONLY {
             stored.remove(key);
         }
         stored.retain(|_, v| !v.is_null());
+        let stored = Value::Object(stored);
+        let _: Session = typed(&stored)?;
         let categories = categories_json(stored.get("purchase_country").and_then(Value::as_str));
         let session_id = self.ids.uuid();
         self.sessions.insert(
             session_id,
             SessionRecord {
-                body: Value::Object(stored).to_string().into_boxed_str(),
+                body: stored.to_string().into_boxed_str(),
                 updated_at: now,
                 authorized: false,
                 authorization_token: None,
@@ -177,6 +194,7 @@ impl MockState {
         let record = &self.sessions[&id];
         let mut view: Map<String, Value> = serde_json::from_str(&record.body).unwrap_or_default();
         if record.authorized {
+            view = with_derived_shipping(view);
             // customer_read leaves out the secret identifiers (reference 2.4).
             if let Some(customer) = view.get("customer")
                 && let Ok(c) = serde_json::from_value::<Customer>(customer.clone())
@@ -220,10 +238,14 @@ impl MockState {
         Ok(self.reply(200, Some(Value::Object(view))))
     }
 
-    /// Update: validated as a new session would be (reference 3.2), merged, 204.
-    /// It does not change what an earlier token authorized: create order is
-    /// compared with the data as authorized, and a changed cart needs a new
-    /// `authorize()` (seed page: "send a new authorization request"). `[I]`
+    /// Update: merged into the session, and the merged session validated as
+    /// a new session would be ("an update session call is validated as if it
+    /// were a new session", reference 3.2), so an update that leaves the
+    /// amounts inconsistent, or deletes a required field with `null`, is 400
+    /// BAD_VALUE and changes nothing; otherwise 204. It does not change what an
+    /// earlier token authorized: create order is compared with the data as
+    /// authorized, and a changed cart needs a new `authorize()` (seed page:
+    /// "send a new authorization request"). `[I]`
     pub(super) fn update_session(
         &mut self,
         session_id: &str,
@@ -234,11 +256,12 @@ impl MockState {
         if self.sessions[&id].completed {
             return Err(Refusal::session_completed());
         }
-        self.check_body(BodyKind::SessionUpdate, &body)?;
         let mut merged: Map<String, Value> =
             serde_json::from_str(&self.sessions[&id].body).unwrap_or_default();
         merge(&mut merged, into_object(body));
         let merged = Value::Object(merged);
+        self.check_body(BodyKind::SessionCreate, &merged)?;
+        let merged = as_read(merged);
         let _: Session = typed(&merged)?;
         let record = self.sessions.get_mut(&id).expect("checked above");
         record.body = merged.to_string().into_boxed_str();
@@ -263,17 +286,11 @@ impl MockState {
         let chosen = match given.remove("payment_method_category") {
             None | Some(Value::Null) => None,
             Some(Value::String(c)) => Some(c),
-            Some(_) => return Err(bad_category()),
+            Some(_) => return Err(Refusal::bad_field("payment_method_category")),
         };
         let mut merged: Map<String, Value> =
             serde_json::from_str(&self.sessions[&id].body).unwrap_or_default();
         merge(&mut merged, given);
-        // "If shipping_address is missing, Klarna copies billing_address into it" (reference 2.3).
-        if !merged.contains_key("shipping_address")
-            && let Some(billing) = merged.get("billing_address").cloned()
-        {
-            merged.insert("shipping_address".into(), billing);
-        }
         let country = merged
             .get("purchase_country")
             .and_then(Value::as_str)
@@ -282,15 +299,24 @@ impl MockState {
         // A category the session does not offer is refused like a bad field. `[I]`
         let category = match chosen {
             None => offered[0],
-            Some(c) => *offered.iter().find(|o| **o == c).ok_or_else(bad_category)?,
+            Some(c) => *offered
+                .iter()
+                .find(|o| **o == c)
+                .ok_or_else(|| Refusal::bad_field("payment_method_category"))?,
         };
-        let merged = Value::Object(merged);
         // The merged session is a whole session, so it is judged as one
-        // (session_create rules). The browser SDK's answer to invalid data (reference 7):
+        // (session_create rules), with the shipping address as authorized.
+        // The browser SDK's answer to invalid data (reference 7):
         // {"approved": false, "show_form": true, "error": {"invalid_fields": [...]}}.
-        let mut invalid = self.refused_paths(BodyKind::SessionCreate, &merged);
+        let judged = Value::Object(with_derived_shipping(merged.clone()));
+        let mut invalid = self.refused_paths(BodyKind::SessionCreate, &judged);
+        // Then kept as read (floats truncated, as in `as_read`).
+        merged
+            .values_mut()
+            .for_each(crate::model::validate::truncate_fractions);
+        let snapshot = Value::Object(with_derived_shipping(merged.clone()));
         if invalid.is_empty()
-            && let Err(r) = typed::<Session>(&merged)
+            && let Err(r) = typed::<Session>(&snapshot)
         {
             invalid = r
                 .messages
@@ -306,24 +332,22 @@ impl MockState {
             });
             return Ok(self.reply(200, Some(answer)));
         }
-        let email = merged
+        let email = snapshot
             .pointer("/billing_address/email")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let declined = matches!(
-            email_outcome(email),
-            EmailOutcome::Denied | EmailOutcome::RejectReason
-        );
+        // reference 6.1; the purchase country decides, as for pending (orders.rs).
+        let declined = email_outcome(email).declines_in(country.as_deref().unwrap_or(""));
         if declined && !self.has(Defect::ApproveDenied) {
             // A declined authorization leaves the session as it was. `[I]`
             let answer = json!({"approved": false, "show_form": false});
             return Ok(self.reply(200, Some(answer)));
         }
         let token = self.ids.uuid();
-        let authorized = merged.to_string().into_boxed_str();
+        let authorized = snapshot.to_string().into_boxed_str();
         let record = self.sessions.get_mut(&id).expect("checked above");
         let previous = record.authorization_token.replace(token);
-        record.body = authorized.clone();
+        record.body = Value::Object(merged).to_string().into_boxed_str();
         record.authorized = true;
         // authorize() carries session data, so it counts as an update for the 48 h. `[I]`
         record.updated_at = now;
@@ -351,8 +375,4 @@ impl MockState {
         });
         Ok(self.reply(200, Some(answer)))
     }
-}
-
-fn bad_category() -> Refusal {
-    Refusal::new(400, "BAD_VALUE", "Bad value: payment_method_category")
 }

@@ -55,13 +55,17 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // reference 2.2: required name, quantity, total_amount, unit_price.
     ctx.required(line, p, &["name", "quantity", "total_amount", "unit_price"]);
 
-    // `type` is listed in prose, not as a schema enum; an unlisted value is
-    // still outside what Klarna documents (reference 2.2).
+    // `type` is listed in prose, not as a schema enum, and nothing records
+    // Klarna refusing another value (reference 2.2): an unlisted one is a warning.
     let line_type = ctx
-        .matching(line, "type", &at("type"), Rule::Enum, |s| {
-            OrderLineType::DOCUMENTED.iter().any(|t| t.as_str() == s)
-        })
+        .string(line, "type", &at("type"), 0, usize::MAX)
         .map(|s| OrderLineType::from(s.to_owned()));
+    if line_type
+        .as_ref()
+        .is_some_and(|t| !OrderLineType::DOCUMENTED.contains(t))
+    {
+        ctx.warn(&at("type"), Rule::Enum);
+    }
 
     // reference 2.2: SPEC24's schema says maxLength 255, its description 256;
     // 256 exactly is only a warning.
@@ -132,15 +136,15 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
         }
     }
 
-    // The line's share of order_tax_amount, as money::tax_contribution defines
-    // it: a sales_tax line counts its total_amount, others their tax (absent: 0).
-    let tax_contribution = if line_type == Some(OrderLineType::SalesTax) {
-        total_amount
-    } else if tax_present {
-        total_tax
+    // The line's share of order_tax_amount (money::tax_contribution), when
+    // the field it is made of could be read.
+    let readable = if line_type == Some(OrderLineType::SalesTax) {
+        total_amount.is_some()
     } else {
-        Some(0)
+        !tax_present || total_tax.is_some()
     };
+    let tax_contribution = readable
+        .then(|| money::tax_contribution(line_type.as_ref(), total_amount.unwrap_or(0), total_tax));
     LineAmounts {
         total_amount,
         tax_contribution,

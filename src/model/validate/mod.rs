@@ -22,10 +22,12 @@
 //! of the market's VAT rates, a shipping country other than the purchase
 //! country, a line tax more than 1 from the exact formula but within 1 of its
 //! floor or ceiling (Klarna's rounding is undocumented), a fraction in an
-//! integer field (Klarna truncates it and judges the rest), a phone shorter
-//! than 5 characters (SPEC23 only) and a line `reference` of exactly 256
-//! characters (SPEC24's schema and description disagree). Unknown fields are
-//! never violations: Klarna adds fields over time.
+//! integer field (Klarna truncates it and judges the rest, see
+//! [`truncate_fractions`]), a phone shorter than 5 characters (SPEC23 only), a
+//! line `reference` of exactly 256 characters (SPEC24's schema and description
+//! disagree) and a line `type` outside the documented list (reference 2.2: the
+//! list is prose, not a schema enum, and no refusal was recorded). Unknown
+//! fields are never violations: Klarna adds fields over time.
 //!
 //! Violations come in document order: object keys in the order a
 //! `serde_json::Value` holds them (alphabetical, as Klarna's API reference
@@ -192,6 +194,29 @@ pub fn validate(kind: BodyKind, body: &Value) -> Vec<Violation> {
     // Stable: violations of one path keep the order they were found in.
     out.sort_by(|a, b| document_order(&a.path, &b.path));
     out
+}
+
+/// Rewrites every JSON number written as a float (`10000.0`, `1.5`) as the
+/// integer Klarna's reader takes from it: truncated toward zero (Jackson's
+/// default; reference 10 saw quantity `0.5` judged as 0), saturating at the
+/// `i64` range. This is the value the amount rules of [`validate`] judge, so a
+/// service that parses a body into integer types after validating it answers
+/// as the validator graded it: `10000.0` is 10000, `1.5` a warning read as 1.
+/// Integers are left as they are. Walks iteratively (no recursion limit).
+pub fn truncate_fractions(body: &mut Value) {
+    let mut stack = vec![body];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+                // `as` truncates toward zero and saturates (NaN cannot occur in JSON).
+                let truncated = n.as_f64().map_or(0, |f| f as i64);
+                *value = Value::from(truncated);
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => stack.extend(map.values_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// Whether any violation is an error (Klarna refuses the body).

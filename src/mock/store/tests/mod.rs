@@ -278,10 +278,11 @@ fn tokens_are_evicted_after_an_hour() {
 }
 
 #[test]
-fn denied_and_reject_reason_emails_are_declined() {
+fn denied_emails_are_declined() {
+    // reject_reason e-mails: review.rs (only US and CA).
     for email in [
         "customer+denied@email.de",
-        "customer+reject_reason_high_risk@email.us",
+        "customer+denied+auth_id_scan@email.de",
     ] {
         let mut s = faithful();
         let id = create(&mut s, session_body());
@@ -334,3 +335,4 @@ fn placed(s: &mut MockState, auto_capture: bool) -> String {
 
 mod defects;
 mod orders;
+mod review;

@@ -350,7 +350,7 @@ fn customer_tokens_follow_the_intent() {
         &customer_token(&mut s, &token, "DE"),
         403,
         "INVALID_OPERATION",
-        "Not allowed to create customer tokens for intent buy",
+        "Not allowed to create customer token for intent buy",
     );
     for intent in ["tokenize", "buy_and_tokenize"] {
         let mut body = session_body();
