@@ -127,10 +127,8 @@ impl ExpectedError {
 
 /// Whether the playground approves this case's authorization (reference 6.1).
 pub fn approves(case: &Case) -> bool {
-    !matches!(
-        case.email_outcome(),
-        EmailOutcome::Denied | EmailOutcome::RejectReason
-    )
+    let country = case.session.purchase_country.as_deref().unwrap_or("");
+    !case.email_outcome().declines_in(country)
 }
 
 /// The answer to the case's first create order, `wait_seconds` after authorization.
@@ -139,7 +137,7 @@ pub fn create_order(case: &Case, config: OracleConfig) -> Expected {
         return Expected::Error(ExpectedError::invalid_token());
     }
     let body = case.order_body();
-    let Ok(value) = serde_json::from_str::<Value>(&body) else {
+    let Ok(mut value) = serde_json::from_str::<Value>(&body) else {
         // The generators only write JSON; this is a generator bug, not a verdict.
         return Expected::Error(ExpectedError::new(400, "BAD_REQUEST", "Invalid JSON"));
     };
@@ -149,6 +147,8 @@ pub fn create_order(case: &Case, config: OracleConfig) -> Expected {
     ) {
         return Expected::Error(ExpectedError::bad_value(messages));
     }
+    // Klarna reads `10000.0` as 10000 and `1.5` as 1 (graded above).
+    validate::truncate_fractions(&mut value);
     let Ok(order) = serde_json::from_value::<CreateOrderRequest>(value) else {
         return Expected::Error(ExpectedError::new(400, "BAD_VALUE", "Bad value"));
     };
