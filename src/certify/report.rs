@@ -92,7 +92,7 @@ pub fn render(report: &CertifyReport, target_flags: &str) -> String {
 /// The JUnit XML report: one testcase per check; skipped checks as skipped,
 /// an unusable target as an error.
 pub fn junit(report: &CertifyReport, target_flags: &str) -> String {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new("klarna-conformance certify");
     for c in &report.checks {
         let status = match (&c.skipped, &c.failure) {
@@ -122,14 +122,7 @@ pub fn junit(report: &CertifyReport, target_flags: &str) -> String {
         case.set_classname("klarna_conformance.certify");
         suite.add_test_case(case);
     }
-    if let Some(e) = &report.unusable {
-        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-        s.set_message(e.to_string());
-        suite.add_test_case(TestCase::new("target", s));
-    }
-    let mut r = Report::new("klarna-conformance");
-    r.add_test_suite(suite);
-    r.to_string().unwrap_or_default()
+    crate::runner::report::junit_xml(suite, report.unusable.as_ref().map(ToString::to_string))
 }
 
 /// `certify --list`: every check with its description.

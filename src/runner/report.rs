@@ -159,7 +159,7 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
 
 /// The JUnit XML report: one testcase per property, failures with the replay command.
 pub fn junit(report: &RunReport, target_flag: &str) -> String {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new("klarna-conformance");
     for p in &report.properties {
         let status = match &p.failure {
@@ -188,9 +188,16 @@ pub fn junit(report: &RunReport, target_flag: &str) -> String {
         case.set_classname("klarna_conformance.properties");
         suite.add_test_case(case);
     }
-    if let Some(e) = &report.target_error {
+    junit_xml(suite, report.target_error.as_ref().map(ToString::to_string))
+}
+
+/// The XML of a JUnit suite, with a failing `target` testcase when the target
+/// could not be used (so CI shows why the run stopped).
+pub fn junit_xml(mut suite: quick_junit::TestSuite, target_error: Option<String>) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus};
+    if let Some(e) = target_error {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-        s.set_message(e.to_string());
+        s.set_message(e);
         suite.add_test_case(TestCase::new("target", s));
     }
     let mut r = Report::new("klarna-conformance");
