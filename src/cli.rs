@@ -141,6 +141,12 @@ pub struct TargetArgs {
     /// (the embedded mock enforces them too).
     #[arg(long)]
     pub strict: bool,
+    /// Accept either documented answer where the merchant's contract decides
+    /// (PENDING or ACCEPTED, CAPTURED or AUTHORIZED after auto_capture, the same
+    /// order or 403 for an identical retry): for a server standing for a real
+    /// account. Not allowed with the embedded mock, which is held exactly.
+    #[arg(long)]
+    pub lenient: bool,
     /// Switch the embedded mock into a defect mode (repeatable): shows the
     /// harness catching a deliberately wrong target.
     #[arg(long = "defect", value_name = "NAME")]
@@ -333,6 +339,7 @@ debug_without_password!(TargetArgs {
     username,
     allow_cart_updates,
     strict,
+    lenient,
     defects,
     openapi,
 });

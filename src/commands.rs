@@ -105,9 +105,14 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
     config.oracle = OracleConfig {
         allow_cart_updates: args.allow_cart_updates,
         fidelity,
-        // Only the project's own mock is held to the exact answers.
-        lenient: args.target != "mock",
+        lenient: args.lenient,
     };
+    if args.lenient && args.target == "mock" {
+        return Err(
+            "--lenient is for URL targets: the embedded mock is held to the exact answers"
+                .to_owned(),
+        );
+    }
     if args.target == "playground" {
         return Err(
             "run needs the mock's control API to authorize; for Klarna's playground use `klarna-conformance certify`"
@@ -151,6 +156,12 @@ fn target_flag(args: &TargetArgs) -> String {
     }
     if args.strict {
         flags.push_str(" --strict");
+    }
+    if args.lenient {
+        flags.push_str(" --lenient");
+    }
+    for path in &args.openapi {
+        flags.push_str(&format!(" --openapi {}", path.display()));
     }
     flags
 }

@@ -327,3 +327,40 @@ fn a_url_target_is_checked_over_http() {
     );
     rt.block_on(server.shutdown());
 }
+
+/// A URL target is held to the contract-dependent rules unless `--lenient`
+/// says it stands for a real account: a served mock that never answers
+/// PENDING fails `pending-fraud-status`, and passes only when leniency is asked for.
+#[test]
+fn contract_dependent_rules_are_exact_unless_lenient() {
+    use klarna_conformance::mock::Defect;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt
+        .block_on(MockServer::start(
+            MockConfig::default().seed(3).defect(Defect::NeverPending),
+        ))
+        .unwrap();
+    let url = server.base_url();
+    let args = [
+        "run",
+        "--target",
+        &url,
+        "--property",
+        "pending-fraud-status",
+        "--cases",
+        "5",
+        "--seed",
+        "2",
+        "--no-regressions",
+    ];
+    let exact = run(&args);
+    assert_eq!(exact.status.code(), Some(1), "{}", text(&exact));
+    let mut lenient = args.to_vec();
+    lenient.push("--lenient");
+    let lenient = run(&lenient);
+    assert_eq!(lenient.status.code(), Some(0), "{}", text(&lenient));
+    rt.block_on(server.shutdown());
+    // The embedded mock is always held exactly.
+    let o = run(&["run", "--lenient", "--cases", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -2,7 +2,8 @@
 //! harnesses are told before a target is built. One value, so every command
 //! names targets, credentials and environment variables the same way.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Credentials, Embedded, HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
 use super::{Paced, Pacing, Target, TargetError};
@@ -134,15 +135,28 @@ impl TargetSpec {
                 let url = base_url
                     .clone()
                     .unwrap_or_else(|| playground_url(country).to_owned());
-                // reference 10: the playground answered the fifth request
-                // within a second with 429.
-                Arc::new(Paced::new(
-                    Arc::new(HttpTarget::playground(&url)?),
-                    Pacing::PLAYGROUND,
-                ))
+                paced_playground(&url)?
             }
         })
     }
+}
+
+/// The playground at `url`, paced: reference 10 recorded a 429 for the fifth
+/// request within a second. One pacer per base URL for the whole process, so
+/// scenarios run one after another share the budget instead of each starting
+/// with an empty window.
+fn paced_playground(url: &str) -> Result<Arc<dyn Target>, TargetError> {
+    static PACED: Mutex<BTreeMap<String, Arc<dyn Target>>> = Mutex::new(BTreeMap::new());
+    let mut paced = PACED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(target) = paced.get(url) {
+        return Ok(target.clone());
+    }
+    let target: Arc<dyn Target> = Arc::new(Paced::new(
+        Arc::new(HttpTarget::playground(url)?),
+        Pacing::PLAYGROUND,
+    ));
+    paced.insert(url.to_owned(), target.clone());
+    Ok(target)
 }
 
 /// The playground region of a purchase country (reference 1.1).
