@@ -407,9 +407,31 @@ async fn floats_in_integer_fields_are_read_as_klarna_reads_them() {
     assert_eq!(a.json()["order_lines"][0]["quantity"], 1);
     assert_eq!(a.json()["captured_amount"], 100);
 
+    let a = mock
+        .post(
+            &format!("/ordermanagement/v1/orders/{order_id}/captures"),
+            &json!({"captured_amount": 10.7}),
+        )
+        .await;
+    assert_eq!(
+        a.status, 201,
+        "a fraction is truncated by the playground-like mock: {a:?}"
+    );
+
     let strict = Mock::with(MockConfig::default().strict(true)).await;
     let a = strict
         .post("/payments/v1/sessions", &floats(session_body()))
         .await;
     a.refused(400, "BAD_VALUE", &["Bad value: order_lines[0].quantity"]);
+    // Order Management too: the strict mock refuses a fractional capture.
+    let (_, token) = strict.authorized(&session_body()).await;
+    let a = strict.order(&token, &order_body()).await;
+    let order_id = a.str("order_id");
+    let a = strict
+        .post(
+            &format!("/ordermanagement/v1/orders/{order_id}/captures"),
+            &json!({"captured_amount": 10.7}),
+        )
+        .await;
+    a.refused(400, "BAD_VALUE", &["Bad value: captured_amount"]);
 }

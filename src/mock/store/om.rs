@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::{MockReply, MockState, ORDER_LIFETIME, OrderRecord, Refusal, as_read, parse_id};
 use crate::mock::clock::rfc3339;
 use crate::mock::defect::Defect;
+use crate::model::validate::Fidelity;
 
 fn no_such_order(order_id: &str) -> Refusal {
     Refusal::new(
@@ -126,7 +127,15 @@ impl MockState {
     ) -> Result<MockReply, Refusal> {
         let id = self.live_order(order_id, now)?;
         // captured_amount is required; a capture of nothing is refused. `[I]`
-        // Read as Klarna reads integers: a float is truncated (`as_read`).
+        // Read as Klarna reads integers: a float is truncated (`as_read`); a
+        // fraction is a warning the strict mock refuses, as in Payments bodies.
+        let fraction = body
+            .get("captured_amount")
+            .and_then(Value::as_f64)
+            .is_some_and(|a| a.fract() != 0.0);
+        if fraction && self.fidelity == Fidelity::Documented {
+            return Err(Refusal::bad_field("captured_amount"));
+        }
         let amount = as_read(body)
             .get("captured_amount")
             .and_then(Value::as_i64)
