@@ -8,10 +8,10 @@
 
 use std::time::Instant;
 
-use klarna_conformance::r#gen;
+use klarna_conformance::generate;
 use klarna_conformance::mock::MockConfig;
 use klarna_conformance::runner::{self, RunConfig, seed};
-use klarna_conformance::target::TargetSpec;
+use klarna_conformance::targets::TargetSpec;
 
 fn main() {
     let cases: u64 = std::env::var("BENCH_CASES")
@@ -19,7 +19,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
 
-    let strategy = proptest::strategy::Strategy::boxed(r#gen::any_case());
+    let strategy = proptest::strategy::Strategy::boxed(generate::any_case());
     let start = Instant::now();
     let n = 20_000u64;
     let mut bytes = 0usize;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::exchange::Exchange;
-use crate::target::{Credentials, Method, Request, Target, TargetError};
+use crate::targets::{Credentials, Method, Request, Target, TargetError};
 
 /// A Klarna Payments v1 client bound to one target and one set of credentials.
 #[derive(Clone)]

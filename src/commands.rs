@@ -11,7 +11,7 @@ use klarna_conformance::model::validate::Fidelity;
 use klarna_conformance::openapi::OpenApi;
 use klarna_conformance::oracle::OracleConfig;
 use klarna_conformance::runner::{self, Progress, Property, RunConfig, report};
-use klarna_conformance::target::{Credentials, TargetSpec, env, klarna_host, playground_opt_in};
+use klarna_conformance::targets::{Credentials, TargetSpec, env, klarna_host, playground_opt_in};
 use klarna_conformance::verdict::Judge;
 
 use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig};

@@ -20,10 +20,10 @@
 //!
 //! The pieces, each usable alone, in the order data flows through them:
 //!
-//! - `gen` (`r#gen` in Rust): proptest strategies for a `Case` (market, session body,
+//! - [`generate`]: proptest strategies for a `Case` (market, session body,
 //!   authorize-time data, a `Mutation` applied after authorization, the wait
 //!   before the order). No HTTP.
-//! - [`target`] and [`client`]: where requests go (the embedded mock
+//! - [`targets`] and [`client`]: where requests go (the embedded mock
 //!   in-process, any URL) and Klarna's operations as requests; every request
 //!   and answer is kept as an [`exchange::Exchange`].
 //! - [`oracle`]: what a conformant target must answer, from the case alone.
@@ -105,7 +105,7 @@
 //! tokens the user obtained in a browser, create order, its identical retry
 //! and Order Management. It allows for what the real playground was recorded
 //! doing (appended explanations, an HTML 401, categories in any order),
-//! keeps to its rate limit ([`target::Pacing`]) and retries a 429. It calls a
+//! keeps to its rate limit ([`targets::Pacing`]) and retries a 429. It calls a
 //! `*.klarna.com` host only with credentials and `KLARNA_PLAYGROUND=1` (or
 //! `--yes-call-klarna`).
 
@@ -114,9 +114,7 @@ pub mod check;
 pub mod client;
 pub mod errors;
 pub mod exchange;
-/// Proptest strategies: markets, carts, addresses, mutations, whole cases.
-/// (`gen` is a reserved word in edition 2024, hence the raw identifier.)
-pub mod r#gen;
+pub mod generate;
 pub mod mock;
 pub mod model;
 pub mod openapi;
@@ -124,5 +122,5 @@ pub mod oracle;
 pub mod runner;
 pub mod scenario;
 pub mod snapshot;
-pub mod target;
+pub mod targets;
 pub mod verdict;

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::r#gen::Case;
+use crate::generate::Case;
 use crate::model::market::{self, EmailOutcome};
 use crate::model::validate::{self, BodyKind, Fidelity};
 use crate::model::{Address, CreateOrderRequest, Customer, OrderLine, TOKEN_LIFETIME_SECONDS};

@@ -13,7 +13,7 @@ use crate::exchange::Exchange;
 use crate::model::{ErrorV2, Order};
 use crate::openapi::OpenApi;
 use crate::oracle::{ExpectedError, ExpectedMessages, ExpectedOrder};
-use crate::target::TargetError;
+use crate::targets::TargetError;
 
 /// How strictly messages are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

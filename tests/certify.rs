@@ -13,9 +13,9 @@ use std::time::Duration;
 use klarna_conformance::certify::{
     self, AuthorizedOrder, CertifyConfig, CertifyReport, Check, Region, Unusable,
 };
-use klarna_conformance::r#gen::untouched_case;
+use klarna_conformance::generate::untouched_case;
 use klarna_conformance::runner::seed::case_tree;
-use klarna_conformance::target::{Pacing, TargetError};
+use klarna_conformance::targets::{Pacing, TargetError};
 use playground::{Fault, Imitation, PASSWORD, USERNAME};
 use proptest::strategy::Strategy;
 

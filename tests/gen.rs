@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use klarna_conformance::r#gen::{
+use klarna_conformance::generate::{
     Case, Mutation, any_case, denied_case, inconsistent_session_case, invalid_case, invalid_market,
     mutated_case, neutral_case, pending_case, postal_code_pattern, timed_case, untouched_case,
 };

@@ -5,7 +5,7 @@
 
 use klarna_conformance::mock::{Defect, MockConfig};
 use klarna_conformance::runner::{self, Property, RunConfig, RunReport, report};
-use klarna_conformance::target::TargetSpec;
+use klarna_conformance::targets::TargetSpec;
 
 fn config(seed: u64, cases: u64, mock: MockConfig) -> RunConfig {
     let mut config = RunConfig::new(seed, cases);

@@ -10,7 +10,7 @@ use klarna_conformance::mock::{Defect, MockConfig, MockServer};
 use klarna_conformance::scenario::{
     self, CaseBodies, ExpectedAnswer, Failure, MockSettings, Outcome, RunOptions, Scenario,
 };
-use klarna_conformance::target::{Credentials, Embedded, TargetSpec};
+use klarna_conformance::targets::{Credentials, Embedded, TargetSpec};
 use serde_json::json;
 
 fn root() -> &'static Path {

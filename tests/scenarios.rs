@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use klarna_conformance::scenario::{self, Scenario, ScenarioError};
-use klarna_conformance::target::{TargetKind, TargetSpec, env, playground_opt_in};
+use klarna_conformance::targets::{TargetKind, TargetSpec, env, playground_opt_in};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// A URL target has one clock for every client: a scenario that moves it must

@@ -6,8 +6,8 @@
 use std::sync::{Arc, Mutex};
 
 use klarna_conformance::runner::{self, Property, RunConfig, RunReport};
-use klarna_conformance::target::TargetError;
-use klarna_conformance::target::TargetSpec;
+use klarna_conformance::targets::TargetError;
+use klarna_conformance::targets::TargetSpec;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

@@ -20,11 +20,11 @@ use super::{
     check_host,
 };
 use crate::exchange::Exchange;
-use crate::r#gen::{self as generate, Case, InconsistentSession};
+use crate::generate::{self, Case, InconsistentSession};
 use crate::model::{CreateOrderRequest, MerchantSession, Session};
 use crate::oracle::{self, ExpectedError, ExpectedMessages, OracleConfig};
 use crate::runner::seed;
-use crate::target::{Credentials, HttpTarget, Method, Paced, Request, Target, TargetError};
+use crate::targets::{Credentials, HttpTarget, Method, Paced, Request, Target, TargetError};
 use crate::verdict::bad_value_paths;
 use crate::verdict::{Failure, Problem, render_actual};
 

@@ -13,7 +13,7 @@
 //! (reference 10): messages with appended explanations, missing fields joined
 //! into one message in any order, an HTML 401 without a correlation id,
 //! `payment_method_categories` in any order, a 429 under load (paced and
-//! retried, see [`crate::target::Pacing`]), fields that come and go.
+//! retried, see [`crate::targets::Pacing`]), fields that come and go.
 //!
 //! Live calls are guarded twice: certify needs credentials, and a
 //! `*.klarna.com` host also needs an explicit opt-in ([`check_host`]), so a CI
@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::openapi::OpenApi;
-use crate::target::{Credentials, Pacing, TargetError};
+use crate::targets::{Credentials, Pacing, TargetError};
 use crate::verdict::Failure;
 
 pub use checks::certify;
@@ -46,9 +46,9 @@ impl Region {
     /// The playground base URL of this region.
     pub fn playground_url(self) -> &'static str {
         match self {
-            Region::Eu => crate::target::PLAYGROUND_EU,
-            Region::Na => crate::target::PLAYGROUND_NA,
-            Region::Oc => crate::target::PLAYGROUND_OC,
+            Region::Eu => crate::targets::PLAYGROUND_EU,
+            Region::Na => crate::targets::PLAYGROUND_NA,
+            Region::Oc => crate::targets::PLAYGROUND_OC,
         }
     }
 
@@ -139,7 +139,7 @@ impl CertifyConfig {
 pub enum Unusable {
     #[error(
         "{host} is Klarna's: set {}=1 or pass --yes-call-klarna to let certify call it (no request was sent)",
-        crate::target::env::PLAYGROUND
+        crate::targets::env::PLAYGROUND
     )]
     OptInRequired { host: String },
     #[error(
@@ -168,7 +168,7 @@ pub fn check_host(base_url: &str, call_klarna: bool) -> Result<(), Unusable> {
             "--base-url {base_url:?}: expected an http:// or https:// URL"
         )));
     }
-    let Some(host) = crate::target::klarna_host(url.as_str()) else {
+    let Some(host) = crate::targets::klarna_host(url.as_str()) else {
         return Ok(());
     };
     if !host.ends_with(".playground.klarna.com") {
@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn opt_in_is_parsed_strictly() {
-        use crate::target::playground_opt_in;
+        use crate::targets::playground_opt_in;
         assert_eq!(playground_opt_in(None), Ok(false));
         assert_eq!(playground_opt_in(Some("0")), Ok(false));
         assert_eq!(playground_opt_in(Some("1")), Ok(true));

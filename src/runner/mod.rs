@@ -17,10 +17,10 @@ pub use property::{Labels, Property};
 
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
-use crate::r#gen::Case;
+use crate::generate::Case;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
-use crate::target::{Embedded, TargetError, TargetSpec};
+use crate::targets::{Embedded, TargetError, TargetSpec};
 use crate::verdict::{Failure, Judge, Verdict};
 
 /// The client a case runs with. The embedded mock is made fresh for every

@@ -10,11 +10,11 @@ use serde_json::Value;
 
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
-use crate::r#gen::{self as generate, Case};
+use crate::generate::{self, Case};
 use crate::model::MerchantSession;
 use crate::openapi::OpenApi;
 use crate::oracle::{self, Expected, ExpectedError, OracleConfig};
-use crate::target::TargetError;
+use crate::targets::TargetError;
 use crate::verdict::{self, Failure, Judge, Problem};
 
 /// A named rule of Klarna's that the runner checks on generated cases.

@@ -251,7 +251,7 @@ pub fn persist_regression(dir: Option<&Path>, property: Property, failure: &Fail
 }
 
 /// A case as the user reads it: the request bodies and what happened between them.
-pub fn case_text(case: &crate::r#gen::Case) -> String {
+pub fn case_text(case: &crate::generate::Case) -> String {
     format!(
         "market {market}, wait {wait} s, auto_capture {capture}\nmutation: {mutation}\nsession:\n{session}\nauthorize:\n{authorize}",
         market = case.session.purchase_country.as_deref().unwrap_or("?"),

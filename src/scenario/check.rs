@@ -16,7 +16,7 @@ use super::format::{Action, Edit, Expect, STEP_KINDS, Scenario, Step};
 use super::path::{JsonPath, is_name, json_references, references};
 use super::raw::{RawExpect, RawScenario, RawStep, allowed_fields};
 use crate::model::market;
-use crate::target::{Method, TargetKind};
+use crate::targets::{Method, TargetKind};
 
 /// Parses a fixtures file (`fixtures.toml`).
 pub fn parse_fixtures(path: &Path, text: &str) -> Result<FixtureSet, ScenarioError> {

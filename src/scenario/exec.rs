@@ -23,7 +23,7 @@ use crate::exchange::Exchange;
 use std::path::PathBuf;
 
 use crate::snapshot::{Redactor, SnapshotMismatch, SnapshotSettings, Snapshotted, assert_snapshot};
-use crate::target::{Credentials, Target, TargetError};
+use crate::targets::{Credentials, Target, TargetError};
 
 /// Authorize-time data that joins the order body (what `authorize()` was given
 /// is what create order is compared with, reference 3.4).

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::path::JsonPath;
 use crate::model::money::Cart;
-use crate::target::{Method, TargetKind};
+use crate::targets::{Method, TargetKind};
 
 /// The `[mock]` table: merchant settings of the embedded mock for this scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -11,7 +11,7 @@
 //! use std::path::Path;
 //! use std::sync::Arc;
 //! use klarna_conformance::scenario;
-//! use klarna_conformance::target::{Credentials, HttpTarget};
+//! use klarna_conformance::targets::{Credentials, HttpTarget};
 //!
 //! let shared = scenario::load_fixtures(Path::new("scenarios"))?;
 //! let s = scenario::load_file(Path::new("scenarios/expired_token.toml"), &shared)?;

@@ -10,7 +10,7 @@ use super::{ScenarioError, load_dir};
 use crate::errors::exit;
 use crate::mock::MockConfig;
 use crate::snapshot::{SnapshotSettings, target_dir};
-use crate::target::{TargetError, TargetKind, TargetSpec};
+use crate::targets::{TargetError, TargetKind, TargetSpec};
 
 /// The seed of the embedded mock's id generator when neither the scenario nor
 /// the caller names one. Ids are redacted in snapshots, so any fixed seed
@@ -33,8 +33,8 @@ pub fn connect(
     scenario: &Scenario,
 ) -> Result<
     (
-        std::sync::Arc<dyn crate::target::Target>,
-        crate::target::Credentials,
+        std::sync::Arc<dyn crate::targets::Target>,
+        crate::targets::Credentials,
     ),
     TargetError,
 > {

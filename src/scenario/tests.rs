@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::*;
-use crate::target::TargetKind;
+use crate::targets::TargetKind;
 
 fn shared() -> FixtureSet {
     toml::from_str(

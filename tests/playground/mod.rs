@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use klarna_conformance::model::validate::{self, BodyKind, Fidelity, Rule};
-use klarna_conformance::target::Credentials;
+use klarna_conformance::targets::Credentials;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};

@@ -5,7 +5,7 @@ use super::{Run, Trail};
 use crate::certify::judge::{expect_om_order, expect_order};
 use crate::certify::{AuthorizedOrder, Check, Unusable};
 use crate::model::{CreateOrderRequest, ErrorV2};
-use crate::target::Method;
+use crate::targets::Method;
 use crate::verdict::Failure;
 
 impl Run<'_> {

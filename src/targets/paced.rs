@@ -173,7 +173,7 @@ mod tests {
     use std::sync::atomic::AtomicU32;
 
     use super::*;
-    use crate::target::Method;
+    use crate::targets::Method;
 
     /// Answers 429 to the first `refuse` requests, then 200.
     struct Flaky {

@@ -27,7 +27,7 @@
 //! | `any_case` | all of the above mixed, for statistics and soak runs |
 //!
 //! ```
-//! use klarna_conformance::r#gen::{Case, mutated_case};
+//! use klarna_conformance::generate::{Case, mutated_case};
 //! use proptest::strategy::{Strategy, ValueTree};
 //! use proptest::test_runner::TestRunner;
 //!
