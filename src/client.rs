@@ -70,6 +70,20 @@ impl KlarnaClient {
         self.control("authorize", Method::Post, &path, body).await
     }
 
+    /// The mock's control API: read the virtual clock.
+    pub async fn read_clock(&self) -> Answer {
+        self.control("reading the clock", Method::Get, "/__mock/clock", None)
+            .await
+    }
+
+    /// The same target with another password (to check that it is refused).
+    pub fn with_password(&self, password: &str) -> KlarnaClient {
+        KlarnaClient {
+            target: self.target.clone(),
+            credentials: Credentials::new(self.credentials.username.clone(), password),
+        }
+    }
+
     /// The mock's control API: move the virtual clock forward.
     pub async fn advance_clock(&self, seconds: u64) -> Answer {
         let body = format!("{{\"advance_seconds\":{seconds}}}");

@@ -112,6 +112,7 @@
 pub mod certify;
 pub mod check;
 pub mod client;
+pub mod engine;
 pub mod errors;
 pub mod exchange;
 pub mod generate;
@@ -121,6 +122,7 @@ pub mod openapi;
 pub mod oracle;
 pub mod runner;
 pub mod scenario;
+pub mod sequence;
 pub mod snapshot;
 pub mod targets;
 pub mod verdict;

@@ -5,6 +5,10 @@ mod mock_common;
 use mock_common::*;
 use serde_json::json;
 
+/// The recorded message (docs/klarna.md §11.3).
+const OVER_REMAINING: &str =
+    "Captured amount is higher than the remaining authorized amount. Capture not possible.";
+
 async fn placed(mock: &Mock, auto_capture: bool) -> String {
     let (_, token) = mock.authorized(&session_body()).await;
     let mut o = order_body();
@@ -62,7 +66,7 @@ async fn captures_up_to_the_remaining_amount() {
     assert_eq!(mock.get(&read).await.json()["status"], "PART_CAPTURED");
     mock.post(&path, &json!({"captured_amount": 7901}))
         .await
-        .refused(403, "CAPTURE_NOT_ALLOWED", &["Capture not allowed"]);
+        .refused(403, "CAPTURE_NOT_ALLOWED", &[OVER_REMAINING]);
     assert_eq!(
         mock.post(&path, &json!({"captured_amount": 7900}))
             .await
@@ -73,6 +77,39 @@ async fn captures_up_to_the_remaining_amount() {
     mock.post(&path, &json!({"description": "no amount"}))
         .await
         .refused(400, "BAD_VALUE", &["Bad value: captured_amount"]);
+}
+
+/// A PENDING order refuses captures (recorded, docs/klarna.md §11.3; the
+/// message is inferred); it reads back as PENDING and AUTHORIZED.
+#[tokio::test]
+async fn pending_orders_refuse_captures() {
+    let mock = Mock::start().await;
+    let gb = json!({
+        "purchase_country": "GB", "purchase_currency": "GBP", "locale": "en-GB",
+        "order_amount": 12000, "order_tax_amount": 2000,
+        "order_lines": [{"name": "Kettle", "quantity": 1, "unit_price": 12000, "tax_rate": 2000,
+            "total_amount": 12000, "total_tax_amount": 2000}]
+    });
+    let session = mock.create_session(&gb).await;
+    let a = mock
+        .authorize(
+            &session,
+            &json!({"billing_address": {"email": "customer+pend-accept-05@email.uk"}}),
+        )
+        .await;
+    let placed = mock.order(&a.str("authorization_token"), &gb).await;
+    assert_eq!(placed.json()["fraud_status"], "PENDING", "{placed:?}");
+    let id = placed.str("order_id");
+    mock.post(
+        &format!("/ordermanagement/v1/orders/{id}/captures"),
+        &json!({"captured_amount": 100}),
+    )
+    .await
+    .refused(403, "CAPTURE_NOT_ALLOWED", &["Capture not allowed"]);
+    let o = mock.get(&format!("/ordermanagement/v1/orders/{id}")).await;
+    assert_eq!(o.json()["fraud_status"], "PENDING");
+    assert_eq!(o.json()["status"], "AUTHORIZED");
+    assert_eq!(o.json()["captured_amount"], 0);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Create order, cancel and customer token over HTTP: every row of the seed
-//! page's error table, the 3600 s boundary, retries, sticky errors, cart updates.
+//! page's error table, the 3600 s boundary, retries, sticky errors, the order
+//! of checks (docs/klarna.md §11.1), cart updates.
 
 mod mock_common;
 
@@ -225,6 +226,34 @@ async fn errors_do_not_stick_in_strict_mode() {
     o["billing_address"]["postal_code"] = json!("10179");
     assert_eq!(mock.order(&token, &o).await.status, 409);
     assert_eq!(mock.order(&token, &order_body()).await.status, 200);
+}
+
+/// Recorded (docs/klarna.md §11.1): `{}` on a token that has its order is
+/// 400, and the identical body afterwards still gets the same order.
+#[tokio::test]
+async fn an_invalid_body_on_a_used_token_is_400_and_not_stored() {
+    let mock = Mock::start().await;
+    let (_, token) = mock.authorized(&session_body()).await;
+    let first = mock.order(&token, &order_body()).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    let empty = mock.order(&token, &json!({})).await;
+    assert_eq!(
+        (empty.status, empty.json()["error_code"].as_str()),
+        (400, Some("BAD_VALUE")),
+        "{empty:?}"
+    );
+    let again = mock.order(&token, &order_body()).await;
+    assert_eq!((again.status, &again.body), (200, &first.body));
+}
+
+/// A validation 400 never sticks, in the default (Playground) fidelity either.
+#[tokio::test]
+async fn a_400_first_does_not_stick() {
+    let mock = Mock::start().await;
+    let (_, token) = mock.authorized(&session_body()).await;
+    assert_eq!(mock.order(&token, &json!({})).await.status, 400);
+    let placed = mock.order(&token, &order_body()).await;
+    assert_eq!(placed.status, 200, "{placed:?}");
 }
 
 #[tokio::test]

@@ -22,6 +22,9 @@ pub enum EmailKind {
     /// `customer+pend-accept-NN@email.<cc>` / `+pend-reject-NN`: only where
     /// [`Market::pending_available`] (US and UK).
     Pending { accept: bool, delay_minutes: u8 },
+    /// Almost a pending pattern but not one (one digit, another word): the
+    /// playground approves it like any e-mail (docs/klarna.md §6.1).
+    NearMissPending { variant: u8, delay_minutes: u8 },
 }
 
 /// First names, plain ones first (what a shrunk case shows).
@@ -262,6 +265,18 @@ pub fn email(market: &Market, kind: EmailKind, seed: u64) -> String {
             if accept { "accept" } else { "reject" },
             delay_minutes.min(99)
         ),
+        EmailKind::NearMissPending {
+            variant,
+            delay_minutes,
+        } => {
+            let tag = match variant % 4 {
+                0 => format!("pend-accept-{}", delay_minutes % 10),
+                1 => format!("pend-accepted-{:02}", delay_minutes % 100),
+                2 => format!("pending-{:02}", delay_minutes % 100),
+                _ => format!("pend-{:02}", delay_minutes % 100),
+            };
+            format!("customer+{tag}@email.{cc}")
+        }
     }
 }
 

@@ -148,12 +148,15 @@ impl Case {
 
 /// Which e-mail the billing address carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Decision {
+pub(crate) enum Decision {
     /// 75 % approve, 15 % denied, 10 % pending where the market has pending orders.
     Mixed,
     Approve,
     Denied,
+    /// A pending pattern, whether or not the market has pending orders.
     Pending,
+    /// Almost a pending pattern (`+pend-accept-5`, `+pending-05`): an approval.
+    NearMissPending,
 }
 
 /// The payment method categories a case may name at authorization (reference
@@ -164,8 +167,8 @@ enum Decision {
 const CATEGORIES: [Option<&str>; 3] = [None, Some("pay_later"), Some("pay_over_time")];
 
 /// The random parts of a case that are not market, cart or mutation.
-#[derive(Debug, Clone, Copy)]
-struct People {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct People {
     billing: u64,
     shipping: u64,
     /// 0..100: < 60 no shipping address, < 80 a copy of billing, else another address.
@@ -175,7 +178,7 @@ struct People {
     b2b: bool,
 }
 
-fn people() -> impl Strategy<Value = People> + Clone {
+pub(crate) fn people() -> impl Strategy<Value = People> + Clone {
     (seed(), seed(), 0u8..100, seed(), prop::bool::weighted(0.1)).prop_map(
         |(billing, shipping, shipping_roll, seed, b2b)| People {
             billing,
@@ -196,6 +199,10 @@ fn email_kind(decision: Decision, m: &Market, d: &mut Dice) -> EmailKind {
         Decision::Approve => EmailKind::Approve,
         Decision::Denied => EmailKind::Denied,
         Decision::Pending => pending(d),
+        Decision::NearMissPending => EmailKind::NearMissPending {
+            variant: d.below(4) as u8,
+            delay_minutes: d.below(100) as u8,
+        },
         Decision::Mixed => match d.below(100) {
             0..=74 => EmailKind::Approve,
             75..=89 => EmailKind::Denied,
@@ -205,7 +212,7 @@ fn email_kind(decision: Decision, m: &Market, d: &mut Dice) -> EmailKind {
     }
 }
 
-fn authorize(m: &Market, p: &People, decision: Decision) -> Authorize {
+pub(crate) fn authorize(m: &Market, p: &People, decision: Decision) -> Authorize {
     let mut d = Dice::new(p.seed);
     let kind = email_kind(decision, m, &mut d);
     let billing = address(m, kind, p.billing, p.b2b);
@@ -229,8 +236,8 @@ fn authorize(m: &Market, p: &People, decision: Decision) -> Authorize {
 
 /// The session body: market, locale, a consistent cart, merchant URLs (a
 /// `confirmation` URL in half the cases, so `redirect_url` must come back,
-/// reference 5.5) and a merchant reference sometimes.
-fn session(
+/// docs/klarna.md §5.5) and a merchant reference sometimes.
+pub(crate) fn session(
     choice: &MarketChoice,
     m: &Market,
     raws: &(Vec<super::cart::RawLine>, u64),

@@ -65,6 +65,13 @@ pub use timing::{
     SESSION_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS, expired_wait, valid_wait, wait_seconds,
 };
 
+// The building blocks the sequence generators (`crate::sequence`) put together.
+pub(crate) use address::address;
+pub(crate) use cart::{RawLine, build_cart, raw_cart};
+pub(crate) use case::{Decision, People, authorize, people, session};
+pub(crate) use market::valid_choices;
+pub(crate) use mutation_strategy::{Family, Plan, plan, resolve};
+
 /// How many distinct seeds a value is chosen from. Small enough that shrinking
 /// a seed to 0 takes about 20 steps (proptest halves toward 0), large enough
 /// for a million variants of each address, line or mutation value.

@@ -79,6 +79,25 @@ pub enum Mutation {
         from: Option<String>,
         value: String,
     },
+    /// Change only the spelling of an address field: its letter case, or its
+    /// spaces. Klarna does not normalise (docs/klarna.md §10: a removed space
+    /// in a postal code was a mismatch), so this is a change like any other.
+    AddressSpelling {
+        billing: bool,
+        #[serde(deserialize_with = "address_field")]
+        field: AddressField,
+        spelling: Spelling,
+        from: String,
+        value: String,
+    },
+    /// Set one customer field (`date_of_birth` or `gender`) to another value;
+    /// a non-empty customer is compared field by field (docs/klarna.md §3.4).
+    Customer {
+        #[serde(deserialize_with = "customer_field")]
+        field: CustomerField,
+        from: Option<String>,
+        value: String,
+    },
     /// Add `delta` to `order_amount` only: breaks `order_amount = Σ total_amount`.
     OrderAmount {
         delta: i64,
@@ -107,6 +126,30 @@ pub enum Mutation {
     Unchanged,
 }
 
+/// A customer field a mutation may change.
+pub type CustomerField = &'static str;
+
+/// The customer fields a [`Mutation::Customer`] changes.
+pub const CUSTOMER_FIELDS: [&str; 2] = ["date_of_birth", "gender"];
+
+/// How an [`Mutation::AddressSpelling`] respells a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Spelling {
+    /// Upper or lower case.
+    Case,
+    /// A space removed or added.
+    Spaces,
+}
+
+fn customer_field<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let name = String::deserialize(d)?;
+    CUSTOMER_FIELDS
+        .iter()
+        .copied()
+        .find(|f| *f == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown customer field {name:?}")))
+}
+
 /// Reads an address field name back into the matching `Address::FIELDS` entry.
 fn address_field<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     let name = String::deserialize(d)?;
@@ -119,7 +162,7 @@ fn address_field<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Err
 
 impl Mutation {
     /// Every label [`Mutation::kind`] returns, neutral ones last.
-    pub const KINDS: [&'static str; 17] = [
+    pub const KINDS: [&'static str; 20] = [
         "add-line",
         "remove-line",
         "reorder-lines",
@@ -131,6 +174,9 @@ impl Mutation {
         "line-reference",
         "billing-address",
         "shipping-address",
+        "address-case",
+        "address-spaces",
+        "customer",
         "order-amount",
         "currency",
         "country",
@@ -153,6 +199,15 @@ impl Mutation {
             Mutation::LineReference { .. } => "line-reference",
             Mutation::BillingAddress { .. } => "billing-address",
             Mutation::ShippingAddress { .. } => "shipping-address",
+            Mutation::AddressSpelling {
+                spelling: Spelling::Case,
+                ..
+            } => "address-case",
+            Mutation::AddressSpelling {
+                spelling: Spelling::Spaces,
+                ..
+            } => "address-spaces",
+            Mutation::Customer { .. } => "customer",
             Mutation::OrderAmount { .. } => "order-amount",
             Mutation::Currency { .. } => "currency",
             Mutation::Country { .. } => "country",
@@ -237,6 +292,26 @@ impl Mutation {
             }
             Mutation::ShippingAddress { field, value, .. } => {
                 set_field(o.shipping_address.get_or_insert_default(), field, value);
+            }
+            Mutation::AddressSpelling {
+                billing,
+                field,
+                value,
+                ..
+            } => {
+                let address = if *billing {
+                    &mut o.billing_address
+                } else {
+                    &mut o.shipping_address
+                };
+                set_field(address.get_or_insert_default(), field, value);
+            }
+            Mutation::Customer { field, value, .. } => {
+                let customer = o.customer.get_or_insert_default();
+                match *field {
+                    "date_of_birth" => customer.date_of_birth = Some(value.clone()),
+                    _ => customer.gender = Some(value.clone()),
+                }
             }
             Mutation::OrderAmount { delta } => {
                 o.order_amount = o.order_amount.saturating_add(*delta);
@@ -335,6 +410,30 @@ impl fmt::Display for Mutation {
             }
             Mutation::ShippingAddress { field, from, value } => {
                 write_change(f, "shipping_address", field, from, value)
+            }
+            Mutation::AddressSpelling {
+                billing,
+                field,
+                spelling,
+                from,
+                value,
+            } => {
+                let address = if *billing {
+                    "billing_address"
+                } else {
+                    "shipping_address"
+                };
+                let how = match spelling {
+                    Spelling::Case => "letter case",
+                    Spelling::Spaces => "spaces",
+                };
+                write!(
+                    f,
+                    "respell {address}.{field} ({how} only) {from:?} -> {value:?}"
+                )
+            }
+            Mutation::Customer { field, from, value } => {
+                write_change(f, "customer", field, from, value)
             }
             Mutation::OrderAmount { delta } => write!(f, "change order_amount by {delta:+}"),
             Mutation::Currency { to } => write!(f, "change purchase_currency -> {to:?}"),

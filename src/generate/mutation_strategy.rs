@@ -14,7 +14,7 @@ use proptest::prelude::*;
 
 use super::address::field_value;
 use super::cart::{line_from_seed, other_name, other_reference};
-use super::mutation::Mutation;
+use super::mutation::{CUSTOMER_FIELDS, Mutation, Spelling};
 use super::{Dice, seed};
 use crate::model::market::{MARKETS, Market, market};
 use crate::model::money::{MAX_LINE_AMOUNT, MAX_ORDER_LINES};
@@ -27,6 +27,9 @@ enum Kind {
     OmitCustomer,
     BillingAddress,
     ShippingAddress,
+    AddressCase,
+    AddressSpaces,
+    CustomerField,
     LineName,
     LineReference,
     Quantity,
@@ -49,6 +52,8 @@ pub(crate) enum Family {
     Any,
     /// Must be accepted: unchanged, reordered keys, omitted customer.
     Neutral,
+    /// The authorized order exactly as it was.
+    Untouched,
     /// Changes what was authorized and stays valid: a 409.
     Changing,
     /// Breaks validation: a 400 before any comparison.
@@ -65,6 +70,9 @@ impl Family {
                 (OmitCustomer, 7),
                 (BillingAddress, 10),
                 (ShippingAddress, 8),
+                (AddressCase, 3),
+                (AddressSpaces, 3),
+                (CustomerField, 3),
                 (LineName, 5),
                 (LineReference, 4),
                 (Quantity, 6),
@@ -79,9 +87,13 @@ impl Family {
                 (Currency, 5),
             ],
             Family::Neutral => &[(Unchanged, 1), (ReorderKeys, 1), (OmitCustomer, 1)],
+            Family::Untouched => &[(Unchanged, 1)],
             Family::Changing => &[
                 (BillingAddress, 12),
                 (ShippingAddress, 10),
+                (AddressCase, 5),
+                (AddressSpaces, 5),
+                (CustomerField, 5),
                 (LineName, 7),
                 (LineReference, 6),
                 (Quantity, 9),
@@ -103,7 +115,7 @@ impl Family {
 }
 
 /// The random part of a mutation, resolved against an order by [`resolve`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Plan {
     roll: u32,
     seeds: [u64; 2],
@@ -193,6 +205,45 @@ const ADDRESS_FIELDS: [&str; 12] = [
     "title",
 ];
 
+/// Address fields whose letter case can change without breaking a rule.
+const SPELLED_BY_CASE: [&str; 5] = [
+    "city",
+    "family_name",
+    "given_name",
+    "street_address",
+    "email",
+];
+/// Address fields where a space can come or go without breaking a rule.
+const SPELLED_BY_SPACES: [&str; 3] = ["postal_code", "street_address", "city"];
+
+/// The same value with only its case or its spaces changed; `None` when it
+/// has nothing to respell (no letter to case; no room for a space).
+fn respell(value: &str, spelling: Spelling, d: &mut Dice) -> Option<String> {
+    let out = match spelling {
+        Spelling::Case => {
+            let upper = value.to_uppercase();
+            if upper != value {
+                upper
+            } else {
+                value.to_lowercase()
+            }
+        }
+        Spelling::Spaces => match value.find(' ') {
+            Some(i) if d.chance(70) => format!("{}{}", &value[..i], &value[i + 1..]),
+            _ => {
+                // A space after the first character boundary past the middle.
+                let mid = value.len() / 2;
+                let at = (mid..value.len()).find(|&i| value.is_char_boundary(i))?;
+                (at > 0 && value.chars().count() < 10 || value.len() > 12).then_some(())?;
+                format!("{} {}", &value[..at], &value[at..])
+            }
+        },
+    };
+    // Names stay names (never digits only, more than one character): a
+    // change that a rule refuses would be a 400, not the comparison's 409.
+    (out != value && out.trim() == out && !out.contains("  ")).then_some(out)
+}
+
 fn is_priced_goods(l: &OrderLine) -> bool {
     !matches!(
         l.line_type,
@@ -247,6 +298,61 @@ fn candidate(
             } else {
                 Mutation::ShippingAddress { field, from, value }
             }
+        }
+        Kind::AddressCase | Kind::AddressSpaces => {
+            let billing = d.chance(50);
+            let address: &Address = if billing {
+                o.billing_address.as_ref()?
+            } else {
+                o.shipping_address.as_ref()?
+            };
+            let spelling = if kind == Kind::AddressCase {
+                Spelling::Case
+            } else {
+                Spelling::Spaces
+            };
+            let fields = match spelling {
+                Spelling::Case => &SPELLED_BY_CASE[..],
+                Spelling::Spaces => &SPELLED_BY_SPACES[..],
+            };
+            let start = d.below(fields.len() as u64) as usize;
+            let (field, from, value) = (0..fields.len()).find_map(|k| {
+                let field = fields[(start + k) % fields.len()];
+                let from = address.field(field)?.to_owned();
+                let value = respell(&from, spelling, &mut dv)?;
+                Some((field, from, value))
+            })?;
+            Mutation::AddressSpelling {
+                billing,
+                field,
+                spelling,
+                from,
+                value,
+            }
+        }
+        Kind::CustomerField => {
+            let current = o.customer.as_ref();
+            let field = d.pick(&CUSTOMER_FIELDS);
+            let from = current.and_then(|c| match field {
+                "date_of_birth" => c.date_of_birth.clone(),
+                _ => c.gender.clone(),
+            });
+            let value = match field {
+                "date_of_birth" => format!(
+                    "{:04}-{:02}-{:02}",
+                    1930 + dv.below(76),
+                    1 + dv.below(12),
+                    1 + dv.below(28)
+                ),
+                _ => if from.as_deref() == Some("male") {
+                    "female"
+                } else {
+                    "male"
+                }
+                .to_owned(),
+            };
+            (from.as_deref() != Some(value.as_str())).then_some(())?;
+            Mutation::Customer { field, from, value }
         }
         Kind::LineName => {
             let index = d.below(lines.len() as u64) as usize;

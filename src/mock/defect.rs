@@ -85,6 +85,76 @@ defects! {
     WrongStatusForMismatch => "wrong-status-for-mismatch",
     /// order_id is sent as a JSON number (breaks the schema).
     NumericOrderId => "numeric-order-id",
+    /// Error answers are sent with `Content-Type: text/plain` (the JSON body unchanged).
+    TextPlainErrors => "text-plain-errors",
+    /// 2xx answers carry no `Klarna-Correlation-Id` header (errors still do).
+    NoCorrelationIdOnSuccess => "no-correlation-id-on-success",
+    /// Every answer carries the same correlation id (the first one this mock generated).
+    RepeatedCorrelationId => "repeated-correlation-id",
+    /// `client_token` is an opaque string, not a three-part JWT.
+    ClientTokenNotJwt => "client-token-not-jwt",
+    /// `client_token` is a JWT whose payload names another session id.
+    ClientTokenWrongSession => "client-token-wrong-session",
+    /// The pending e-mail patterns give PENDING in every market, not only US and GB.
+    PendingEverywhere => "pending-everywhere",
+    /// In US and GB, `+pend` tags that miss the exact `pend-accept-NN` / `pend-reject-NN` pattern give PENDING too.
+    PendingNearMiss => "pending-near-miss",
+    /// The read-back `status` stays `incomplete` after the session's order was placed.
+    SessionStaysIncomplete => "session-stays-incomplete",
+    /// Update session answers 204 and changes nothing.
+    UpdateIgnored => "update-ignored",
+    /// Sessions expire 2 hours after their last update instead of 48.
+    SessionLifetime2h => "session-lifetime-2h",
+    /// A session's 48 hours run from its creation: updates and authorize do not extend it.
+    SessionLifetimeFromCreation => "session-lifetime-from-creation",
+    /// The read-back `expires_at` is 48 h after creation (the session itself lives correctly).
+    ExpiresAtFromCreation => "expires-at-from-creation",
+    /// Updates are applied, but the read-back shows the session's fields as created.
+    ReadBackIgnoresUpdates => "read-back-ignores-updates",
+    /// The read-back shows billing_address, shipping_address and customer before authorization.
+    ShowsCustomerBeforeAuthorize => "shows-customer-before-authorize",
+    /// An update that breaks an amount rule is answered 204 and stored.
+    InconsistentUpdateAccepted => "inconsistent-update-accepted",
+    /// A token's 60 minutes run from the session's creation instead of from its authorization.
+    TokenLifetimeFromSession => "token-lifetime-from-session",
+    /// An identical retry 120 s or more after the order was placed gets a new order_id.
+    NewOrderIdOnLateRetry => "new-order-id-on-late-retry",
+    /// Every order after the first reuses the first order's order_id.
+    SharedOrderId => "shared-order-id",
+    /// The address comparison at create order ignores letter case.
+    NormaliseAddressCase => "normalise-address-case",
+    /// The address comparison at create order ignores spaces.
+    TrimAddressSpaces => "trim-address-spaces",
+    /// A changed non-empty customer at create order is not reported as a mismatch.
+    CustomerChangesIgnored => "customer-changes-ignored",
+    /// In Playground fidelity, a refused create order does not stick to its token.
+    ErrorsDoNotStick => "errors-do-not-stick",
+    /// A 400 at create order sticks to the token like a business refusal.
+    ValidationErrorsStick => "validation-errors-stick",
+    /// On a token that already placed its order, an invalid body is answered 409 instead of 400.
+    ConflictBeforeValidation => "conflict-before-validation",
+    /// Captures do not reduce remaining_authorized_amount in the Order Management read-back.
+    OmRemainingNotReduced => "om-remaining-not-reduced",
+    /// The Order Management status stays AUTHORIZED after captures (and auto_capture).
+    OmStatusStaysAuthorized => "om-status-stays-authorized",
+    /// A capture above the remaining authorized amount is accepted.
+    CaptureOverRemaining => "capture-over-remaining",
+    /// Captures of PENDING orders are accepted.
+    CapturePendingAllowed => "capture-pending-allowed",
+    /// Order Management shows fraud_status ACCEPTED for PENDING orders.
+    OmFraudStatusAccepted => "om-fraud-status-accepted",
+    /// The Order Management read-back lacks the order's last order line.
+    OmDropsLastLine => "om-drops-last-line",
+    /// An unknown order in Order Management gets 404 NOT_FOUND instead of NO_SUCH_ORDER.
+    NoSuchOrderWrongCode => "no-such-order-wrong-code",
+    /// A successful capture answers 201 without the `Location` header.
+    CaptureWithoutLocation => "capture-without-location",
+    /// The identical retry returns the stored order without its `redirect_url`.
+    RetryDropsRedirectUrl => "retry-drops-redirect-url",
+    /// Update session on a completed session is answered 204 and applied instead of 404 SESSION_COMPLETED.
+    UpdateAfterOrderAllowed => "update-after-order-allowed",
+    /// Cancelling an authorization whose order was placed answers 204 instead of 403 INVALID_OPERATION.
+    CancelAfterOrderAllowed => "cancel-after-order-allowed",
 }
 
 impl fmt::Display for Defect {
@@ -120,7 +190,9 @@ mod tests {
             assert_eq!(d.to_string().parse::<Defect>(), Ok(*d));
             assert!(!d.description().is_empty());
         }
-        assert_eq!(Defect::ALL.len(), 27);
+        assert_eq!(Defect::ALL.len(), 62);
+        // The store keeps them as bits of a u128.
+        assert!(Defect::ALL.len() <= 128);
         assert!("nope".parse::<Defect>().is_err());
     }
 }

@@ -32,13 +32,41 @@
 //!   answer `{"now": "<RFC 3339>"}`. Time stops at 9999-12-31T23:59:59Z: an
 //!   advance beyond it is 400 BAD_VALUE `Bad value: advance_seconds`.
 //!
+//! # Create order and capture
+//!
+//! `POST /payments/v1/authorizations/{token}/order` checks, in this order
+//! (docs/klarna.md §5.2, §10, §11.1):
+//!
+//! 1. the token: unknown, expired, cancelled or replaced is 404 NOT_FOUND
+//!    `Invalid authorization token`;
+//! 2. the body: 400 BAD_VALUE, never stored on the token;
+//! 3. a token that already placed its order: the identical body (compared as
+//!    parsed JSON, so key order does not matter) gets the stored answer, any
+//!    other body 409 BAD_VALUE `The order has been already completed with
+//!    different request body`, not stored;
+//! 4. in Playground fidelity only, the sticky refusal: the token's first
+//!    business outcome (409 `Not matching fields`, 403 `REJECTED`) is repeated
+//!    for every later call whose body passes validation, a fixed body
+//!    included. `[I]` that exactly these stick (one recording showed a 400
+//!    that did not). With `--strict` nothing sticks;
+//! 5. a spent `tokenize` token (403), the comparison with the authorized data
+//!    (409, or 403 REJECTED for a dearer cart with cart updates allowed), then
+//!    the order.
+//!
+//! A capture (`POST /ordermanagement/v1/orders/{order_id}/captures`) of a
+//! PENDING order is 403 CAPTURE_NOT_ALLOWED `Capture not allowed` (the
+//! refusal was recorded, the message is `[I]`); one above the remaining
+//! authorized amount is 403 CAPTURE_NOT_ALLOWED `Captured amount is higher
+//! than the remaining authorized amount. Capture not possible.` (docs/klarna.md §11.3).
+//!
 //! # Defaults
 //!
 //! - Credentials: HTTP Basic `klarna-conformance` / `mock-secret`
 //!   ([`DEFAULT_USERNAME`], [`DEFAULT_PASSWORD`]).
 //! - Clock: virtual, frozen at 2026-01-01T00:00:00Z until advanced through
 //!   `POST /__mock/clock`.
-//! - Fidelity: [`Fidelity::Playground`] (as the real playground was recorded, reference 10).
+//! - Fidelity: [`Fidelity::Playground`] (as the real playground was recorded,
+//!   docs/klarna.md §10, §11: lenient validation, sticky create-order refusals).
 //! - Body limit: [`DEFAULT_BODY_LIMIT`] (32 MiB).
 //! - Cart updates after authorization: refused (a merchant setting, off by default).
 //! - Ids: random unless a seed is given; with a seed, answers are

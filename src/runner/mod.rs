@@ -1,6 +1,8 @@
-//! The seeded property runner: generate cases, run them against a target,
-//! check them against the oracle, shrink a failure to its smallest form and
-//! hand back the seed that replays it.
+//! The seeded property runner, the one engine behind `run` and `certify`:
+//! draw each property's sequences from per-case seeds, run them through the
+//! [`engine`](crate::engine), shrink a failure to its fewest operations, keep
+//! its seed, and report. What a target offers decides which properties run;
+//! the others are reported as skipped, by name.
 
 mod property;
 pub mod report;
@@ -13,56 +15,25 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use property::{Labels, Property};
+pub use property::{Needs, PROPERTIES, Property, PropertyDef};
 
 use crate::client::KlarnaClient;
+use crate::engine::{Engine, Outcome, RunIds, SequenceRun, Step};
 use crate::exchange::Exchange;
-use crate::generate::Case;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
+use crate::sequence::{GenConfig, Op, SequenceTree};
 use crate::targets::{Embedded, TargetError, TargetSpec};
-use crate::verdict::{Failure, Judge, Verdict};
-
-/// The client a case runs with. The embedded mock is made fresh for every
-/// case (building its router costs microseconds), its id generator seeded
-/// from the case seed: a case's answers then depend on its seed alone, so a
-/// replay gives the same bytes as the run, whatever ran before it or on which
-/// worker, and its clock is private (DESIGN.md, "Traps"). Other targets are
-/// shared, and since their clock is too, their cases run one at a time.
-fn case_client(
-    config: &RunConfig,
-    shared: Option<&KlarnaClient>,
-    case_seed: u64,
-) -> Result<KlarnaClient, TargetError> {
-    match (&config.target, shared) {
-        (TargetSpec::Mock(mock), _) => Ok(KlarnaClient::new(
-            Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
-            config.target.credentials(),
-        )),
-        (_, Some(client)) => Ok(client.clone()),
-        (spec, None) => Ok(KlarnaClient::new(spec.connect(None)?, spec.credentials())),
-    }
-}
-
-/// The client every case of a run shares: none for the embedded mock.
-fn shared_client(config: &RunConfig) -> Result<Option<KlarnaClient>, TargetError> {
-    match &config.target {
-        TargetSpec::Mock(_) => Ok(None),
-        spec => Ok(Some(KlarnaClient::new(
-            spec.connect(None)?,
-            spec.credentials(),
-        ))),
-    }
-}
+use crate::verdict::{Failure, Judge};
 
 /// Everything a run needs. Build it with [`RunConfig::new`] and adjust fields.
 #[derive(Clone)]
 pub struct RunConfig {
     /// Where requests go, and with which credentials.
     pub target: TargetSpec,
-    /// Cases per property.
+    /// Cases (sequences) per property.
     pub cases: u64,
-    /// The run seed: the same seed gives the same cases and requests.
+    /// The run seed: the same seed gives the same sequences and requests.
     pub seed: u64,
     pub properties: Vec<Property>,
     pub oracle: OracleConfig,
@@ -70,8 +41,8 @@ pub struct RunConfig {
     /// OpenAPI documents every answer is also checked against (each answer
     /// against the first document that describes its path).
     pub openapi: Vec<Arc<OpenApi>>,
-    /// Where failing case seeds are persisted and read back (`proptest-regressions/`);
-    /// `None` persists nothing.
+    /// Where failing case seeds are kept and read back (`proptest-regressions/`);
+    /// `None` keeps nothing. Seeds of a URL target go to its `url/` subfolder.
     pub regressions_dir: Option<PathBuf>,
     /// Worker threads for targets that allow parallel runs.
     pub workers: usize,
@@ -79,6 +50,10 @@ pub struct RunConfig {
     pub max_shrink_steps: u32,
     /// Draw a progress line (on a terminal) or print a line per property.
     pub progress: Progress,
+    /// The markets sessions are created in (all when empty).
+    pub markets: Vec<String>,
+    /// Tokens the user authorized in a browser, each with its create-order body.
+    pub given: Vec<(String, String)>,
 }
 
 /// How the runner shows progress.
@@ -109,7 +84,7 @@ impl RunConfig {
             target: TargetSpec::mock(),
             cases,
             seed,
-            properties: Property::ALL.to_vec(),
+            properties: Property::all().collect(),
             oracle: OracleConfig::default(),
             judge: Judge::Exact,
             openapi: Vec::new(),
@@ -117,7 +92,46 @@ impl RunConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_shrink_steps: 1024,
             progress: Progress::None,
+            markets: Vec::new(),
+            given: Vec::new(),
         }
+    }
+
+    /// What the target offers.
+    pub fn offers(&self) -> Needs {
+        let mock_like = !matches!(self.target, TargetSpec::Playground { .. });
+        Needs {
+            control_api: mock_like,
+            virtual_clock: mock_like,
+            given_tokens: !self.given.is_empty(),
+        }
+    }
+
+    /// The generation settings of this run.
+    pub fn gen_config(&self) -> GenConfig {
+        let offers = self.offers();
+        let mut g = GenConfig::new(self.oracle);
+        g.control_api = offers.control_api;
+        g.virtual_clock = offers.virtual_clock;
+        if !self.markets.is_empty() {
+            g.markets
+                .retain(|m| self.markets.iter().any(|c| c.eq_ignore_ascii_case(m.country)));
+        }
+        g
+    }
+
+    /// Whether seeds this run finds may be kept: not against a mock switched
+    /// into a defect mode (those seeds show the defect, not a bug).
+    fn keeps_regressions(&self) -> bool {
+        !matches!(&self.target, TargetSpec::Mock(mock) if !mock.defects.is_empty())
+    }
+
+    fn regressions(&self) -> Option<PathBuf> {
+        let dir = self.regressions_dir.as_ref()?;
+        Some(match self.target {
+            TargetSpec::Mock(_) => dir.clone(),
+            _ => dir.join("url"),
+        })
     }
 }
 
@@ -137,28 +151,36 @@ pub struct PropertyReport {
     pub property: Property,
     pub cases: u64,
     pub passed: u64,
+    /// Requests judged (every step of every case, shrinking not counted).
+    pub operations: u64,
     pub failure: Option<FailureReport>,
+    /// Why the property did not run (the target lacks what it needs).
+    pub skipped: Option<&'static str>,
     /// The run stopped before this property's cases were all run (another
     /// property's target error, or this one's).
     pub interrupted: bool,
-    /// Label kind -> value -> count, over the passing cases.
+    /// Label kind -> value -> count, over the steps of passing cases.
     pub labels: BTreeMap<&'static str, BTreeMap<String, u64>>,
 }
 
-/// A failing case, shrunk.
+/// A failing sequence, shrunk.
 #[derive(Debug)]
 pub struct FailureReport {
     /// Replays this case: `klarna-conformance replay --property P --seed S`.
     pub case_seed: u64,
-    pub case: Case,
+    pub ops: Vec<Op>,
+    /// The steps as they ran; the last is the one that failed.
+    pub steps: Vec<Step>,
+    pub failed_step: usize,
     pub failure: Failure,
     pub exchanges: Vec<Exchange>,
     pub shrink_steps: u32,
 }
 
 impl RunReport {
-    /// The documented exit code: 0 every property held, 1 a conformance
-    /// failure, 2 the target could not be used.
+    /// The documented exit code: 0 every property held (or was skipped), 1 a
+    /// conformance failure, 2 the target could not be used. The summary line
+    /// is made from the same reports, so the two cannot disagree.
     pub fn exit_code(&self) -> u8 {
         if self.target_error.is_some() {
             crate::errors::exit::USAGE
@@ -172,23 +194,51 @@ impl RunReport {
     pub fn cases(&self) -> u64 {
         self.properties.iter().map(|p| p.cases).sum()
     }
+
+    /// Judged requests, over every property.
+    pub fn operations(&self) -> u64 {
+        self.properties.iter().map(|p| p.operations).sum()
+    }
 }
 
-/// Runs every configured property.
+/// Runs every configured property (from synchronous code: it makes its own
+/// runtimes, one per worker thread).
 pub fn run(config: &RunConfig) -> RunReport {
     let start = Instant::now();
-    let queue: Mutex<Vec<Property>> = Mutex::new(config.properties.iter().rev().copied().collect());
+    let generation = Arc::new(config.gen_config());
+    let offers = config.offers();
+    let mut properties: Vec<PropertyReport> = Vec::new();
+    let mut runnable = Vec::new();
+    for &p in &config.properties {
+        match p.needs().unmet(offers) {
+            Some(why) => {
+                let mut r = empty_report(p);
+                r.skipped = Some(why);
+                properties.push(r);
+            }
+            None => runnable.push(p),
+        }
+    }
+    let queue: Mutex<Vec<Property>> = Mutex::new(runnable.iter().rev().copied().collect());
     let results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
     let target_error: Mutex<Option<TargetError>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
-    let total = config.cases.saturating_mul(config.properties.len() as u64);
+    let total = config.cases.saturating_mul(runnable.len() as u64);
+    let ids = RunIds::new();
     let parallel = matches!(config.target, TargetSpec::Mock(_));
     let workers = if parallel { config.workers.max(1) } else { 1 };
+    let shared = Shared {
+        config,
+        generation: &generation,
+        ids: &ids,
+        stop: &stop,
+        done: &done,
+    };
     std::thread::scope(|scope| {
-        for _ in 0..workers.min(config.properties.len().max(1)) {
+        for _ in 0..workers.min(runnable.len().max(1)) {
             scope.spawn(|| {
-                let outcome = worker(config, &queue, &results, &stop, &done);
+                let outcome = worker(&shared, &queue, &results);
                 if let Err(e) = outcome {
                     stop.store(true, Ordering::Relaxed);
                     if let Ok(mut first) = target_error.lock() {
@@ -198,37 +248,70 @@ pub fn run(config: &RunConfig) -> RunReport {
             });
         }
         if config.progress == Progress::Bar {
-            scope.spawn(|| {
-                report::progress_bar(&done, total, &stop, &results, config.properties.len())
-            });
+            scope.spawn(|| report::progress_bar(&done, total, &stop, &results, runnable.len()));
         }
     });
-    let mut properties = results.into_inner().unwrap_or_default();
+    properties.extend(results.into_inner().unwrap_or_default());
     properties.sort_by_key(|p| config.properties.iter().position(|q| *q == p.property));
-    RunReport {
+    let report = RunReport {
         seed: config.seed,
         properties,
         target_error: target_error.into_inner().unwrap_or(None),
         elapsed: start.elapsed(),
+    };
+    // Seeds are kept only from a run whose target was usable throughout.
+    if report.target_error.is_none() && config.keeps_regressions() {
+        for p in &report.properties {
+            if let Some(f) = &p.failure {
+                report::persist_regression(config.regressions().as_deref(), p.property, f);
+            }
+        }
     }
+    report
 }
 
 /// Replays one case of `property` from its case seed, shrinking it again if it fails.
 pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunReport {
     let start = Instant::now();
+    let generation = Arc::new(config.gen_config());
     let mut report = empty_report(property);
-    let outcome = runtime().and_then(|rt| {
-        rt.block_on(async {
-            let shared = shared_client(config)?;
-            run_seed(config, shared.as_ref(), property, case_seed, &mut report).await
-        })
-    });
+    let ids = RunIds::new();
+    let (stop, done) = (AtomicBool::new(false), AtomicU64::new(0));
+    let shared = Shared {
+        config,
+        generation: &generation,
+        ids: &ids,
+        stop: &stop,
+        done: &done,
+    };
+    let outcome = match property.needs().unmet(config.offers()) {
+        Some(why) => {
+            report.skipped = Some(why);
+            Ok(())
+        }
+        None => runtime().and_then(|rt| {
+            rt.block_on(async {
+                let target = shared_client(config)?;
+                let cases = Cases::new(&shared, property, target.as_ref());
+                cases.run_seed(case_seed, 0, false, &mut report).await
+            })
+        }),
+    };
     RunReport {
         seed: case_seed,
         properties: vec![report],
         target_error: outcome.err(),
         elapsed: start.elapsed(),
     }
+}
+
+/// What every worker shares.
+struct Shared<'a> {
+    config: &'a RunConfig,
+    generation: &'a Arc<GenConfig>,
+    ids: &'a RunIds,
+    stop: &'a AtomicBool,
+    done: &'a AtomicU64,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, TargetError> {
@@ -246,37 +329,44 @@ fn empty_report(property: Property) -> PropertyReport {
         property,
         cases: 0,
         passed: 0,
+        operations: 0,
         failure: None,
+        skipped: None,
         interrupted: false,
         labels: BTreeMap::new(),
     }
 }
 
+/// The client every case of a run shares: none for the embedded mock, which
+/// is made fresh per case.
+fn shared_client(config: &RunConfig) -> Result<Option<KlarnaClient>, TargetError> {
+    match &config.target {
+        TargetSpec::Mock(_) => Ok(None),
+        spec => Ok(Some(KlarnaClient::new(
+            spec.connect(None)?,
+            spec.credentials(),
+        ))),
+    }
+}
+
 fn worker(
-    config: &RunConfig,
+    shared: &Shared<'_>,
     queue: &Mutex<Vec<Property>>,
     results: &Mutex<Vec<PropertyReport>>,
-    stop: &AtomicBool,
-    done: &AtomicU64,
 ) -> Result<(), TargetError> {
     let rt = runtime()?;
-    let shared = shared_client(config)?;
+    let target = shared_client(shared.config)?;
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if shared.stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         let Some(property) = queue.lock().ok().and_then(|mut q| q.pop()) else {
             return Ok(());
         };
         let mut report = empty_report(property);
-        let outcome = rt.block_on(run_property(
-            config,
-            shared.as_ref(),
-            &mut report,
-            stop,
-            done,
-        ));
-        if config.progress == Progress::Lines {
+        let cases = Cases::new(shared, property, target.as_ref());
+        let outcome = rt.block_on(cases.run_property(&mut report));
+        if shared.config.progress == Progress::Lines {
             eprintln!("{}", report::progress_line(&report));
         }
         if let Ok(mut r) = results.lock() {
@@ -286,117 +376,208 @@ fn worker(
     }
 }
 
-/// Runs the cases of `report`'s property until one fails or all held. What
-/// was found stays in `report` even when a target error ends the property.
-async fn run_property(
-    config: &RunConfig,
-    shared: Option<&KlarnaClient>,
-    report: &mut PropertyReport,
-    stop: &AtomicBool,
-    done: &AtomicU64,
-) -> Result<(), TargetError> {
-    let property = report.property;
-    let persisted = report::read_regressions(config.regressions_dir.as_deref(), property);
-    let fresh = (0..config.cases).map(|i| seed::case_seed(config.seed, property.name(), i));
-    for case_seed in persisted.into_iter().chain(fresh) {
-        if stop.load(Ordering::Relaxed) {
-            report.interrupted = true;
-            break;
-        }
-        let outcome = run_seed(config, shared, property, case_seed, report).await;
-        done.fetch_add(1, Ordering::Relaxed);
-        if let Some(failure) = &report.failure {
-            report::persist_regression(config.regressions_dir.as_deref(), property, failure);
-            break;
-        }
-        if let Err(e) = outcome {
-            report.interrupted = true;
-            return Err(e);
-        }
-    }
-    Ok(())
+/// The cases of one property.
+struct Cases<'a> {
+    shared: &'a Shared<'a>,
+    property: Property,
+    target: Option<&'a KlarnaClient>,
 }
 
-/// Runs the case a seed names; on a conformance failure, shrinks it. A
-/// failure found before a target error is kept in `report`.
-async fn run_seed(
-    config: &RunConfig,
-    shared: Option<&KlarnaClient>,
-    property: Property,
-    case_seed: u64,
-    report: &mut PropertyReport,
-) -> Result<(), TargetError> {
-    let strategy = property.strategy();
-    let mut tree = seed::case_tree(&strategy, case_seed);
-    let case = tree.current();
-    report.cases += 1;
-    let client = case_client(config, shared, case_seed)?;
-    let (verdict, exchanges, labels) = run_case(config, &client, property, &case).await;
-    let failure = match verdict {
-        Verdict::Pass => {
-            report.passed += 1;
-            for (kind, value) in labels {
-                *report
-                    .labels
-                    .entry(kind)
-                    .or_default()
-                    .entry(value)
-                    .or_default() += 1;
-            }
-            return Ok(());
-        }
-        Verdict::Target(e) => return Err(e),
-        Verdict::Conformance(f) => f,
-    };
-    let best = report.failure.insert(FailureReport {
-        case_seed,
-        case,
-        failure,
-        exchanges,
-        shrink_steps: 0,
-    });
-    // proptest's shrinking: simplify while the case still fails, step back
-    // (complicate) when a simpler case passes. Each candidate runs on a fresh
-    // target from the same seed, so shrinking is as deterministic as the run.
-    let mut steps = 0;
-    let mut more = tree.simplify();
-    while more && steps < config.max_shrink_steps {
-        steps += 1;
-        let candidate = tree.current();
-        let client = case_client(config, shared, case_seed)?;
-        let (verdict, exchanges, _) = run_case(config, &client, property, &candidate).await;
-        match verdict {
-            Verdict::Conformance(f) => {
-                best.case = candidate;
-                best.failure = f;
-                best.exchanges = exchanges;
-                best.shrink_steps = steps;
-                more = tree.simplify();
-            }
-            Verdict::Pass => more = tree.complicate(),
-            Verdict::Target(e) => return Err(e),
+impl<'a> Cases<'a> {
+    fn new(
+        shared: &'a Shared<'a>,
+        property: Property,
+        target: Option<&'a KlarnaClient>,
+    ) -> Cases<'a> {
+        Cases {
+            shared,
+            property,
+            target,
         }
     }
-    Ok(())
-}
 
-async fn run_case(
-    config: &RunConfig,
-    client: &KlarnaClient,
-    property: Property,
-    case: &Case,
-) -> (Verdict, Vec<Exchange>, Labels) {
-    let ctx = property::Ctx {
-        client,
-        oracle: config.oracle,
-        judge: config.judge,
-        openapi: &config.openapi,
-        exchanges: Mutex::new(Vec::new()),
-    };
-    let outcome = property::check(property, &ctx, case).await;
-    let exchanges = ctx.exchanges.into_inner().unwrap_or_default();
-    match outcome {
-        Ok(labels) => (Verdict::Pass, exchanges, labels),
-        Err(problem) => (Verdict::from(Err(problem)), exchanges, Labels::new()),
+    /// Runs the property's cases until one fails or all held. What was found
+    /// stays in `report` even when a target error ends the property.
+    async fn run_property(&self, report: &mut PropertyReport) -> Result<(), TargetError> {
+        let config = self.shared.config;
+        let name = self.property.name();
+        let persisted = report::read_regressions(config.regressions().as_deref(), self.property);
+        // A browser-authorized token places one order: one case per token.
+        let cases = if self.property.needs().given_tokens {
+            config.given.len() as u64
+        } else {
+            config.cases
+        };
+        let fresh = (0..cases).map(|i| (seed::case_seed(config.seed, name, i), i));
+        let persisted = persisted.into_iter().map(|s| (s, 0));
+        for (case_seed, index) in persisted.chain(fresh) {
+            if self.shared.stop.load(Ordering::Relaxed) {
+                report.interrupted = true;
+                break;
+            }
+            let outcome = self
+                .run_seed(case_seed, index as usize, true, report)
+                .await;
+            self.shared.done.fetch_add(1, Ordering::Relaxed);
+            if report.failure.is_some() {
+                break;
+            }
+            if let Err(e) = outcome {
+                report.interrupted = true;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The generation settings of one case: a browser-authorized token
+    /// property sees only the case's own token.
+    fn gen_for(&self, index: usize) -> Arc<GenConfig> {
+        let given = &self.shared.config.given;
+        if self.property.needs().given_tokens
+            && let Some((_, body)) = given.get(index)
+        {
+            let mut g = (**self.shared.generation).clone();
+            g.given = vec![body.clone()];
+            return Arc::new(g);
+        }
+        self.shared.generation.clone()
+    }
+
+    fn given_tokens(&self, index: usize) -> Vec<String> {
+        if self.property.needs().given_tokens {
+            self.shared
+                .config
+                .given
+                .get(index)
+                .map(|(token, _)| vec![token.clone()])
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// One sequence on a fresh client (an embedded mock seeded from the case
+    /// seed, so its answers depend on the seed alone).
+    async fn run_ops(
+        &self,
+        generation: &GenConfig,
+        given: &[String],
+        case_seed: u64,
+        ops: &[Op],
+        first: bool,
+    ) -> Result<SequenceRun, TargetError> {
+        let config = self.shared.config;
+        let (client, clock_start) = match (&config.target, self.target) {
+            (TargetSpec::Mock(mock), _) => (
+                KlarnaClient::new(
+                    Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
+                    config.target.credentials(),
+                ),
+                (!mock.system_clock).then_some(mock.clock_start),
+            ),
+            (_, Some(client)) => (client.clone(), None),
+            (spec, None) => (
+                KlarnaClient::new(spec.connect(None)?, spec.credentials()),
+                None,
+            ),
+        };
+        let engine = Engine {
+            client: &client,
+            generation,
+            judge: config.judge,
+            openapi: &config.openapi,
+            clock_start,
+            run_ids: first.then_some(self.shared.ids),
+            property: self.property.name(),
+            case_seed,
+            given_tokens: given,
+        };
+        Ok(engine.run(ops).await)
+    }
+
+    /// Runs the sequence a seed names; on a conformance failure, shrinks it.
+    async fn run_seed(
+        &self,
+        case_seed: u64,
+        index: usize,
+        first: bool,
+        report: &mut PropertyReport,
+    ) -> Result<(), TargetError> {
+        let generation = self.gen_for(index);
+        let given = self.given_tokens(index);
+        let mut tree = seed::sequence_tree(&self.property.strategy(&generation), case_seed);
+        let ops = proptest::strategy::ValueTree::current(&tree);
+        report.cases += 1;
+        let run = self.run_ops(&generation, &given, case_seed, &ops, first).await?;
+        report.operations += run.exchanges.len() as u64;
+        let (step, failure) = match run.outcome {
+            Outcome::Pass => {
+                report.passed += 1;
+                for (kind, value) in run.labels {
+                    *report
+                        .labels
+                        .entry(kind)
+                        .or_default()
+                        .entry(value)
+                        .or_default() += 1;
+                }
+                return Ok(());
+            }
+            Outcome::Target(e) => return Err(e),
+            Outcome::Conformance { step, failure } => (step, failure),
+        };
+        tree.keep_first(run.ran);
+        let best = report.failure.insert(FailureReport {
+            case_seed,
+            ops,
+            steps: run.steps,
+            failed_step: step,
+            failure,
+            exchanges: run.exchanges,
+            shrink_steps: 0,
+        });
+        self.shrink(&mut tree, &generation, &given, case_seed, best).await
+    }
+
+    /// proptest's shrinking over the sequence: simplify while it still fails,
+    /// step back when a simpler one passes. Every candidate runs on a fresh
+    /// target from the same seed, so shrinking is as deterministic as the run.
+    async fn shrink(
+        &self,
+        tree: &mut SequenceTree,
+        generation: &GenConfig,
+        given: &[String],
+        case_seed: u64,
+        best: &mut FailureReport,
+    ) -> Result<(), TargetError> {
+        use proptest::strategy::ValueTree as _;
+        let max = self.shared.config.max_shrink_steps;
+        let mut steps = 0;
+        let mut more = tree.simplify();
+        while more && steps < max {
+            steps += 1;
+            let candidate = tree.current();
+            let run = self.run_ops(generation, given, case_seed, &candidate, false).await?;
+            match run.outcome {
+                Outcome::Conformance { step, failure } => {
+                    tree.accept();
+                    tree.keep_first(run.ran);
+                    *best = FailureReport {
+                        case_seed,
+                        ops: tree.current(),
+                        steps: run.steps,
+                        failed_step: step,
+                        failure,
+                        exchanges: run.exchanges,
+                        shrink_steps: steps,
+                    };
+                    more = tree.simplify();
+                }
+                Outcome::Pass => more = tree.complicate(),
+                Outcome::Target(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }

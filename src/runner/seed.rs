@@ -2,6 +2,8 @@
 //! regenerates (and re-shrinks) that case, so `replay --seed` needs nothing else.
 
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+
+use crate::sequence::{SequenceStrategy, SequenceTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// FNV-1a: a stable hash (std's `DefaultHasher` may change between Rust releases).
@@ -24,18 +26,42 @@ pub fn case_seed(run_seed: u64, property: &str, index: u64) -> u64 {
     mix(run_seed ^ mix(fnv1a(property.as_bytes()) ^ mix(index)))
 }
 
+/// The proptest runner whose randomness a seed fixes.
+fn seeded_runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&mix(seed.wrapping_add(i as u64)).to_le_bytes());
+    }
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    TestRunner::new_with_rng(Config::default(), rng)
+}
+
+/// The sequence a case seed names, as a tree that shrinks it.
+pub fn sequence_tree(strategy: &SequenceStrategy, seed: u64) -> SequenceTree {
+    // Skeleton and free sequences reject nothing: a part that does not apply
+    // is dropped, so the first draw always succeeds.
+    let mut attempt = 0u64;
+    loop {
+        match strategy.new_tree(&mut seeded_runner(mix(seed ^ attempt))) {
+            Ok(tree) => return tree,
+            Err(reason) => {
+                attempt += 1;
+                assert!(
+                    attempt < 1000,
+                    "the sequence strategy rejects every value: {reason}"
+                );
+            }
+        }
+    }
+}
+
 /// The value tree of the case a seed names: `current()` is the case,
 /// `simplify()`/`complicate()` shrink it deterministically.
 pub fn case_tree<T: std::fmt::Debug>(
     strategy: &BoxedStrategy<T>,
     seed: u64,
 ) -> Box<dyn ValueTree<Value = T>> {
-    let mut bytes = [0u8; 32];
-    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-        chunk.copy_from_slice(&mix(seed.wrapping_add(i as u64)).to_le_bytes());
-    }
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
-    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let mut runner = seeded_runner(seed);
     // Generation fails only when a strategy rejects too many values (a few
     // case strategies filter); then the next seed derived from this one is
     // tried, which keeps the case a function of the seed.

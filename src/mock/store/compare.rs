@@ -30,13 +30,40 @@ pub(super) struct Mismatch {
     pub path: String,
 }
 
-/// How the comparison treats the two lenient rules (the defect modes flip them).
+/// How the comparison treats the lenient rules and address strings (the
+/// defect modes flip them; all off is Klarna's behaviour).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Options {
     /// Report per-line paths even when the number of lines differs.
     pub per_line_on_count_change: bool,
     /// Treat a missing or empty customer as differing from the authorized one.
     pub require_customer: bool,
+    /// Compare address fields ignoring letter case.
+    pub address_ignore_case: bool,
+    /// Compare address fields ignoring spaces (`W1S 3BE` equals `W1S3BE`).
+    pub address_ignore_spaces: bool,
+}
+
+/// Two address field values as the options compare them (exact by default,
+/// docs/klarna.md §10: no normalisation).
+fn same_address_field(a: Option<&str>, b: Option<&str>, opts: Options) -> bool {
+    if !opts.address_ignore_case && !opts.address_ignore_spaces {
+        return a == b;
+    }
+    let normalise = |s: &str| -> String {
+        let kept = s
+            .chars()
+            .filter(|c| !(opts.address_ignore_spaces && c.is_whitespace()));
+        if opts.address_ignore_case {
+            kept.flat_map(char::to_lowercase).collect()
+        } else {
+            kept.collect()
+        }
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => normalise(a) == normalise(b),
+        (a, b) => a == b,
+    }
 }
 
 /// Every difference between the order and what was authorized, in this order:
@@ -90,7 +117,7 @@ pub(super) fn mismatches(
             let empty = Address::default();
             let authorized = authorized.as_ref().unwrap_or(&empty);
             for field in Address::FIELDS {
-                if authorized.field(field) != given.field(field) {
+                if !same_address_field(authorized.field(field), given.field(field), opts) {
                     push(Group::Address, format!("{name}.{field}"));
                 }
             }

@@ -5,7 +5,9 @@
 //! Precedence for every request (issue 3; the oracle predicts the same):
 //! credentials, route and body parsing happen in `http.rs`; here come, in
 //! order, the token or session id (404), body validation (400 BAD_VALUE),
-//! comparison with the authorized data (409), then success.
+//! comparison with the authorized data (409), then success. Create order adds
+//! two steps after validation, the token's placed order (identical retry or
+//! 409) and the sticky refusal (docs/klarna.md §11.1; see `orders.rs`).
 
 mod compare;
 mod om;
@@ -29,6 +31,11 @@ use crate::model::validate::{self, BodyKind, Fidelity, Grade, Rule, Violation};
 pub const TOKEN_LIFETIME: i64 = 3600;
 /// Sessions live 48 hours after their last update (reference 5.1).
 pub const SESSION_LIFETIME: i64 = 48 * 3600;
+/// The session lifetime of the `session-lifetime-2h` defect.
+const SHORT_SESSION_LIFETIME: i64 = 2 * 3600;
+/// An identical retry this many seconds after the order is "late" for the
+/// `new-order-id-on-late-retry` defect.
+const LATE_RETRY: i64 = 120;
 /// An order's authorization can be captured for 28 days (reference 5.1).
 pub const ORDER_LIFETIME: i64 = 28 * 86_400;
 /// Expired records are swept at most once per this many seconds of mock time,
@@ -72,6 +79,8 @@ pub enum MockRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MockReply {
     pub status: u16,
+    /// The `Klarna-Correlation-Id` header; empty means no header is sent
+    /// (only the `no-correlation-id-on-success` defect does that).
     pub correlation_id: String,
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body, serialized once by the store (keys in sorted order, so a
@@ -112,7 +121,7 @@ impl MockReply {
 }
 
 /// An error answer before it gets its correlation id; kept on a token when
-/// errors stick (Fidelity::Playground, reference 10 and 5.2).
+/// errors stick (Fidelity::Playground, docs/klarna.md §10 and §11.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
     pub status: u16,
@@ -175,7 +184,12 @@ impl Refusal {
 struct SessionRecord {
     /// Every field the merchant sent (create, updates, authorize), read-only fields removed.
     body: Box<str>,
+    created_at: i64,
     updated_at: i64,
+    /// Only with the `read-back-ignores-updates` defect: the session as
+    /// created plus what authorize merged in, without the updates; what the
+    /// read-back shows then.
+    shown: Option<Box<str>>,
     /// Approved at least once: customer details are shown from then on (reference 2.6).
     authorized: bool,
     /// The newest authorization token; older ones are replaced (reference 5.1).
@@ -189,13 +203,17 @@ struct SessionRecord {
 struct Authorization {
     session_id: Uuid,
     authorized_at: i64,
+    /// When the session was created (the `token-lifetime-from-session` defect
+    /// counts the token's 60 minutes from here).
+    session_created_at: i64,
     /// The session as authorized, compact JSON: what create order is compared with.
     authorized: Box<str>,
     /// The payment method category chosen at authorization.
     payment_method_category: &'static str,
     cancelled: bool,
     replaced: bool,
-    /// Playground: the first create-order error, repeated for every later call.
+    /// Playground: the token's first business refusal (409 mismatch, 403
+    /// REJECTED), repeated for every later call whose body passes validation.
     sticky: Option<Refusal>,
     placed: Option<Placed>,
     customer_token_created: bool,
@@ -206,6 +224,7 @@ struct Authorization {
 struct Placed {
     request: Value,
     answer: Value,
+    placed_at: i64,
 }
 
 /// An order as Order Management sees it (reference 9).
@@ -227,12 +246,36 @@ struct OrderRecord {
 pub struct MockState {
     fidelity: Fidelity,
     allow_cart_updates: bool,
-    defects: u64,
+    /// One bit per [`Defect`], by declaration index.
+    defects: u128,
     ids: IdGenerator,
     sessions: HashMap<Uuid, SessionRecord>,
     authorizations: HashMap<Uuid, Authorization>,
     orders: HashMap<Uuid, OrderRecord>,
     next_sweep: i64,
+    /// The first correlation id handed out (`repeated-correlation-id` defect).
+    first_correlation_id: Option<String>,
+    /// The first order id handed out (`shared-order-id` defect).
+    first_order_id: Option<Uuid>,
+}
+
+/// How long sessions live under the configured defects.
+#[derive(Debug, Clone, Copy)]
+struct SessionRules {
+    lifetime: i64,
+    from_creation: bool,
+}
+
+impl SessionRules {
+    /// The first instant at which `record` is gone.
+    fn expires_at(self, record: &SessionRecord) -> i64 {
+        let start = if self.from_creation {
+            record.created_at
+        } else {
+            record.updated_at
+        };
+        start.saturating_add(self.lifetime)
+    }
 }
 
 impl MockState {
@@ -243,12 +286,14 @@ impl MockState {
             defects: config
                 .defects
                 .iter()
-                .fold(0, |bits, d| bits | 1u64 << (*d as u32)),
+                .fold(0, |bits, d| bits | 1u128 << (*d as u32)),
             ids: IdGenerator::seeded(config.seed.unwrap_or_else(IdGenerator::entropy_seed)),
             sessions: HashMap::new(),
             authorizations: HashMap::new(),
             orders: HashMap::new(),
             next_sweep: i64::MIN,
+            first_correlation_id: None,
+            first_order_id: None,
         }
     }
 
@@ -307,11 +352,25 @@ impl MockState {
 
     /// A success answer whose body is already serialized JSON.
     fn reply_text(&mut self, status: u16, body: Option<String>) -> MockReply {
+        let mut correlation_id = self.correlation_id();
+        if (200..300).contains(&status) && self.has(Defect::NoCorrelationIdOnSuccess) {
+            correlation_id.clear();
+        }
         MockReply {
             status,
-            correlation_id: self.ids.uuid().to_string(),
+            correlation_id,
             headers: Vec::new(),
             body,
+        }
+    }
+
+    /// A fresh correlation id (the first one again under `repeated-correlation-id`).
+    fn correlation_id(&mut self) -> String {
+        let fresh = self.ids.uuid().to_string();
+        if self.has(Defect::RepeatedCorrelationId) {
+            self.first_correlation_id.get_or_insert(fresh).clone()
+        } else {
+            fresh
         }
     }
 
@@ -331,7 +390,7 @@ impl MockState {
     }
 
     fn refusal_reply(&mut self, r: Refusal) -> MockReply {
-        let correlation_id = self.ids.uuid().to_string();
+        let correlation_id = self.correlation_id();
         let body_id = if self.has(Defect::MismatchedCorrelationId) {
             self.ids.uuid().to_string()
         } else {
@@ -342,10 +401,16 @@ impl MockState {
         } else {
             r.messages
         };
+        let headers = if self.has(Defect::TextPlainErrors) {
+            // http.rs sends reply headers after its own, so this one wins.
+            vec![("content-type", "text/plain".to_owned())]
+        } else {
+            Vec::new()
+        };
         MockReply {
             status: r.status,
             correlation_id,
-            headers: Vec::new(),
+            headers,
             body: Some(
                 json!({
                     "correlation_id": body_id,
@@ -358,7 +423,30 @@ impl MockState {
     }
 
     fn has(&self, d: Defect) -> bool {
-        self.defects & (1u64 << (d as u32)) != 0
+        self.defects & (1u128 << (d as u32)) != 0
+    }
+
+    /// Session lifetime: 48 h after the last update (docs/klarna.md §5.1),
+    /// unless a defect changes it.
+    fn session_rules(&self) -> SessionRules {
+        SessionRules {
+            lifetime: if self.has(Defect::SessionLifetime2h) {
+                SHORT_SESSION_LIFETIME
+            } else {
+                SESSION_LIFETIME
+            },
+            from_creation: self.has(Defect::SessionLifetimeFromCreation),
+        }
+    }
+
+    /// Where a token's 60 minutes start: its authorization (docs/klarna.md §5.1),
+    /// or the session's creation under `token-lifetime-from-session`.
+    fn token_start(&self, auth: &Authorization) -> i64 {
+        if self.has(Defect::TokenLifetimeFromSession) {
+            auth.session_created_at
+        } else {
+            auth.authorized_at
+        }
     }
 
     /// Removes what has expired: sessions 48 h after their last update, tokens
@@ -366,12 +454,19 @@ impl MockState {
     /// stays bounded). Lookups check expiry themselves, so a record that waits
     /// for the next sweep is never served.
     fn sweep(&mut self, now: i64) {
-        self.sessions
-            .retain(|_, s| now.saturating_sub(s.updated_at) < SESSION_LIFETIME);
+        let rules = self.session_rules();
+        self.sessions.retain(|_, s| now < rules.expires_at(s));
         if !self.has(Defect::AcceptExpiredTokens) {
             let late = i64::from(self.has(Defect::ExpireOneSecondLate));
-            self.authorizations
-                .retain(|_, a| now.saturating_sub(a.authorized_at) < TOKEN_LIFETIME + late);
+            let from_session = self.has(Defect::TokenLifetimeFromSession);
+            self.authorizations.retain(|_, a| {
+                let start = if from_session {
+                    a.session_created_at
+                } else {
+                    a.authorized_at
+                };
+                now.saturating_sub(start) < TOKEN_LIFETIME + late
+            });
         }
         self.orders
             .retain(|_, o| now.saturating_sub(o.created_at) < ORDER_LIFETIME);
@@ -379,8 +474,12 @@ impl MockState {
 
     /// Validates a request body and refuses it as Klarna would (400 BAD_VALUE).
     fn check_body(&self, kind: BodyKind, body: &Value) -> Result<(), Refusal> {
-        let violations = self.violations(kind, body);
-        match validate::refusal(&violations, self.fidelity) {
+        self.judge(&self.violations(kind, body))
+    }
+
+    /// Refuses (400 BAD_VALUE) when these violations are refused at this fidelity.
+    fn judge(&self, violations: &[Violation]) -> Result<(), Refusal> {
+        match validate::refusal(violations, self.fidelity) {
             Some(messages) => Err(Refusal::bad_value(messages)),
             None => Ok(()),
         }
@@ -389,12 +488,7 @@ impl MockState {
     fn violations(&self, kind: BodyKind, body: &Value) -> Vec<Violation> {
         let mut violations = validate::validate(kind, body);
         if self.has(Defect::SkipAmountValidation) {
-            violations.retain(|v| {
-                !matches!(
-                    v.rule,
-                    Rule::LineTotal | Rule::LineTax | Rule::OrderAmount | Rule::OrderTaxAmount
-                )
-            });
+            violations.retain(|v| !is_amount_rule(v.rule));
         }
         violations
     }
@@ -415,6 +509,15 @@ impl MockState {
         }
         paths
     }
+}
+
+/// The arithmetic rules of docs/klarna.md §3.1 (line total, line tax,
+/// order_amount, order_tax_amount).
+fn is_amount_rule(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::LineTotal | Rule::LineTax | Rule::OrderAmount | Rule::OrderTaxAmount
+    )
 }
 
 /// A validated body as Klarna's reader takes it: floats in integer fields

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Authorization, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord, as_read,
-    parse_id, typed,
+    is_amount_rule, parse_id, typed,
 };
 use crate::mock::clock::rfc3339;
 use crate::mock::defect::Defect;
@@ -84,7 +84,7 @@ fn categories(purchase_country: Option<&str>) -> Value {
 /// A JWT-shaped `client_token` (reference 2.6): header `{"alg":"HS256","typ":"JWT"}`,
 /// a payload naming the session, and a fake signature derived from the session id,
 /// so the token is the same on every read without being stored. `[I]`
-pub(super) fn client_token(session_id: &Uuid) -> String {
+fn client_token(session_id: &Uuid) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(format!(
         r#"{{"environment":"mock","session_id":"{session_id}","session_type":"PAYMENTS"}}"#
@@ -97,6 +97,23 @@ pub(super) fn client_token(session_id: &Uuid) -> String {
         chunk.copy_from_slice(&z.to_le_bytes());
     }
     format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+/// Another session id derived from `session_id` (its bits mixed), a v4 UUID:
+/// what the `client-token-wrong-session` defect names in the token.
+fn other_session_id(session_id: &Uuid) -> Uuid {
+    let (hi, lo) = session_id.as_u64_pair();
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&mix(hi ^ 0x5DEE_CE66_D1CE_4E5B).to_le_bytes());
+    bytes[8..].copy_from_slice(&mix(lo.wrapping_add(1)).to_le_bytes());
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// An opaque `ct_` token of 32 hex digits derived from the session id: what
+/// the `client-token-not-jwt` defect hands out.
+fn opaque_client_token(session_id: &Uuid) -> String {
+    let (hi, lo) = session_id.as_u64_pair();
+    format!("ct_{:016x}{:016x}", mix(hi ^ lo), mix(lo))
 }
 
 /// Klarna merges data sent later into the session: a field given replaces the
@@ -137,6 +154,17 @@ fn into_object(body: Value) -> Map<String, Value> {
 }
 
 impl MockState {
+    /// The session's `client_token`, as the defect modes shape it.
+    fn client_token(&self, session_id: &Uuid) -> String {
+        if self.has(Defect::ClientTokenNotJwt) {
+            opaque_client_token(session_id)
+        } else if self.has(Defect::ClientTokenWrongSession) {
+            client_token(&other_session_id(session_id))
+        } else {
+            client_token(session_id)
+        }
+    }
+
     /// The hot path of the benchmark: the answer is written as text, the
     /// session kept as compact JSON text, as read (floats truncated) and
     /// parsed once into `Session` so that a body the model types cannot hold
@@ -152,11 +180,17 @@ impl MockState {
         let _: Session = typed(&stored)?;
         let categories = categories_json(stored.get("purchase_country").and_then(Value::as_str));
         let session_id = self.ids.uuid();
+        let body = stored.to_string().into_boxed_str();
+        let shown = self
+            .has(Defect::ReadBackIgnoresUpdates)
+            .then(|| body.clone());
         self.sessions.insert(
             session_id,
             SessionRecord {
-                body: stored.to_string().into_boxed_str(),
+                body,
+                created_at: now,
                 updated_at: now,
+                shown,
                 authorized: false,
                 authorization_token: None,
                 completed: false,
@@ -165,7 +199,7 @@ impl MockState {
         // Keys in sorted order, as every other answer (serde_json's map).
         let answer = format!(
             r#"{{"client_token":"{}","payment_method_categories":{categories},"session_id":"{session_id}"}}"#,
-            client_token(&session_id)
+            self.client_token(&session_id)
         );
         Ok(self.reply_text(200, Some(answer)))
     }
@@ -178,7 +212,7 @@ impl MockState {
             .sessions
             .get(&id)
             .ok_or_else(Refusal::invalid_session_id)?;
-        if now.saturating_sub(record.updated_at) >= SESSION_LIFETIME {
+        if now >= self.session_rules().expires_at(record) {
             self.sessions.remove(&id);
             return Err(Refusal::invalid_session_id());
         }
@@ -192,8 +226,12 @@ impl MockState {
     ) -> Result<MockReply, Refusal> {
         let id = self.live_session(session_id, now)?;
         let record = &self.sessions[&id];
-        let mut view: Map<String, Value> = serde_json::from_str(&record.body).unwrap_or_default();
-        if record.authorized {
+        let shown = match &record.shown {
+            Some(shown) if self.has(Defect::ReadBackIgnoresUpdates) => shown,
+            _ => &record.body,
+        };
+        let mut view: Map<String, Value> = serde_json::from_str(shown).unwrap_or_default();
+        if record.authorized || self.has(Defect::ShowsCustomerBeforeAuthorize) {
             view = with_derived_shipping(view);
             // customer_read leaves out the secret identifiers (reference 2.4).
             if let Some(customer) = view.get("customer")
@@ -214,14 +252,16 @@ impl MockState {
             .get("purchase_country")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        view.insert("client_token".into(), client_token(&id).into());
-        view.insert(
-            "expires_at".into(),
-            rfc3339(record.updated_at.saturating_add(SESSION_LIFETIME)).into(),
-        );
+        view.insert("client_token".into(), self.client_token(&id).into());
+        let expires_at = if self.has(Defect::ExpiresAtFromCreation) {
+            record.created_at.saturating_add(SESSION_LIFETIME)
+        } else {
+            self.session_rules().expires_at(record)
+        };
+        view.insert("expires_at".into(), rfc3339(expires_at).into());
         view.insert(
             "status".into(),
-            if record.completed {
+            if record.completed && !self.has(Defect::SessionStaysIncomplete) {
                 "complete"
             } else {
                 "incomplete"
@@ -253,19 +293,27 @@ impl MockState {
         now: i64,
     ) -> Result<MockReply, Refusal> {
         let id = self.live_session(session_id, now)?;
-        if self.sessions[&id].completed {
+        if self.sessions[&id].completed && !self.has(Defect::UpdateAfterOrderAllowed) {
             return Err(Refusal::session_completed());
         }
         let mut merged: Map<String, Value> =
             serde_json::from_str(&self.sessions[&id].body).unwrap_or_default();
         merge(&mut merged, into_object(body));
         let merged = Value::Object(merged);
-        self.check_body(BodyKind::SessionCreate, &merged)?;
+        let mut violations = self.violations(BodyKind::SessionCreate, &merged);
+        if self.has(Defect::InconsistentUpdateAccepted) {
+            violations.retain(|v| !is_amount_rule(v.rule));
+        }
+        self.judge(&violations)?;
         let merged = as_read(merged);
         let _: Session = typed(&merged)?;
-        let record = self.sessions.get_mut(&id).expect("checked above");
-        record.body = merged.to_string().into_boxed_str();
-        record.updated_at = now;
+        if self.has(Defect::UpdateIgnored) {
+            return Ok(self.reply(204, None));
+        }
+        if let Some(record) = self.sessions.get_mut(&id) {
+            record.body = merged.to_string().into_boxed_str();
+            record.updated_at = now;
+        }
         Ok(self.reply(204, None))
     }
 
@@ -290,6 +338,8 @@ impl MockState {
         };
         let mut merged: Map<String, Value> =
             serde_json::from_str(&self.sessions[&id].body).unwrap_or_default();
+        // `read-back-ignores-updates`: the shown copy gets authorize's data too.
+        let shown_given = self.sessions[&id].shown.is_some().then(|| given.clone());
         merge(&mut merged, given);
         let country = merged
             .get("purchase_country")
@@ -348,9 +398,17 @@ impl MockState {
         let record = self.sessions.get_mut(&id).expect("checked above");
         let previous = record.authorization_token.replace(token);
         record.body = Value::Object(merged).to_string().into_boxed_str();
+        if let (Some(shown), Some(given)) = (&mut record.shown, shown_given) {
+            let mut view: Map<String, Value> = serde_json::from_str(shown).unwrap_or_default();
+            merge(&mut view, given);
+            view.values_mut()
+                .for_each(crate::model::validate::truncate_fractions);
+            *shown = Value::Object(view).to_string().into_boxed_str();
+        }
         record.authorized = true;
         // authorize() carries session data, so it counts as an update for the 48 h. `[I]`
         record.updated_at = now;
+        let session_created_at = record.created_at;
         if let Some(old) = previous.and_then(|p| self.authorizations.get_mut(&p)) {
             old.replaced = true;
         }
@@ -359,6 +417,7 @@ impl MockState {
             Authorization {
                 session_id: id,
                 authorized_at: now,
+                session_created_at,
                 authorized,
                 payment_method_category: category,
                 cancelled: false,

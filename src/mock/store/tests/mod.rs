@@ -333,6 +333,78 @@ fn placed(s: &mut MockState, auto_capture: bool) -> String {
     r.json()["order_id"].as_str().unwrap().to_owned()
 }
 
+/// A valid British session (pending e-mails work in GB): one line, no tax.
+fn gb_session() -> Value {
+    json!({
+        "purchase_country": "GB", "purchase_currency": "GBP", "locale": "en-GB",
+        "order_amount": 12000, "order_tax_amount": 2000,
+        "order_lines": [{"name": "Kettle", "quantity": 1, "unit_price": 12000, "tax_rate": 2000,
+            "total_amount": 12000, "total_tax_amount": 2000}]
+    })
+}
+
+/// Creates `session`, authorizes it for `email` and places the order that
+/// repeats the session; returns the create-order answer.
+fn order_for_email(s: &mut MockState, session: Value, email: &str) -> MockReply {
+    let id = create(s, session.clone());
+    let r = authorize_with(s, &id, json!({"billing_address": {"email": email}}), T0);
+    let token = r.json()["authorization_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{email} not approved: {r:?}"))
+        .to_owned();
+    order(s, &token, session, T0)
+}
+
+fn read_session(s: &mut MockState, id: &str, now: i64) -> MockReply {
+    s.handle(
+        MockRequest::ReadSession {
+            session_id: id.to_owned(),
+        },
+        now,
+    )
+}
+
+fn update_session(s: &mut MockState, id: &str, body: Value, now: i64) -> MockReply {
+    s.handle(
+        MockRequest::UpdateSession {
+            session_id: id.to_owned(),
+            body,
+        },
+        now,
+    )
+}
+
+fn read_order(s: &mut MockState, order_id: &str) -> MockReply {
+    s.handle(
+        MockRequest::ReadOrder {
+            order_id: order_id.to_owned(),
+        },
+        T0,
+    )
+}
+
+fn capture(s: &mut MockState, order_id: &str, amount: i64) -> MockReply {
+    s.handle(
+        MockRequest::Capture {
+            order_id: order_id.to_owned(),
+            body: json!({"captured_amount": amount}),
+        },
+        T0,
+    )
+}
+
+fn header<'a>(r: &'a MockReply, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 mod defects;
+mod defects_http;
+mod defects_om;
+mod defects_orders;
+mod defects_sessions;
 mod orders;
+mod precedence;
 mod review;

@@ -419,7 +419,7 @@ fn order_management_reads_and_captures() {
         &capture(&mut s, 6901),
         403,
         "CAPTURE_NOT_ALLOWED",
-        "Capture not allowed",
+        "Captured amount is higher than the remaining authorized amount. Capture not possible.",
     );
     assert_eq!(capture(&mut s, 6900).status, 201);
     assert_eq!(read(&mut s)["status"], "CAPTURED");

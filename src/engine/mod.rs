@@ -1,0 +1,327 @@
+//! The engine: one sequence of operations run against a target and judged
+//! step by step. For every operation the reference model predicts the answer;
+//! the request goes out with the real ids the target handed out so far; the
+//! answer must pass the every-exchange [`invariants`] and match the
+//! prediction; then the model moves on. `run`, `certify` and the scenario
+//! executor all record, check and judge exchanges here.
+
+mod bindings;
+pub mod invariants;
+mod judge;
+
+use std::sync::Arc;
+
+pub use bindings::{BoundOrder, BoundSession, Bindings};
+pub use invariants::{IdKind, Invariants, RunIds, jwt_payload};
+pub use judge::{contains, describe, judge};
+
+use crate::client::KlarnaClient;
+use crate::exchange::Exchange;
+use crate::openapi::OpenApi;
+use crate::oracle::{Action, Answer, ClockModel, Observation};
+use crate::sequence::{GenConfig, Op, resolve};
+use crate::targets::TargetError;
+use crate::verdict::{Failure, Judge, Problem};
+
+/// Everything a sequence runs with.
+pub struct Engine<'a> {
+    pub client: &'a KlarnaClient,
+    pub generation: &'a GenConfig,
+    pub judge: Judge,
+    pub openapi: &'a [Arc<OpenApi>],
+    /// Unix seconds on the target's clock when the sequence starts, when
+    /// known without asking (the embedded mock's configured start). With a
+    /// virtual clock and no start, the engine reads the clock first.
+    pub clock_start: Option<i64>,
+    /// The run's ids, for a first run of a sequence.
+    pub run_ids: Option<&'a RunIds>,
+    pub property: &'static str,
+    pub case_seed: u64,
+    /// The tokens the user authorized in a browser (`generation.given` holds their bodies).
+    pub given_tokens: &'a [String],
+}
+
+/// One step as it ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// What it did (`create order with token #1: no change`).
+    pub describe: String,
+    /// The answer the model predicted, as text.
+    pub expected: String,
+    /// Its exchange, an index into [`SequenceRun::exchanges`].
+    pub exchange: Option<usize>,
+}
+
+/// How a sequence ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Pass,
+    /// Step `step` (0-based, into `steps`) broke a rule.
+    Conformance { step: usize, failure: Failure },
+    /// The target could not be used (not a verdict).
+    Target(TargetError),
+}
+
+/// A sequence run: its steps, every exchange, and how it ended.
+#[derive(Debug)]
+pub struct SequenceRun {
+    pub steps: Vec<Step>,
+    pub exchanges: Vec<Exchange>,
+    pub outcome: Outcome,
+    /// Coverage labels of the steps that passed: kind, value.
+    pub labels: Vec<(&'static str, String)>,
+    /// Operations that did not apply where they stood (skipped, not sent).
+    pub skipped: usize,
+    /// How many operations of the sequence were taken, skipped ones and a
+    /// failing one included: the rest never ran.
+    pub ran: usize,
+}
+
+impl Engine<'_> {
+    /// Runs `ops` in order until one fails.
+    pub async fn run(&self, ops: &[Op]) -> SequenceRun {
+        let mut run = SequenceRun {
+            steps: Vec::new(),
+            exchanges: Vec::new(),
+            outcome: Outcome::Pass,
+            labels: Vec::new(),
+            skipped: 0,
+            ran: 0,
+        };
+        let mut invariants =
+            Invariants::new(self.openapi, self.run_ids, self.property, self.case_seed);
+        let start = match self.clock_start {
+            Some(start) => Some(start),
+            None if self.generation.virtual_clock => match self.read_clock(&mut run, &mut invariants).await
+            {
+                Ok(now) => Some(now),
+                Err(()) => return run,
+            },
+            None => None,
+        };
+        let clock = ClockModel { start };
+        let mut world = self.generation.world(clock);
+        let mut bindings = Bindings::with_tokens(self.given_tokens.to_vec());
+        let lenient = self.generation.oracle.lenient;
+        for op in ops {
+            run.ran += 1;
+            let Some(r) = resolve(op, &world, self.generation) else {
+                run.skipped += 1;
+                continue;
+            };
+            let prediction = world.predict(&r.action);
+            let step = run.steps.len();
+            run.steps.push(Step {
+                describe: r.describe.clone(),
+                expected: describe(&prediction.answer, &bindings),
+                exchange: None,
+            });
+            let ex = match self.send(&r.action, &bindings).await {
+                Ok(ex) => ex,
+                Err(e) => {
+                    run.outcome = Outcome::Target(e);
+                    return run;
+                }
+            };
+            run.steps[step].exchange = Some(run.exchanges.len());
+            run.exchanges.push(ex);
+            let ex = run.exchanges.last().expect("just pushed");
+            let expects_401 = matches!(prediction.answer, Answer::Unauthorized);
+            let what = format!("step {} ({})", step + 1, r.describe);
+            let judged = invariants
+                .check(ex, step + 1, expects_401)
+                .and_then(|()| {
+                    let mut first = None;
+                    for answer in prediction.answers(lenient) {
+                        match judge(&what, answer, ex, &bindings, self.judge, start.is_some()) {
+                            Ok(observed) => return Ok((answer, observed)),
+                            Err(p) => {
+                                first.get_or_insert(p);
+                            }
+                        }
+                    }
+                    Err(first.expect("a prediction has an answer"))
+                })
+                .and_then(|(answer, observed)| {
+                    self.fresh_ids(&mut invariants, answer, ex, step + 1)
+                        .map(|()| (answer, observed))
+                });
+            let (answer, observed) = match judged {
+                Ok(found) => found,
+                Err(Problem::Conformance(failure)) => {
+                    run.outcome = Outcome::Conformance { step, failure };
+                    return run;
+                }
+                Err(Problem::Target(e)) => {
+                    run.outcome = Outcome::Target(e);
+                    return run;
+                }
+            };
+            run.labels
+                .push(("step", format!("{} → {}", r.action.kind(), label(answer, ex))));
+            if let Some(kind) = r.mutation {
+                run.labels.push(("mutation", kind.to_owned()));
+            }
+            if let Action::CreateSession { body } = &r.action
+                && let Some(country) = serde_json::from_str::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|b| b["purchase_country"].as_str().map(str::to_owned))
+            {
+                run.labels.push(("market", country));
+            }
+            bindings.bind(answer, ex);
+            let observation = Observation {
+                answer: (!std::ptr::eq(answer, &prediction.answer)).then_some(answer),
+                fraud_status: observed.fraud_status,
+            };
+            world.apply(&r.action, &prediction, observation);
+        }
+        run
+    }
+
+    /// Reads the target's virtual clock, as the first step.
+    async fn read_clock(
+        &self,
+        run: &mut SequenceRun,
+        invariants: &mut Invariants<'_>,
+    ) -> Result<i64, ()> {
+        run.steps.push(Step {
+            describe: "read the target's clock".to_owned(),
+            expected: "200 {\"now\": <RFC 3339>}".to_owned(),
+            exchange: Some(0),
+        });
+        let ex = match self.client.read_clock().await {
+            Ok(ex) => ex,
+            Err(e) => {
+                run.outcome = Outcome::Target(e);
+                return Err(());
+            }
+        };
+        run.exchanges.push(ex);
+        let ex = &run.exchanges[0];
+        let now = ex
+            .json()
+            .and_then(|b| b["now"].as_str().and_then(crate::mock::parse_rfc3339));
+        let checked = invariants.check(ex, 1, false);
+        match (checked, now) {
+            (Ok(()), Some(now)) if ex.status == 200 => Ok(now),
+            (Err(Problem::Target(e)), _) => {
+                run.outcome = Outcome::Target(e);
+                Err(())
+            }
+            (Err(Problem::Conformance(failure)), _) => {
+                run.outcome = Outcome::Conformance { step: 0, failure };
+                Err(())
+            }
+            _ => {
+                run.outcome = Outcome::Target(TargetError::Transport {
+                    target: self.client.target().describe(),
+                    cause: format!(
+                        "GET /__mock/clock answered {} without a readable \"now\"",
+                        ex.status
+                    ),
+                });
+                Err(())
+            }
+        }
+    }
+
+    async fn send(&self, action: &Action, b: &Bindings) -> Result<Exchange, TargetError> {
+        let request = b.request(action);
+        match action {
+            Action::Authorize { session, .. } => {
+                self.client
+                    .authorize(b.session(*session), request.body)
+                    .await
+            }
+            Action::AdvanceClock { seconds } => self.client.advance_clock(*seconds).await,
+            Action::WrongCredentials { .. } => {
+                self.client
+                    .with_password(WRONG_PASSWORD)
+                    .send(request.method, &request.path, request.body)
+                    .await
+            }
+            _ => {
+                self.client
+                    .send(request.method, &request.path, request.body)
+                    .await
+            }
+        }
+    }
+
+    /// The ids a right answer handed out must be new (an identical retry's
+    /// order id is the same order's).
+    fn fresh_ids(
+        &self,
+        invariants: &mut Invariants<'_>,
+        answer: &Answer,
+        ex: &Exchange,
+        step: usize,
+    ) -> Result<(), Problem> {
+        let body = ex.json().unwrap_or_default();
+        let text = |key: &str| body[key].as_str().unwrap_or("").to_owned();
+        match answer {
+            Answer::SessionCreated { session } => invariants.fresh(
+                IdKind::Session,
+                &text("session_id"),
+                step,
+                format!("session #{}", session + 1),
+            ),
+            Answer::Authorized { token } => invariants.fresh(
+                IdKind::Token,
+                &text("authorization_token"),
+                step,
+                format!("token #{}", token + 1),
+            ),
+            Answer::Order(o) => {
+                let token = ex
+                    .path
+                    .trim_end_matches('/')
+                    .trim_end_matches("/order")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                invariants.fresh(
+                    IdKind::Order,
+                    &text("order_id"),
+                    step,
+                    format!("order #{} (token {token})", o.order + 1),
+                )
+            }
+            Answer::Captured { .. } => invariants.fresh(
+                IdKind::Capture,
+                ex.header("capture-id").unwrap_or(""),
+                step,
+                format!("the capture of step {step}"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The password of requests sent with wrong credentials on purpose.
+pub const WRONG_PASSWORD: &str = "wrong-password-for-a-401";
+
+/// A coverage label for an answer: what kind of answer the step got.
+fn label(answer: &Answer, ex: &Exchange) -> String {
+    match answer {
+        Answer::Error(e) => format!("{} {}", e.status, e.error_code),
+        Answer::Unauthorized => "401".to_owned(),
+        Answer::NoContent => "204".to_owned(),
+        Answer::SessionCreated { .. } | Answer::Clock { .. } => "200".to_owned(),
+        Answer::Session(v) => format!("200 {}", v.status),
+        Answer::Authorized { .. } => "approved".to_owned(),
+        Answer::NotAuthorized { show_form: true, .. } => "invalid fields".to_owned(),
+        Answer::NotAuthorized { .. } => "not approved".to_owned(),
+        Answer::Order(o) if o.again => "200 the same order".to_owned(),
+        Answer::Order(_) => format!(
+            "200 {}",
+            ex.json()
+                .and_then(|b| b["fraud_status"].as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ),
+        Answer::OmOrder(v) => format!("200 {}", v.status),
+        Answer::Captured { .. } => "201".to_owned(),
+    }
+}
