@@ -251,7 +251,7 @@ pub struct CertifyArgs {
     /// The merchant's API password (required).
     #[arg(long, env = "KLARNA_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
-    /// Generated cases per check (each costs a few requests at 4 per second).
+    /// Generated sequences per property (each costs a few requests at 4 per second).
     #[arg(long, default_value_t = 8)]
     pub cases: u64,
     /// Seed of the generated cases [default: random; printed either way].
@@ -283,7 +283,10 @@ pub struct CertifyArgs {
     /// Check every response body against this OpenAPI document too.
     #[arg(long, value_name = "PATH")]
     pub openapi: Option<std::path::PathBuf>,
-    /// List the checks and exit.
+    /// Run only this property (repeatable); see --list.
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
+    /// List the properties and exit.
     #[arg(long)]
     pub list: bool,
 }
@@ -364,6 +367,7 @@ debug_without_password!(CertifyArgs {
     yes_call_klarna,
     junit,
     openapi,
+    properties,
     list,
 });
 

@@ -510,7 +510,9 @@ mod tests {
             "Bad value: order_lines[4].total_amount differs from the calculated value [-2990] by more than [1]",
             "Bad value: order_amount",
         ]));
-        assert!(ok(&["Bad value: order_lines[4].total_amount, order_amount"]));
+        assert!(ok(&[
+            "Bad value: order_lines[4].total_amount, order_amount"
+        ]));
         assert!(!ok(&["Bad value: purchase_currency"]));
         assert!(!ok(&["Bad value: order_amount", "Bad value: locale"]));
         assert!(!ok(&[]));

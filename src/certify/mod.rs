@@ -1,37 +1,37 @@
-//! `klarna-conformance certify`: checks against Klarna's real playground, or
-//! any server without the mock's control API.
+//! `klarna-conformance certify`: the engine run against Klarna's real
+//! playground, or any server without the mock's control API.
 //!
 //! Without the control API nothing can authorize a session: Klarna mints an
-//! `authorization_token` only in the customer's browser (reference 7). So
-//! certify checks what a server answers on its own (sessions created and read
-//! back, refusals of inconsistent amounts and missing fields, unknown ids,
-//! wrong credentials, correlation ids, body shapes) on generated carts, and
-//! the order flow only for tokens the user authorized in a browser and hands
-//! over with the body that was authorized.
+//! `authorization_token` only in the customer's browser (docs/klarna.md §7).
+//! So certify runs the properties whose sequences need nothing the target
+//! lacks (sessions created, updated and read back, refusals of inconsistent
+//! amounts and missing fields, unknown ids, wrong credentials, correlation
+//! ids, body shapes), and `authorized-token-order` for tokens the user
+//! authorized in a browser and hands over with the body that was authorized.
+//! The others are reported as skipped, by name.
 //!
-//! Every judgment allows for what the real playground was recorded doing
-//! (reference 10): messages with appended explanations, missing fields joined
-//! into one message in any order, an HTML 401 without a correlation id,
+//! Judging allows for what the real playground was recorded doing
+//! (docs/klarna.md §10): messages judged by the paths they name, an HTML 401,
 //! `payment_method_categories` in any order, a 429 under load (paced and
-//! retried, see [`crate::targets::Pacing`]), fields that come and go.
+//! retried, see [`crate::targets::Pacing`]), answers a real contract decides
+//! (lenient judging).
 //!
 //! Live calls are guarded twice: certify needs credentials, and a
 //! `*.klarna.com` host also needs an explicit opt-in ([`check_host`]), so a CI
 //! job can never call Klarna by accident.
 
-mod checks;
-mod judge;
 pub mod report;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::model::market::MARKETS;
 use crate::openapi::OpenApi;
-use crate::targets::{Credentials, Pacing, TargetError};
-use crate::verdict::Failure;
-
-pub use checks::certify;
+use crate::oracle::OracleConfig;
+use crate::runner::{self, Property, RunConfig, RunReport};
+use crate::targets::{Credentials, Pacing, TargetError, TargetSpec};
+use crate::verdict::Judge;
 
 /// Klarna's playground regions (reference 1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,7 +104,7 @@ pub struct CertifyConfig {
     /// Only these purchase countries, when not empty (a merchant account may
     /// be enabled for a few markets only).
     pub markets: Vec<String>,
-    /// Generated cases per check.
+    /// Generated cases (sequences) per property.
     pub cases: u64,
     pub seed: u64,
     pub authorized_orders: Vec<AuthorizedOrder>,
@@ -112,6 +112,8 @@ pub struct CertifyConfig {
     /// The user opted in to calls to a `*.klarna.com` host.
     pub call_klarna: bool,
     pub pacing: Pacing,
+    /// The properties to run (those the target cannot are reported skipped).
+    pub properties: Vec<Property>,
 }
 
 impl CertifyConfig {
@@ -129,6 +131,7 @@ impl CertifyConfig {
             openapi: None,
             call_klarna: false,
             pacing: Pacing::PLAYGROUND,
+            properties: Property::all().collect(),
         }
     }
 }
@@ -146,10 +149,6 @@ pub enum Unusable {
         "{host} is not a Klarna playground host; certify places orders and is for the playground (api[-na|-oc].playground.klarna.com) only"
     )]
     NotPlayground { host: String },
-    #[error(
-        "credentials refused: {target} answered 401 to the username and password given (--username/--password or KLARNA_USERNAME/KLARNA_PASSWORD); check them"
-    )]
-    CredentialsRefused { target: String },
     #[error("{0}")]
     Input(String),
     #[error(transparent)]
@@ -180,118 +179,13 @@ pub fn check_host(base_url: &str, call_klarna: bool) -> Result<(), Unusable> {
     Ok(())
 }
 
-/// One named check of certify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Check {
-    SessionCreated,
-    SessionReadBack,
-    InconsistentAmountsRefused,
-    MissingFieldRefused,
-    UnknownSessionNotFound,
-    UnknownTokenNotFound,
-    CancelUnknownNotFound,
-    WrongCredentialsRefused,
-    OrderCreated,
-    OrderRetryIdempotent,
-    OrderReadBack,
-    ErrorsCarryCorrelationId,
-    ResponsesMatchModel,
-}
-
-impl Check {
-    pub const ALL: [Check; 13] = [
-        Check::SessionCreated,
-        Check::SessionReadBack,
-        Check::InconsistentAmountsRefused,
-        Check::MissingFieldRefused,
-        Check::UnknownSessionNotFound,
-        Check::UnknownTokenNotFound,
-        Check::CancelUnknownNotFound,
-        Check::WrongCredentialsRefused,
-        Check::OrderCreated,
-        Check::OrderRetryIdempotent,
-        Check::OrderReadBack,
-        Check::ErrorsCarryCorrelationId,
-        Check::ResponsesMatchModel,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::SessionCreated => "session-created",
-            Check::SessionReadBack => "session-read-back",
-            Check::InconsistentAmountsRefused => "inconsistent-amounts-refused",
-            Check::MissingFieldRefused => "missing-field-refused",
-            Check::UnknownSessionNotFound => "unknown-session-not-found",
-            Check::UnknownTokenNotFound => "unknown-token-not-found",
-            Check::CancelUnknownNotFound => "cancel-unknown-not-found",
-            Check::WrongCredentialsRefused => "wrong-credentials-refused",
-            Check::OrderCreated => "order-created",
-            Check::OrderRetryIdempotent => "order-retry-idempotent",
-            Check::OrderReadBack => "order-read-back",
-            Check::ErrorsCarryCorrelationId => "errors-carry-correlation-id",
-            Check::ResponsesMatchModel => "responses-match-model",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Check::SessionCreated => {
-                "create session with a valid generated cart answers 200 with session_id, client_token and payment_method_categories (any order)"
-            }
-            Check::SessionReadBack => {
-                "the created session reads back with status incomplete and the order_amount sent"
-            }
-            Check::InconsistentAmountsRefused => {
-                "inconsistent amounts at create session give 400 BAD_VALUE naming a right `Bad value: <path>` and no wrong one"
-            }
-            Check::MissingFieldRefused => {
-                "a session without a required field gives 400 BAD_VALUE naming it (joined messages in any order accepted)"
-            }
-            Check::UnknownSessionNotFound => "reading an unknown session id gives 404 NOT_FOUND",
-            Check::UnknownTokenNotFound => {
-                "create order with an unknown authorization token gives 404 NOT_FOUND `Invalid authorization token`"
-            }
-            Check::CancelUnknownNotFound => {
-                "cancelling an unknown authorization token gives 404 NOT_FOUND"
-            }
-            Check::WrongCredentialsRefused => {
-                "wrong credentials give 401 (the gateway's HTML page is accepted)"
-            }
-            Check::OrderCreated => {
-                "create order with a browser-authorized token and its body gives 200 with order_id and fraud_status"
-            }
-            Check::OrderRetryIdempotent => {
-                "the identical create order retried returns the same order_id"
-            }
-            Check::OrderReadBack => {
-                "Order Management reads the order back with the same order_id and order_amount"
-            }
-            Check::ErrorsCarryCorrelationId => {
-                "every JSON error's correlation_id equals the Klarna-Correlation-Id header, when the header is sent"
-            }
-            Check::ResponsesMatchModel => {
-                "every JSON body reads as the model's type (and the OpenAPI schema with --openapi)"
-            }
-        }
-    }
-
-    /// Checks that need browser-authorized tokens (reference 7).
-    pub fn needs_token(self) -> bool {
-        matches!(
-            self,
-            Check::OrderCreated | Check::OrderRetryIdempotent | Check::OrderReadBack
-        )
-    }
-}
-
 /// What certification found.
 #[derive(Debug)]
 pub struct CertifyReport {
     pub base_url: String,
-    pub seed: u64,
-    pub cases: u64,
-    pub checks: Vec<CheckReport>,
-    /// Set when the target could not be judged: exit 2, whatever else was found.
+    /// The engine's report; `None` when nothing could be sent (`unusable`).
+    pub run: Option<RunReport>,
+    /// Why nothing was sent (missing opt-in, bad input): exit 2.
     pub unusable: Option<Unusable>,
     /// Requests sent (retries included) and 429 answers paced away.
     pub requests: u64,
@@ -299,50 +193,151 @@ pub struct CertifyReport {
     pub elapsed: Duration,
 }
 
-/// One check's result.
-#[derive(Debug)]
-pub struct CheckReport {
-    pub check: Check,
-    /// How many times it was judged (cases, tokens or answers).
-    pub runs: u64,
-    pub passed: u64,
-    /// Why it did not run (e.g. no authorization token was given).
-    pub skipped: Option<String>,
-    pub failure: Option<CheckFailure>,
-}
-
-/// The first failure of a check: what broke and the exchanges that showed it.
-#[derive(Debug)]
-pub struct CheckFailure {
-    pub failure: Failure,
-    pub exchanges: Vec<crate::exchange::Exchange>,
-}
-
 impl CertifyReport {
-    /// 0 every check held, 1 a conformance failure, 2 the target could not be judged.
+    /// 0 every property held, 1 a conformance failure, 2 the target could not
+    /// be judged: the engine's own code, so the summary cannot disagree.
     pub fn exit_code(&self) -> u8 {
-        if self.unusable.is_some() {
-            crate::errors::exit::USAGE
-        } else if self.checks.iter().any(|c| c.failure.is_some()) {
-            crate::errors::exit::FAILURE
-        } else {
-            crate::errors::exit::OK
+        match (&self.unusable, &self.run) {
+            (Some(_), _) | (None, None) => crate::errors::exit::USAGE,
+            (None, Some(run)) => run.exit_code(),
         }
     }
 
-    /// The report of one check, if it ran or was skipped.
-    pub fn check(&self, check: Check) -> Option<&CheckReport> {
-        self.checks.iter().find(|c| c.check == check)
+    /// The report of one property.
+    pub fn property(&self, property: Property) -> Option<&runner::PropertyReport> {
+        self.run
+            .as_ref()?
+            .properties
+            .iter()
+            .find(|p| p.property == property)
     }
 
-    /// The names of the checks that failed.
+    /// The names of the properties that failed.
     pub fn failed(&self) -> Vec<&'static str> {
-        self.checks
+        self.run
             .iter()
-            .filter(|c| c.failure.is_some())
-            .map(|c| c.check.name())
+            .flat_map(|r| &r.properties)
+            .filter(|p| p.failure.is_some())
+            .map(|p| p.property.name())
             .collect()
     }
+}
+
+/// The countries certify creates sessions for: the region's, restricted to
+/// `--market` when given.
+fn markets(config: &CertifyConfig) -> Result<Vec<String>, Unusable> {
+    for country in &config.markets {
+        if crate::model::market::market(country).is_none() {
+            return Err(Unusable::Input(format!(
+                "--market {country}: not a Klarna market (docs/klarna.md §3.2)"
+            )));
+        }
+        if !config.region.serves(country) {
+            return Err(Unusable::Input(format!(
+                "--market {country}: not served by the {} region",
+                config.region.name()
+            )));
+        }
+    }
+    Ok(if config.markets.is_empty() {
+        MARKETS
+            .iter()
+            .filter(|m| config.region.serves(m.country))
+            .map(|m| m.country.to_owned())
+            .collect()
+    } else {
+        config
+            .markets
+            .iter()
+            .map(|m| m.to_ascii_uppercase())
+            .collect()
+    })
+}
+
+/// The user's order bodies must be create-order requests; they are sent as given.
+fn given_orders(orders: &[AuthorizedOrder]) -> Result<Vec<(String, String)>, Unusable> {
+    orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            if o.authorization_token.trim().is_empty() {
+                return Err(Unusable::Input(format!(
+                    "authorization token #{} is empty",
+                    i + 1
+                )));
+            }
+            serde_json::from_str::<crate::model::CreateOrderRequest>(&o.order_body)
+                .map(|_| {
+                    (
+                        o.authorization_token.trim().to_owned(),
+                        o.order_body.clone(),
+                    )
+                })
+                .map_err(|e| {
+                    Unusable::Input(format!(
+                        "order body #{} is not a create_order_request: {e}",
+                        i + 1
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Runs certification against `config.base_url`. Sends nothing when the host
+/// needs an opt-in that was not given ([`check_host`]) or the input is bad.
+/// Synchronous: the engine runs on its own runtime.
+pub fn certify(config: &CertifyConfig) -> CertifyReport {
+    let start = Instant::now();
+    let base_url = config.base_url.trim_end_matches('/').to_owned();
+    let mut report = CertifyReport {
+        base_url: base_url.clone(),
+        run: None,
+        unusable: None,
+        requests: 0,
+        rate_limited: 0,
+        elapsed: Duration::ZERO,
+    };
+    let prepared = check_host(&base_url, config.call_klarna)
+        .and_then(|()| given_orders(&config.authorized_orders))
+        .and_then(|given| Ok((given, markets(config)?)))
+        .and_then(|prepared| {
+            crate::targets::pacer(&base_url, config.pacing)?;
+            Ok(prepared)
+        });
+    let (given, markets) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            report.unusable = Some(e);
+            return report;
+        }
+    };
+    let pacer = crate::targets::pacer(&base_url, config.pacing).ok();
+    let before = pacer
+        .as_ref()
+        .map_or((0, 0), |p| (p.sent(), p.rate_limited()));
+    let mut run = RunConfig::new(config.seed, config.cases);
+    run.target = TargetSpec::Playground {
+        base_url: Some(base_url),
+        credentials: config.credentials.clone(),
+        pacing: config.pacing,
+    };
+    run.properties = config.properties.clone();
+    run.oracle = OracleConfig {
+        lenient: true,
+        ..OracleConfig::default()
+    };
+    run.judge = Judge::Named;
+    run.openapi = config.openapi.iter().cloned().collect();
+    run.markets = markets;
+    run.given = given;
+    run.workers = 1;
+    report.run = Some(runner::run(&run));
+    if let Some(p) = pacer {
+        report.requests = p.sent() - before.0;
+        report.rate_limited = p.rate_limited() - before.1;
+    }
+    report.elapsed = start.elapsed();
+    report
 }
 
 #[cfg(test)]
@@ -392,6 +387,18 @@ mod tests {
                 .count();
             assert_eq!(serving, 1, "{}", m.country);
         }
+    }
+
+    #[test]
+    fn markets_follow_the_region() {
+        let mut config = CertifyConfig::new(Region::Na, Credentials::new("u", "p"), 1, 1);
+        let mut na = markets(&config).unwrap();
+        na.sort();
+        assert_eq!(na, ["CA", "MX", "US"]);
+        config.markets = vec!["se".into()];
+        assert!(markets(&config).is_err());
+        config.markets = vec!["us".into()];
+        assert_eq!(markets(&config).unwrap(), ["US"]);
     }
 
     #[test]

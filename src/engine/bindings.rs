@@ -118,9 +118,10 @@ impl Bindings {
                 ),
                 &format!("{{\"captured_amount\":{amount}}}"),
             ),
-            Action::AdvanceClock { seconds } => {
-                post("/__mock/clock".to_owned(), &format!("{{\"advance_seconds\":{seconds}}}"))
-            }
+            Action::AdvanceClock { seconds } => post(
+                "/__mock/clock".to_owned(),
+                &format!("{{\"advance_seconds\":{seconds}}}"),
+            ),
             Action::WrongCredentials { session_id } => {
                 get(format!("/payments/v1/sessions/{session_id}"))
             }
@@ -131,7 +132,11 @@ impl Bindings {
     /// session's create answer offered (a target that offers only `klarna`
     /// is asked for `klarna`).
     fn authorize_body(&self, s: SessionIx, data: &str, category: Option<u8>) -> String {
-        let offered = self.sessions.get(s).map(|b| &b.categories[..]).unwrap_or(&[]);
+        let offered = self
+            .sessions
+            .get(s)
+            .map(|b| &b.categories[..])
+            .unwrap_or(&[]);
         let chosen = category
             .filter(|_| !offered.is_empty())
             .map(|c| offered[usize::from(c) % offered.len()].clone());

@@ -146,7 +146,12 @@ impl<'a> Invariants<'a> {
             )
             .into());
         };
-        self.fresh(IdKind::CorrelationId, correlation, step, format!("answer {step}"))?;
+        self.fresh(
+            IdKind::CorrelationId,
+            correlation,
+            step,
+            format!("answer {step}"),
+        )?;
         verdict::check_shape(ex, self.openapi)?;
         if ex.status == 200 {
             self.client_token(ex)?;
@@ -247,9 +252,7 @@ pub fn jwt_payload(token: &str) -> Option<Value> {
     if parts.next().is_some() {
         return None;
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 

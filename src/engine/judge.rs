@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::bindings::Bindings;
 use crate::exchange::Exchange;
-use crate::model::{ErrorV2, MerchantSession, OmOrder, Order};
+use crate::model::{MerchantSession, OmOrder, Order};
 use crate::oracle::{Answer, OmView, OrderAnswer, SessionView};
 use crate::verdict::{self, Failure, Judge, Problem, render_actual};
 
@@ -33,7 +33,12 @@ pub fn contains(actual: &Value, expected: &Value) -> bool {
 }
 
 fn fail(what: &str, check: impl Into<String>, expected: String, ex: &Exchange) -> Problem {
-    Failure::new(format!("{what}: {}", check.into()), expected, render_actual(ex)).into()
+    Failure::new(
+        format!("{what}: {}", check.into()),
+        expected,
+        render_actual(ex),
+    )
+    .into()
 }
 
 /// Judges `ex` against `answer`; `what` names the step in a failure.
@@ -237,7 +242,9 @@ fn order(_what: &str, o: &OrderAnswer, body: &Value, b: &Bindings) -> Result<Obs
             return Err("the same order_id as the first time (docs/klarna.md §11.1)".to_owned());
         }
         if first.and_then(|f| f.redirect_url.as_deref()) != order.redirect_url.as_deref() {
-            return Err("the same redirect_url as the first time (docs/klarna.md §11.1)".to_owned());
+            return Err(
+                "the same redirect_url as the first time (docs/klarna.md §11.1)".to_owned(),
+            );
         }
     } else if order.redirect_url.is_some() != o.redirect_url {
         return Err(if o.redirect_url {
@@ -288,7 +295,10 @@ fn om_order(_what: &str, v: &OmView, body: &Value, b: &Bindings) -> Result<(), S
         return Err("purchase_currency is the order's".to_owned());
     }
     let want = serde_json::to_value(&v.order_lines).unwrap_or(Value::Null);
-    if !body.get("order_lines").is_some_and(|got| contains(got, &want)) {
+    if !body
+        .get("order_lines")
+        .is_some_and(|got| contains(got, &want))
+    {
         return Err("order_lines are the lines placed".to_owned());
     }
     Ok(())
@@ -352,7 +362,12 @@ pub fn describe(answer: &Answer, b: &Bindings) -> String {
                 ),
                 _ => (
                     "<new>".into(),
-                    if o.redirect_url { "<present>" } else { "<absent>" }.into(),
+                    if o.redirect_url {
+                        "<present>"
+                    } else {
+                        "<absent>"
+                    }
+                    .into(),
                 ),
             };
             format!(
@@ -388,10 +403,4 @@ pub fn describe(answer: &Answer, b: &Bindings) -> String {
             pretty(json!({ "now": crate::mock::rfc3339(*now) }))
         ),
     }
-}
-
-/// The error body's shape, for a failure: does it read as `ErrorV2`?
-pub fn reads_as_error(ex: &Exchange) -> bool {
-    ex.json()
-        .is_some_and(|b| serde_json::from_value::<ErrorV2>(b).is_ok())
 }

@@ -11,7 +11,7 @@ mod judge;
 
 use std::sync::Arc;
 
-pub use bindings::{BoundOrder, BoundSession, Bindings};
+pub use bindings::{Bindings, BoundOrder, BoundSession};
 pub use invariants::{IdKind, Invariants, RunIds, jwt_payload};
 pub use judge::{contains, describe, judge};
 
@@ -48,6 +48,8 @@ pub struct Step {
     pub describe: String,
     /// The answer the model predicted, as text.
     pub expected: String,
+    /// The answer the model predicted (`None`: the engine's own clock read).
+    pub answer: Option<Answer>,
     /// Its exchange, an index into [`SequenceRun::exchanges`].
     pub exchange: Option<usize>,
 }
@@ -57,7 +59,10 @@ pub struct Step {
 pub enum Outcome {
     Pass,
     /// Step `step` (0-based, into `steps`) broke a rule.
-    Conformance { step: usize, failure: Failure },
+    Conformance {
+        step: usize,
+        failure: Failure,
+    },
     /// The target could not be used (not a verdict).
     Target(TargetError),
 }
@@ -92,11 +97,12 @@ impl Engine<'_> {
             Invariants::new(self.openapi, self.run_ids, self.property, self.case_seed);
         let start = match self.clock_start {
             Some(start) => Some(start),
-            None if self.generation.virtual_clock => match self.read_clock(&mut run, &mut invariants).await
-            {
-                Ok(now) => Some(now),
-                Err(()) => return run,
-            },
+            None if self.generation.virtual_clock => {
+                match self.read_clock(&mut run, &mut invariants).await {
+                    Ok(now) => Some(now),
+                    Err(()) => return run,
+                }
+            }
             None => None,
         };
         let clock = ClockModel { start };
@@ -114,6 +120,7 @@ impl Engine<'_> {
             run.steps.push(Step {
                 describe: r.describe.clone(),
                 expected: describe(&prediction.answer, &bindings),
+                answer: Some(prediction.answer.clone()),
                 exchange: None,
             });
             let ex = match self.send(&r.action, &bindings).await {
@@ -123,6 +130,17 @@ impl Engine<'_> {
                     return run;
                 }
             };
+            if let Some(index) = r.given_token
+                && matches!(ex.status, 403 | 404 | 409)
+            {
+                run.outcome = Outcome::Target(TargetError::UnusableToken {
+                    index: index + 1,
+                    status: ex.status,
+                    answer: ex.response_body.chars().take(200).collect(),
+                });
+                run.exchanges.push(ex);
+                return run;
+            }
             run.steps[step].exchange = Some(run.exchanges.len());
             run.exchanges.push(ex);
             let ex = run.exchanges.last().expect("just pushed");
@@ -157,8 +175,10 @@ impl Engine<'_> {
                     return run;
                 }
             };
-            run.labels
-                .push(("step", format!("{} → {}", r.action.kind(), label(answer, ex))));
+            run.labels.push((
+                "step",
+                format!("{} → {}", r.action.kind(), label(answer, ex)),
+            ));
             if let Some(kind) = r.mutation {
                 run.labels.push(("mutation", kind.to_owned()));
             }
@@ -188,6 +208,7 @@ impl Engine<'_> {
         run.steps.push(Step {
             describe: "read the target's clock".to_owned(),
             expected: "200 {\"now\": <RFC 3339>}".to_owned(),
+            answer: None,
             exchange: Some(0),
         });
         let ex = match self.client.read_clock().await {
@@ -312,7 +333,9 @@ fn label(answer: &Answer, ex: &Exchange) -> String {
         Answer::SessionCreated { .. } | Answer::Clock { .. } => "200".to_owned(),
         Answer::Session(v) => format!("200 {}", v.status),
         Answer::Authorized { .. } => "approved".to_owned(),
-        Answer::NotAuthorized { show_form: true, .. } => "invalid fields".to_owned(),
+        Answer::NotAuthorized {
+            show_form: true, ..
+        } => "invalid fields".to_owned(),
         Answer::NotAuthorized { .. } => "not approved".to_owned(),
         Answer::Order(o) if o.again => "200 the same order".to_owned(),
         Answer::Order(_) => format!(

@@ -19,7 +19,7 @@ use crate::model::{OrderLine, OrderLineType};
 /// The random parts of one line, before the cart decides its final shape.
 /// Plain values shrink well: kind 0 is `physical`, quantity 1, price 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RawLine {
+pub struct RawLine {
     /// 0..100, mapped to a line type by [`kind`].
     kind: u8,
     quantity: i64,

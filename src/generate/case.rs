@@ -148,7 +148,7 @@ impl Case {
 
 /// Which e-mail the billing address carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decision {
+pub enum Decision {
     /// 75 % approve, 15 % denied, 10 % pending where the market has pending orders.
     Mixed,
     Approve,
@@ -168,7 +168,7 @@ const CATEGORIES: [Option<&str>; 3] = [None, Some("pay_later"), Some("pay_over_t
 
 /// The random parts of a case that are not market, cart or mutation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct People {
+pub struct People {
     billing: u64,
     shipping: u64,
     /// 0..100: < 60 no shipping address, < 80 a copy of billing, else another address.

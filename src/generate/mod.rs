@@ -67,10 +67,13 @@ pub use timing::{
 
 // The building blocks the sequence generators (`crate::sequence`) put together.
 pub(crate) use address::address;
-pub(crate) use cart::{RawLine, build_cart, raw_cart};
-pub(crate) use case::{Decision, People, authorize, people, session};
+pub use cart::RawLine;
+pub(crate) use cart::{build_cart, raw_cart};
+pub use case::{Decision, People};
+pub(crate) use case::{authorize, people, session};
 pub(crate) use market::valid_choices;
-pub(crate) use mutation_strategy::{Family, Plan, plan, resolve};
+pub use mutation_strategy::{Family, Plan};
+pub(crate) use mutation_strategy::{plan, resolve};
 
 /// How many distinct seeds a value is chosen from. Small enough that shrinking
 /// a seed to 0 takes about 20 steps (proptest halves toward 0), large enough

@@ -47,7 +47,7 @@ enum Kind {
 /// A family of mutations: the kinds it may produce with their weights. The
 /// first kind is what a failing case shrinks toward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Family {
+pub enum Family {
     /// Everything: 25 % neutral, 65 % changing and valid, 10 % invalid.
     Any,
     /// Must be accepted: unchanged, reordered keys, omitted customer.
@@ -116,7 +116,7 @@ impl Family {
 
 /// The random part of a mutation, resolved against an order by [`resolve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub struct Plan {
     roll: u32,
     seeds: [u64; 2],
 }

@@ -75,7 +75,10 @@ struct SessionState {
 #[derive(Debug, Clone)]
 enum Outcome {
     None,
-    Placed { order: OrderIx, body: Value },
+    Placed {
+        order: OrderIx,
+        body: Value,
+    },
     /// The first business refusal (409, 403): it sticks when errors stick.
     Refused(ExpectedError),
 }
@@ -417,12 +420,10 @@ impl World {
         if !other.is_empty() {
             return Some(ExpectedError::not_matching(other));
         }
-        (!cart.is_empty() && order.order_amount > authorized.order_amount).then(|| {
-            ExpectedError {
-                status: 403,
-                error_code: "REJECTED",
-                messages: ExpectedMessages::Exact(vec!["Rejected".to_owned()]),
-            }
+        (!cart.is_empty() && order.order_amount > authorized.order_amount).then(|| ExpectedError {
+            status: 403,
+            error_code: "REJECTED",
+            messages: ExpectedMessages::Exact(vec!["Rejected".to_owned()]),
         })
     }
 
@@ -719,11 +720,12 @@ fn parse(body: &str) -> Value {
 
 /// Klarna merges data sent later into the session: a field given replaces the
 /// earlier value (§2.3), read-only fields are ignored, `null` removes. `[I]`
+/// The category chosen at authorize is the widget's, not a session field.
 fn merged(base: &Map<String, Value>, update: Value) -> Map<String, Value> {
     let mut out = base.clone();
     if let Value::Object(update) = update {
         for (key, value) in update {
-            if READ_ONLY.contains(&key.as_str()) {
+            if READ_ONLY.contains(&key.as_str()) || key == "payment_method_category" {
                 continue;
             }
             if value.is_null() {
@@ -769,9 +771,5 @@ fn session_completed() -> ExpectedError {
 }
 
 fn no_such_order(id: &str) -> ExpectedError {
-    ExpectedError::new(
-        404,
-        "NO_SUCH_ORDER",
-        &format!("Order {id} cannot be found"),
-    )
+    ExpectedError::new(404, "NO_SUCH_ORDER", &format!("Order {id} cannot be found"))
 }

@@ -114,8 +114,11 @@ impl RunConfig {
         g.control_api = offers.control_api;
         g.virtual_clock = offers.virtual_clock;
         if !self.markets.is_empty() {
-            g.markets
-                .retain(|m| self.markets.iter().any(|c| c.eq_ignore_ascii_case(m.country)));
+            g.markets.retain(|m| {
+                self.markets
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(m.country))
+            });
         }
         g
     }
@@ -415,9 +418,7 @@ impl<'a> Cases<'a> {
                 report.interrupted = true;
                 break;
             }
-            let outcome = self
-                .run_seed(case_seed, index as usize, true, report)
-                .await;
+            let outcome = self.run_seed(case_seed, index as usize, true, report).await;
             self.shared.done.fetch_add(1, Ordering::Relaxed);
             if report.failure.is_some() {
                 break;
@@ -509,7 +510,9 @@ impl<'a> Cases<'a> {
         let mut tree = seed::sequence_tree(&self.property.strategy(&generation), case_seed);
         let ops = proptest::strategy::ValueTree::current(&tree);
         report.cases += 1;
-        let run = self.run_ops(&generation, &given, case_seed, &ops, first).await?;
+        let run = self
+            .run_ops(&generation, &given, case_seed, &ops, first)
+            .await?;
         report.operations += run.exchanges.len() as u64;
         let (step, failure) = match run.outcome {
             Outcome::Pass => {
@@ -537,7 +540,8 @@ impl<'a> Cases<'a> {
             exchanges: run.exchanges,
             shrink_steps: 0,
         });
-        self.shrink(&mut tree, &generation, &given, case_seed, best).await
+        self.shrink(&mut tree, &generation, &given, case_seed, best)
+            .await
     }
 
     /// proptest's shrinking over the sequence: simplify while it still fails,
@@ -558,7 +562,9 @@ impl<'a> Cases<'a> {
         while more && steps < max {
             steps += 1;
             let candidate = tree.current();
-            let run = self.run_ops(generation, given, case_seed, &candidate, false).await?;
+            let run = self
+                .run_ops(generation, given, case_seed, &candidate, false)
+                .await?;
             match run.outcome {
                 Outcome::Conformance { step, failure } => {
                     tree.accept();

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use crate::generate::{Decision, Family};
-use crate::sequence::{
-    GenConfig, Kind, Ref, SequenceStrategy, Skeleton, Unknown, free, ops,
-};
+use crate::sequence::{GenConfig, Kind, Ref, SequenceStrategy, Skeleton, Unknown, free, ops};
 
 /// What a target must offer for a property's sequences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,7 +281,10 @@ impl Property {
     }
 
     pub fn from_name(name: &str) -> Option<Property> {
-        PROPERTIES.iter().find(|d| d.name == name).map(|d| d.property)
+        PROPERTIES
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.property)
     }
 
     /// The sequences of this property under `config`.

@@ -12,22 +12,17 @@ use super::{FailureReport, Property, PropertyReport, RunReport};
 
 /// `order-succeeds: 256 cases, all held` — one line per finished property.
 pub fn progress_line(report: &PropertyReport) -> String {
-    match &report.failure {
-        None if report.interrupted => format!(
-            "{}: stopped after {} cases (the run could not go on)",
-            report.property.name(),
+    let name = report.property.name();
+    match (&report.failure, report.skipped) {
+        (_, Some(why)) => format!("{name}: skipped ({why})"),
+        (None, None) if report.interrupted => format!(
+            "{name}: stopped after {} cases (the run could not go on)",
             report.cases
         ),
-        None => format!(
-            "{}: {} cases, all held",
-            report.property.name(),
-            report.cases
-        ),
-        Some(f) => format!(
-            "{}: FAILED after {} cases (seed {})",
-            report.property.name(),
-            report.cases,
-            f.case_seed
+        (None, None) => format!("{name}: {} cases, all held", report.cases),
+        (Some(f), None) => format!(
+            "{name}: FAILED after {} cases (seed {})",
+            report.cases, f.case_seed
         ),
     }
 }
@@ -68,8 +63,38 @@ pub fn replay_command(property: Property, failure: &FailureReport, target_flag: 
     )
 }
 
+/// A failing sequence as the user reads it: the numbered steps with what
+/// each got, the one that broke marked, then its expected and actual answer.
+pub fn sequence_text(f: &FailureReport) -> String {
+    let mut out = String::new();
+    for (i, step) in f.steps.iter().enumerate() {
+        let got = step
+            .exchange
+            .and_then(|e| f.exchanges.get(e))
+            .map_or("not sent".to_owned(), |ex| ex.status.to_string());
+        let mark = if i == f.failed_step { "✗" } else { " " };
+        let _ = writeln!(out, "{mark} {:>2}. {} -> {got}", i + 1, step.describe);
+    }
+    let _ = writeln!(out, "\n{}", f.failure);
+    if let Some(ex) = f.steps[f.failed_step]
+        .exchange
+        .and_then(|e| f.exchanges.get(e))
+    {
+        let _ = writeln!(out, "the exchange of step {}:\n{ex}", f.failed_step + 1);
+    }
+    out
+}
+
 /// The whole human report: failures first, then the table and coverage labels.
 pub fn render(report: &RunReport, target_flag: &str) -> String {
+    render_with(report, &|p, f| replay_command(p, f, target_flag))
+}
+
+/// How a failure is reproduced: the command printed under it.
+pub type Reproduce<'a> = dyn Fn(Property, &FailureReport) -> String + 'a;
+
+/// [`render`], with the command that reproduces a failure given.
+pub fn render_with(report: &RunReport, reproduce: &Reproduce<'_>) -> String {
     let mut out = String::new();
     for p in &report.properties {
         if let Some(f) = &p.failure {
@@ -81,20 +106,13 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
             );
             let _ = writeln!(
                 out,
-                "\nminimal failing case (after {} shrink steps):",
+                "\nminimal failing sequence ({} steps, after {} shrink steps):",
+                f.steps.len(),
                 f.shrink_steps
             );
-            let _ = writeln!(out, "{}", case_text(&f.case));
-            let _ = writeln!(out, "\n{}", f.failure);
-            if let Some(last) = f.exchanges.last() {
-                let _ = writeln!(out, "last exchange:\n{last}");
-            }
+            let _ = write!(out, "{}", sequence_text(f));
             let _ = writeln!(out, "\nseed: {}", f.case_seed);
-            let _ = writeln!(
-                out,
-                "replay: {}",
-                replay_command(p.property, f, target_flag)
-            );
+            let _ = writeln!(out, "replay: {}", reproduce(p.property, f));
         }
     }
     if let Some(e) = &report.target_error {
@@ -102,26 +120,32 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<30} {:>7} {:>7} {:>7}",
-        "property", "cases", "passed", "failed"
+        "\n{:<30} {:>7} {:>9} {:>7} {:>7}",
+        "property", "cases", "requests", "passed", "failed"
     );
     for p in &report.properties {
         let failed = u64::from(p.failure.is_some());
-        let note = if p.interrupted && p.failure.is_none() {
-            "  (stopped: not all cases ran)"
-        } else {
-            ""
+        let note = match p.skipped {
+            Some(why) => format!("  skipped: {why}"),
+            None if p.interrupted && p.failure.is_none() => {
+                "  (stopped: not all cases ran)".to_owned()
+            }
+            None => String::new(),
         };
         let _ = writeln!(
             out,
-            "{:<30} {:>7} {:>7} {:>7}{note}",
+            "{:<30} {:>7} {:>9} {:>7} {:>7}{note}",
             p.property.name(),
             p.cases,
+            p.operations,
             p.passed,
             failed
         );
     }
-    let _ = writeln!(out, "\ncoverage of passing cases:");
+    let _ = writeln!(
+        out,
+        "\ncoverage of passing cases (how many steps got each answer):"
+    );
     let mut merged: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, u64>> =
         Default::default();
     for p in &report.properties {
@@ -135,34 +159,60 @@ pub fn render(report: &RunReport, target_flag: &str) -> String {
         let listed: Vec<String> = values.iter().map(|(v, n)| format!("{v} {n}")).collect();
         let _ = writeln!(out, "  {kind}: {}", listed.join(", "));
     }
-    let secs = report.elapsed.as_secs_f64();
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         out,
-        "\n{} cases in {:.2} s ({:.0} cases/s), seed {}",
+        "\n{} cases, {} requests in {:.2} s ({:.0} cases/s, {:.0} requests/s), seed {}",
         report.cases(),
+        report.operations(),
         secs,
-        report.cases() as f64 / secs.max(1e-9),
+        report.cases() as f64 / secs,
+        report.operations() as f64 / secs,
         report.seed
     );
+    let _ = writeln!(out, "{}", summary(report));
+    out
+}
+
+/// `20 passed, 1 failed, 2 skipped`: made from the same reports as the exit
+/// code, so the two cannot disagree.
+pub fn summary(report: &RunReport) -> String {
     let count = |f: fn(&PropertyReport) -> bool| report.properties.iter().filter(|p| f(p)).count();
     let failed = count(|p| p.failure.is_some());
-    let stopped = count(|p| p.failure.is_none() && p.interrupted);
-    let passed = report.properties.len() - failed - stopped;
-    let stopped = if stopped > 0 {
-        format!(", {stopped} stopped")
-    } else {
-        String::new()
-    };
-    let _ = writeln!(out, "{passed} passed, {failed} failed{stopped}");
+    let skipped = count(|p| p.skipped.is_some());
+    let stopped = count(|p| p.failure.is_none() && p.skipped.is_none() && p.interrupted);
+    let passed = report.properties.len() - failed - skipped - stopped;
+    let mut out = format!("{passed} passed, {failed} failed");
+    if skipped > 0 {
+        out.push_str(&format!(", {skipped} skipped"));
+    }
+    if stopped > 0 {
+        out.push_str(&format!(", {stopped} stopped"));
+    }
+    if report.target_error.is_some() {
+        out.push_str(" — the target could not be used (exit 2)");
+    }
     out
 }
 
 /// The JUnit XML report: one testcase per property, failures with the replay command.
 pub fn junit(report: &RunReport, target_flag: &str) -> String {
+    junit_with(report, "klarna-conformance", &|p, f| {
+        replay_command(p, f, target_flag)
+    })
+}
+
+/// [`junit`] for a suite of another name, with the command that reproduces a failure given.
+pub fn junit_with(report: &RunReport, suite_name: &str, reproduce: &Reproduce<'_>) -> String {
     use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
-    let mut suite = TestSuite::new("klarna-conformance");
+    let mut suite = TestSuite::new(suite_name);
     for p in &report.properties {
         let status = match &p.failure {
+            None if p.skipped.is_some() => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(p.skipped.unwrap_or_default());
+                s
+            }
             None if p.interrupted => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(format!(
@@ -176,10 +226,9 @@ pub fn junit(report: &RunReport, target_flag: &str) -> String {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(format!("{} (seed {})", f.failure.check, f.case_seed));
                 s.set_description(format!(
-                    "{}\n\n{}\n\nreplay: {}",
-                    case_text(&f.case),
-                    f.failure,
-                    replay_command(p.property, f, target_flag)
+                    "{}\nreplay: {}",
+                    sequence_text(f),
+                    reproduce(p.property, f)
                 ));
                 s
             }
@@ -189,6 +238,30 @@ pub fn junit(report: &RunReport, target_flag: &str) -> String {
         suite.add_test_case(case);
     }
     junit_xml(suite, report.target_error.as_ref().map(ToString::to_string))
+}
+
+/// `--list`: every property, its rule and what a target must offer for it.
+pub fn list() -> String {
+    let mut out = String::new();
+    for d in super::PROPERTIES.iter() {
+        let mut needs = Vec::new();
+        if d.needs.control_api {
+            needs.push("control API");
+        }
+        if d.needs.virtual_clock {
+            needs.push("virtual clock");
+        }
+        if d.needs.given_tokens {
+            needs.push("browser-authorized tokens");
+        }
+        let needs = if needs.is_empty() {
+            String::new()
+        } else {
+            format!(" [needs: {}]", needs.join(", "))
+        };
+        let _ = writeln!(out, "{:<28} {}{needs}", d.name, d.rule);
+    }
+    out
 }
 
 /// The XML of a JUnit suite, with a failing `target` testcase when the target
@@ -205,7 +278,7 @@ pub fn junit_xml(mut suite: quick_junit::TestSuite, target_error: Option<String>
     r.to_string().unwrap_or_default()
 }
 
-/// The case seeds persisted for a property (`cc <seed>` lines, as proptest writes).
+/// The case seeds kept for a property (`cc <seed>` lines, as proptest writes).
 pub fn read_regressions(dir: Option<&Path>, property: Property) -> Vec<u64> {
     let Some(dir) = dir else { return Vec::new() };
     let path = dir.join(format!("{}.txt", property.name()));
@@ -248,17 +321,4 @@ pub fn persist_regression(dir: Option<&Path>, property: Property, failure: &Fail
             path.display()
         );
     }
-}
-
-/// A case as the user reads it: the request bodies and what happened between them.
-pub fn case_text(case: &crate::generate::Case) -> String {
-    format!(
-        "market {market}, wait {wait} s, auto_capture {capture}\nmutation: {mutation}\nsession:\n{session}\nauthorize:\n{authorize}",
-        market = case.session.purchase_country.as_deref().unwrap_or("?"),
-        wait = case.wait_seconds,
-        capture = case.auto_capture,
-        mutation = case.mutation,
-        session = serde_json::to_string_pretty(&case.session).unwrap_or_default(),
-        authorize = serde_json::to_string_pretty(&case.authorize).unwrap_or_default(),
-    )
 }

@@ -1,5 +1,8 @@
-//! Writing a generated case as a scenario file (`replay --emit-scenario FILE`),
-//! so a failure found by chance becomes a permanent, readable regression test.
+//! Writing a shrunk failing sequence as a scenario file (`replay
+//! --emit-scenario FILE`), so a failure found by chance becomes a permanent,
+//! readable regression test: every request exactly as it was sent (raw
+//! steps, real ids replaced by the names earlier steps saved), and for each
+//! answer what the reference model expected of it.
 
 use std::path::Path;
 
@@ -10,196 +13,266 @@ use super::check::parse_scenario;
 use super::fixtures::FixtureSet;
 use super::format::MockSettings;
 use super::path::escape;
+use crate::engine::Step;
+use crate::exchange::Exchange;
+use crate::oracle::Answer;
 
-/// The bodies of one generated case, as the runner sent them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseBodies {
-    /// One line saying what the case is (e.g. the property and the seed).
-    pub description: String,
-    /// `POST /payments/v1/sessions` body.
-    pub session: Value,
-    /// Authorize-time data given to the control API, if any.
-    pub authorize: Option<Value>,
-    /// Seconds the virtual clock moves between authorize and create order.
-    pub wait_seconds: u64,
-    /// `POST .../authorizations/{token}/order` body.
-    pub order: Value,
-    /// Merchant settings of the mock the case ran on.
-    pub mock: MockSettings,
+/// The ids earlier answers handed out, and the names they are saved under.
+#[derive(Default)]
+struct Names {
+    /// (real id, name), longest ids first when replacing.
+    ids: Vec<(String, String)>,
+    sessions: usize,
+    tokens: usize,
+    orders: Vec<(String, Option<String>)>,
 }
 
-/// What a conformant target answers at create order (the oracle's expectation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpectedAnswer {
-    pub status: u16,
-    pub error_code: Option<String>,
-    /// `error_messages` exactly; empty means "not checked".
-    pub messages: Vec<String>,
-    /// For a success: what the order must say and what Order Management must
-    /// show. Without it a success only checks the status and `order_id`, which
-    /// would let an emitted regression test pass against the very defect it
-    /// was emitted for.
-    pub order: Option<ExpectedOrderFields>,
+impl Names {
+    /// `text` with every known id written as `{name}` and other braces escaped.
+    fn template(&self, text: &str) -> String {
+        let mut out = escape(text);
+        for (id, name) in &self.ids {
+            if !id.is_empty() {
+                out = out.replace(&escape(id), &format!("{{{name}}}"));
+            }
+        }
+        out
+    }
+
+    fn add(&mut self, id: &str, name: String) {
+        self.ids.push((id.to_owned(), name));
+        self.ids.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
+    }
 }
 
-/// The oracle's expected order (`oracle::ExpectedOrder`), in owned form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpectedOrderFields {
-    /// The `fraud_status` values allowed: exactly one is checked with
-    /// `equal`; several can only be checked as present.
-    pub fraud_status: Vec<String>,
-    /// `redirect_url` present (a confirmation URL was given) or absent.
-    pub redirect_url: bool,
-    /// Order Management's `status` values allowed when read back
-    /// (`AUTHORIZED`, `CAPTURED`): exactly one is checked with `equal`.
-    pub om_status: Vec<String>,
-    /// Order Management's `order_amount` when read back.
-    pub om_order_amount: i64,
-}
-
-/// The scenario TOML text of a case. The text is checked by parsing it back,
-/// so what is written can always be run.
-pub fn from_case(case: &CaseBodies, expected: &ExpectedAnswer) -> Result<String, ScenarioError> {
-    let mut steps: Vec<toml::Value> = Vec::new();
-    let mut step = |kind: &str, fields: Vec<(&str, toml::Value)>| {
+/// The scenario TOML text of a sequence run. The text is checked by parsing
+/// it back, so what is written can always be run.
+pub fn from_sequence(
+    description: &str,
+    mock: &MockSettings,
+    steps: &[Step],
+    exchanges: &[Exchange],
+) -> Result<String, ScenarioError> {
+    let mut names = Names::default();
+    let mut out: Vec<toml::Value> = Vec::new();
+    let mut moves_clock = false;
+    for step in steps {
+        let Some(ex) = step.exchange.and_then(|i| exchanges.get(i)) else {
+            continue;
+        };
+        moves_clock |= ex.path.starts_with("/__mock/clock") && ex.method == "POST";
         let mut t = toml::Table::new();
-        t.insert("do".into(), kind.into());
-        for (k, v) in fields {
-            t.insert(k.into(), v);
+        t.insert("do".into(), "raw".into());
+        t.insert("method".into(), ex.method.clone().into());
+        t.insert("path".into(), names.template(&ex.path).into());
+        if let Some(body) = &ex.request_body {
+            t.insert("body_text".into(), names.template(body).into());
         }
-        steps.push(toml::Value::Table(t));
-    };
-    step(
-        "create_session",
-        vec![("body", body(&case.session, "session")?)],
-    );
-    match &case.authorize {
-        Some(a) if a.as_object().is_some_and(|o| !o.is_empty()) => {
-            step("authorize", vec![("body", body(a, "authorize")?)]);
-        }
-        _ => step("authorize", vec![]),
-    }
-    if case.wait_seconds > 0 {
-        let seconds = i64::try_from(case.wait_seconds)
-            .map_err(|_| ScenarioError::Emit("wait_seconds is too large".into()))?;
-        step("advance_clock", vec![("seconds", seconds.into())]);
-    }
-    let mut expect = toml::Table::new();
-    expect.insert("status".into(), i64::from(expected.status).into());
-    if let Some(code) = &expected.error_code {
-        expect.insert("error_code".into(), code.clone().into());
-    }
-    if !expected.messages.is_empty() {
-        expect.insert(
-            "messages".into(),
-            toml::Value::Array(expected.messages.iter().cloned().map(Into::into).collect()),
-        );
-    }
-    let success = (200..300).contains(&expected.status);
-    let order = expected.order.as_ref().filter(|_| success);
-    if success {
-        expect.insert(
-            "present".into(),
-            toml::Value::Array(match order {
-                Some(_) => vec!["order_id".into(), "authorized_payment_method".into()],
-                None => vec!["order_id".into(), "fraud_status".into()],
-            }),
-        );
-    }
-    if let Some(o) = order {
-        order_expectations(o, &mut expect);
-    }
-    step(
-        "create_order",
-        vec![
-            ("body", body(&case.order, "order")?),
-            ("expect", toml::Value::Table(expect)),
-            ("snapshot", true.into()),
-        ],
-    );
-    if let Some(o) = order {
-        // Order Management must show what was placed (reference 9); the
-        // order id is the one create_order saved.
-        let mut equal = toml::Table::new();
-        equal.insert("order_id".into(), "{order_id}".into());
-        if let [status] = o.om_status.as_slice() {
-            equal.insert("status".into(), status.clone().into());
-        }
-        equal.insert("order_amount".into(), o.om_order_amount.into());
         let mut expect = toml::Table::new();
-        expect.insert("status".into(), 200.into());
-        expect.insert("equal".into(), toml::Value::Table(equal));
-        step("read_order", vec![("expect", toml::Value::Table(expect))]);
+        let mut save = toml::Table::new();
+        match &step.answer {
+            Some(answer) => expectations(answer, ex, &mut names, &mut expect, &mut save)?,
+            None => {
+                expect.insert("status".into(), 200.into());
+            }
+        }
+        if matches!(step.answer, Some(Answer::Unauthorized)) {
+            t.insert("credentials".into(), "wrong".into());
+        }
+        t.insert("expect".into(), toml::Value::Table(expect));
+        if !save.is_empty() {
+            t.insert("save".into(), toml::Value::Table(save));
+        }
+        out.push(toml::Value::Table(t));
     }
-
     let mut doc = toml::Table::new();
-    doc.insert("description".into(), case.description.clone().into());
-    // Moving the clock needs the mock's control API and a private clock.
-    let targets: Vec<toml::Value> = if case.wait_seconds > 0 {
+    doc.insert("description".into(), escape(description).into());
+    // Moving the clock needs a private clock: the embedded mock's.
+    let targets: Vec<toml::Value> = if moves_clock {
         vec!["mock".into()]
     } else {
         vec!["mock".into(), "url".into()]
     };
     doc.insert("targets".into(), toml::Value::Array(targets));
-    if case.mock != MockSettings::default() {
+    if *mock != MockSettings::default() {
         let mut m = toml::Table::new();
-        m.insert(
-            "allow_cart_updates".into(),
-            case.mock.allow_cart_updates.into(),
-        );
-        m.insert("strict".into(), case.mock.strict.into());
-        if let Some(seed) = case.mock.seed.and_then(|s| i64::try_from(s).ok()) {
+        m.insert("allow_cart_updates".into(), mock.allow_cart_updates.into());
+        m.insert("strict".into(), mock.strict.into());
+        if let Some(seed) = mock.seed.and_then(|s| i64::try_from(s).ok()) {
             m.insert("seed".into(), seed.into());
         }
         doc.insert("mock".into(), toml::Value::Table(m));
     }
-    doc.insert("step".into(), toml::Value::Array(steps));
+    doc.insert("step".into(), toml::Value::Array(out));
     let text = toml::to_string_pretty(&doc).map_err(|e| ScenarioError::Emit(e.to_string()))?;
     let text = format!(
         "# Written by `klarna-conformance replay --emit-scenario` from a shrunk property\n\
-         # failure. Bodies are exactly what was sent; edit freely, then record the\n\
-         # snapshot with `INSTA_UPDATE=new cargo test --test scenarios` and review it.\n\n{text}"
+         # failure. Requests are exactly what was sent; each `expect` is what the\n\
+         # reference model predicted. Edit freely.\n\n{text}"
     );
     parse_scenario(Path::new("emitted.toml"), &text, &FixtureSet::default())
         .map_err(|e| ScenarioError::Emit(format!("the written scenario does not check: {e}")))?;
     Ok(text)
 }
 
-/// The create-order checks of a success: `fraud_status` and `redirect_url`
-/// (`present = [order_id, authorized_payment_method]` is already written).
-fn order_expectations(o: &ExpectedOrderFields, expect: &mut toml::Table) {
-    let mut present = Vec::new();
+fn strings(items: impl IntoIterator<Item = String>) -> toml::Value {
+    toml::Value::Array(items.into_iter().map(|s| escape(&s).into()).collect())
+}
+
+/// What the model predicted, as a step's `expect` (and the names it saves).
+fn expectations(
+    answer: &Answer,
+    ex: &Exchange,
+    names: &mut Names,
+    expect: &mut toml::Table,
+    save: &mut toml::Table,
+) -> Result<(), ScenarioError> {
+    let body = ex.json().unwrap_or(Value::Null);
     let mut equal = toml::Table::new();
-    match o.fraud_status.as_slice() {
-        [one] => {
-            equal.insert("fraud_status".into(), escape(one).into());
+    let mut present: Vec<String> = Vec::new();
+    let mut absent: Vec<String> = Vec::new();
+    let status: u16 = match answer {
+        Answer::Error(e) => {
+            expect.insert("error_code".into(), e.error_code.into());
+            expect.insert("messages".into(), strings(e.messages()));
+            e.status
         }
-        _ => present.push(toml::Value::from("fraud_status")),
+        Answer::Unauthorized => 401,
+        Answer::NoContent => 204,
+        Answer::SessionCreated { .. } => {
+            names.sessions += 1;
+            let name = format!("session_{}", names.sessions);
+            save.insert(name.clone(), "session_id".into());
+            names.add(body["session_id"].as_str().unwrap_or(""), name);
+            present.extend(
+                ["session_id", "client_token", "payment_method_categories"].map(String::from),
+            );
+            200
+        }
+        Answer::Session(v) => {
+            equal.insert("status".into(), v.status.into());
+            for (key, value) in &v.fields {
+                if let Some(t) = json_to_toml(&templated(value, names)) {
+                    equal.insert(key.clone(), t);
+                }
+            }
+            absent.extend(v.absent.iter().map(|s| (*s).to_owned()));
+            if let Some(t) = v.authorization_token {
+                equal.insert(
+                    "authorization_token".into(),
+                    format!("{{token_{}}}", t + 1).into(),
+                );
+            }
+            if let Some(at) = v.expires_at {
+                equal.insert("expires_at".into(), crate::mock::rfc3339(at).into());
+            }
+            200
+        }
+        Answer::Authorized { .. } => {
+            names.tokens += 1;
+            let name = format!("token_{}", names.tokens);
+            save.insert(name.clone(), "authorization_token".into());
+            names.add(body["authorization_token"].as_str().unwrap_or(""), name);
+            equal.insert("approved".into(), true.into());
+            200
+        }
+        Answer::NotAuthorized { show_form, .. } => {
+            equal.insert("approved".into(), false.into());
+            equal.insert("show_form".into(), (*show_form).into());
+            absent.push("authorization_token".into());
+            200
+        }
+        Answer::Order(o) => {
+            present.extend(["order_id", "authorized_payment_method"].map(String::from));
+            if let [one] = o.fraud_status {
+                equal.insert("fraud_status".into(), (*one).into());
+            } else {
+                present.push("fraud_status".into());
+            }
+            if o.again {
+                let (id, redirect) = names.orders.get(o.order).cloned().unwrap_or_default();
+                equal.insert("order_id".into(), names.template(&id).into());
+                match redirect {
+                    Some(r) => {
+                        equal.insert("redirect_url".into(), escape(&r).into());
+                    }
+                    None => absent.push("redirect_url".into()),
+                }
+            } else {
+                let name = format!("order_{}", o.order + 1);
+                save.insert(name.clone(), "order_id".into());
+                let id = body["order_id"].as_str().unwrap_or("").to_owned();
+                names.add(&id, name);
+                names
+                    .orders
+                    .push((id, body["redirect_url"].as_str().map(str::to_owned)));
+                if o.redirect_url {
+                    present.push("redirect_url".into());
+                } else {
+                    absent.push("redirect_url".into());
+                }
+            }
+            200
+        }
+        Answer::OmOrder(v) => {
+            equal.insert(
+                "order_id".into(),
+                format!("{{order_{}}}", v.order + 1).into(),
+            );
+            equal.insert("status".into(), v.status.into());
+            if let [one] = v.fraud_status {
+                equal.insert("fraud_status".into(), (*one).into());
+            }
+            for (key, amount) in [
+                ("order_amount", v.order_amount),
+                ("captured_amount", v.captured_amount),
+                ("refunded_amount", v.refunded_amount),
+                ("remaining_authorized_amount", v.remaining_authorized_amount),
+            ] {
+                equal.insert(key.into(), amount.into());
+            }
+            equal.insert(
+                "purchase_currency".into(),
+                v.purchase_currency.clone().into(),
+            );
+            200
+        }
+        Answer::Captured { .. } => {
+            expect.insert(
+                "headers".into(),
+                toml::Value::Array(vec!["capture-id".into(), "location".into()]),
+            );
+            201
+        }
+        Answer::Clock { now } => {
+            equal.insert("now".into(), crate::mock::rfc3339(*now).into());
+            200
+        }
+    };
+    expect.insert("status".into(), i64::from(status).into());
+    if !present.is_empty() {
+        expect.insert("present".into(), strings(present));
     }
-    if o.redirect_url {
-        present.push("redirect_url".into());
-    } else {
-        expect.insert(
-            "absent".into(),
-            toml::Value::Array(vec!["redirect_url".into()]),
-        );
-    }
-    if let Some(toml::Value::Array(p)) = expect.get_mut("present") {
-        p.extend(present);
+    if !absent.is_empty() {
+        expect.insert("absent".into(), strings(absent));
     }
     if !equal.is_empty() {
         expect.insert("equal".into(), toml::Value::Table(equal));
     }
+    Ok(())
 }
 
-/// A JSON body as a TOML table. TOML has no null; Klarna bodies never send
-/// one (absent fields are left out), so a null is left out too.
-fn body(value: &Value, what: &str) -> Result<toml::Value, ScenarioError> {
-    match json_to_toml(value) {
-        Some(t @ toml::Value::Table(_)) => Ok(t),
-        _ => Err(ScenarioError::Emit(format!(
-            "the {what} body is not a JSON object"
-        ))),
+/// A JSON value with known ids in its strings written as `{name}`.
+fn templated(value: &Value, names: &Names) -> Value {
+    match value {
+        Value::String(s) => Value::String(names.template(s)),
+        Value::Array(a) => Value::Array(a.iter().map(|v| templated(v, names)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), templated(v, names)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -211,7 +284,8 @@ fn json_to_toml(value: &Value) -> Option<toml::Value> {
             Some(i) => toml::Value::Integer(i),
             None => toml::Value::Float(n.as_f64()?),
         },
-        Value::String(s) => toml::Value::String(escape(s)),
+        // Strings come already written as templates (`Names::template`).
+        Value::String(s) => toml::Value::String(s.clone()),
         Value::Array(a) => toml::Value::Array(a.iter().filter_map(json_to_toml).collect()),
         Value::Object(o) => toml::Value::Table(
             o.iter()

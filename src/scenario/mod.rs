@@ -36,7 +36,7 @@ mod run;
 
 use std::path::{Path, PathBuf};
 
-pub use emit::{CaseBodies, ExpectedAnswer, ExpectedOrderFields, from_case};
+pub use emit::from_sequence;
 pub use exec::{Failure, Outcome, Report, SnapshotPlan, execute};
 pub use fixtures::{CartFixture, FixtureSet, LineFixture, sample_address};
 pub use format::{Action, Edit, Expect, MockSettings, STEP_KINDS, Scenario, Step};

@@ -103,9 +103,7 @@ impl<'a> Walk<'a> {
                 }
             }
             Kind::Retry if w.attempts().is_empty() => self.possible(Kind::CreateOrder),
-            Kind::ReadOrder | Kind::Capture if w.orders() == 0 => {
-                self.possible(Kind::CreateOrder)
-            }
+            Kind::ReadOrder | Kind::Capture if w.orders() == 0 => self.possible(Kind::CreateOrder),
             Kind::Authorize if !self.config.control_api => Kind::ReadSession,
             other => other,
         }

@@ -24,9 +24,16 @@ impl Ref {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     /// Create a session with this body (valid, or broken on purpose).
-    CreateSession { body: Box<Session> },
-    ReadSession { session: Ref },
-    UpdateSession { session: Ref, update: Update },
+    CreateSession {
+        body: Box<Session>,
+    },
+    ReadSession {
+        session: Ref,
+    },
+    UpdateSession {
+        session: Ref,
+        update: Update,
+    },
     /// What `Klarna.Payments.authorize()` does in a browser, through the
     /// target's control API. `category`: which of the categories the session
     /// offered (an index, modulo their number); `None` lets the target choose.
@@ -46,22 +53,41 @@ pub enum Op {
     },
     /// Send an earlier create-order request again: the identical body, or
     /// the same order with `merchant_reference2` changed.
-    Retry { attempt: Ref, identical: bool },
+    Retry {
+        attempt: Ref,
+        identical: bool,
+    },
     /// Send an earlier create-order request again with the authorized body
     /// (what a shop does after fixing the cart).
-    RetryFixed { attempt: Ref },
-    CancelAuthorization { token: Ref },
-    ReadOrder { order: Ref },
-    Capture { order: Ref, amount: CaptureAmount },
+    RetryFixed {
+        attempt: Ref,
+    },
+    CancelAuthorization {
+        token: Ref,
+    },
+    ReadOrder {
+        order: Ref,
+    },
+    Capture {
+        order: Ref,
+        amount: CaptureAmount,
+    },
     /// Move the target's virtual clock.
     Wait(Wait),
     /// A request naming an id no target issued.
-    Unknown { request: Unknown, seed: u32 },
+    Unknown {
+        request: Unknown,
+        seed: u32,
+    },
     /// A read with a wrong password.
-    WrongCredentials { seed: u32 },
+    WrongCredentials {
+        seed: u32,
+    },
     /// Create order with the n-th authorization token the user obtained in a
     /// browser (certification: no control API to authorize with).
-    GivenOrder { index: usize },
+    GivenOrder {
+        index: usize,
+    },
 }
 
 /// What an update session changes.
@@ -85,9 +111,15 @@ pub enum Update {
 pub enum Wait {
     Seconds(u64),
     /// Until the token is `age` seconds old (no move if it is older).
-    TokenAge { token: Ref, age: u64 },
+    TokenAge {
+        token: Ref,
+        age: u64,
+    },
     /// Until the session's last update is `idle` seconds ago (no move if longer).
-    SessionIdle { session: Ref, idle: u64 },
+    SessionIdle {
+        session: Ref,
+        idle: u64,
+    },
 }
 
 /// How much a capture asks for, of what remains authorized.

@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::op::{CaptureAmount, Op, Ref, Unknown, Update, Wait, unknown_id};
 use super::GenConfig;
+use super::op::{CaptureAmount, Op, Ref, Unknown, Update, Wait, unknown_id};
 use crate::generate::{self, EmailKind, Mutation, order_json};
 use crate::model::{CreateOrderRequest, ORDER_LIFETIME_SECONDS, market};
 use crate::oracle::{Action, Id, World};
@@ -21,6 +21,9 @@ pub struct Resolved {
     pub describe: String,
     /// The mutation's kind, for create orders (coverage).
     pub mutation: Option<&'static str>,
+    /// The first use of the n-th browser-authorized token: a refusal there
+    /// means the token is unusable, not that a rule was broken.
+    pub given_token: Option<usize>,
 }
 
 fn resolved(action: Action, describe: String) -> Option<Resolved> {
@@ -28,6 +31,7 @@ fn resolved(action: Action, describe: String) -> Option<Resolved> {
         action,
         describe,
         mutation: None,
+        given_token: None,
     })
 }
 
@@ -79,7 +83,9 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
             config.control_api.then_some(())?;
             let s = session.pick(world.sessions())?;
             let m = market::market(world.session_country(s)?)?;
-            let data = generate::authorize(m, people, *decision);
+            let mut data = generate::authorize(m, people, *decision);
+            // The category is chosen from what the session offered (engine).
+            data.payment_method_category = None;
             let email = data.billing_address.email.clone().unwrap_or_default();
             resolved(
                 Action::Authorize {
@@ -115,6 +121,7 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
                 },
                 describe: format!("create order with token #{}{capture}: {mutation}", t + 1),
                 mutation: Some(mutation.kind()),
+                given_token: None,
             })
         }
         Op::Retry { attempt, identical } => {
@@ -250,16 +257,18 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
         Op::GivenOrder { index } => {
             let given = config.given.get(*index)?;
             let t = world.given_token(*index)?;
-            resolved(
-                Action::CreateOrder {
+            Some(Resolved {
+                action: Action::CreateOrder {
                     token: Id::Known(t),
                     body: given.clone(),
                 },
-                format!(
+                describe: format!(
                     "create order with browser-authorized token #{} and its body",
                     index + 1
                 ),
-            )
+                mutation: None,
+                given_token: Some(*index),
+            })
         }
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::sample::select;
 
+use super::GenConfig;
 use super::op::{CaptureAmount, Op, Ref, Unknown, Update, Wait};
 use super::tree::{SequenceStrategy, Shape};
-use super::GenConfig;
 use crate::generate::{self, Decision, EmailKind, Family};
 use crate::model::{SESSION_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS};
 
@@ -146,20 +146,16 @@ pub mod ops {
             generate::seed(),
             proptest::option::weighted(0.15, generate::seed()),
         )
-            .prop_filter_map(
-                "a market of the table",
-                |(choice, raws, seed, billing)| {
-                    let m = choice.market()?;
-                    let mut body = generate::session(&choice, m, &raws, seed);
-                    if let Some(b) = billing {
-                        body.billing_address =
-                            Some(generate::address(m, EmailKind::Approve, b, false));
-                    }
-                    Some(Op::CreateSession {
-                        body: Box::new(body),
-                    })
-                },
-            )
+            .prop_filter_map("a market of the table", |(choice, raws, seed, billing)| {
+                let m = choice.market()?;
+                let mut body = generate::session(&choice, m, &raws, seed);
+                if let Some(b) = billing {
+                    body.billing_address = Some(generate::address(m, EmailKind::Approve, b, false));
+                }
+                Some(Op::CreateSession {
+                    body: Box::new(body),
+                })
+            })
             .boxed()
     }
 

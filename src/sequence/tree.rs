@@ -13,8 +13,8 @@ use std::sync::Arc;
 use proptest::strategy::{BoxedStrategy, NewTree, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
-use super::op::Op;
 use super::GenConfig;
+use super::op::Op;
 
 type OpTree = Box<dyn ValueTree<Value = Option<Op>>>;
 
@@ -64,10 +64,7 @@ impl fmt::Debug for SequenceStrategy {
 
 /// A number in `0..=max` from the runner's randomness.
 fn draw(runner: &mut TestRunner, max: usize) -> usize {
-    (0..=max)
-        .new_tree(runner)
-        .map(|t| t.current())
-        .unwrap_or(0)
+    (0..=max).new_tree(runner).map(|t| t.current()).unwrap_or(0)
 }
 
 impl Strategy for SequenceStrategy {
@@ -162,9 +159,15 @@ impl Strategy for SequenceStrategy {
 #[derive(Debug, Clone, Copy)]
 enum Phase {
     /// Deleting operations, trying those before `next`, newest first.
-    Delete { next: usize, progress: bool },
+    Delete {
+        next: usize,
+        progress: bool,
+    },
     /// Shrinking the values of operation `index`.
-    Shrink { index: usize, progress: bool },
+    Shrink {
+        index: usize,
+        progress: bool,
+    },
     Done,
 }
 

@@ -18,7 +18,9 @@ use std::pin::Pin;
 pub use embedded::Embedded;
 pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
 pub use paced::{Paced, Pacing};
-pub use spec::{TargetKind, TargetSpec, env, klarna_host, playground_opt_in, playground_url};
+pub use spec::{
+    TargetKind, TargetSpec, env, klarna_host, pacer, playground_opt_in, playground_url,
+};
 
 use crate::exchange::Exchange;
 
@@ -114,6 +116,17 @@ pub enum TargetError {
     NoControlApi { target: String, what: String },
     #[error("{target}: {cause}")]
     Transport { target: String, cause: String },
+    /// A token the user authorized in a browser was refused before any rule
+    /// could be judged: expired (60 minutes), used already, or not this
+    /// merchant's (docs/klarna.md §5.1, §7).
+    #[error(
+        "browser-authorized token #{index} was refused ({status} {answer}): it may be older than 60 minutes, used already, or not this merchant's; authorize again and rerun"
+    )]
+    UnusableToken {
+        index: usize,
+        status: u16,
+        answer: String,
+    },
     /// 429 on every attempt (reference 10: the playground's rate limit).
     #[error("{target} kept answering 429 Too Many Requests ({attempts} attempts, with pauses)")]
     RateLimited { target: String, attempts: u32 },

@@ -59,11 +59,12 @@ pub enum TargetSpec {
         base_url: String,
         credentials: Credentials,
     },
-    /// Klarna's playground; without `base_url` the region follows the
-    /// purchase country (reference 1.1).
+    /// Klarna's playground (or a server without the control API); without
+    /// `base_url` the region follows the purchase country (docs/klarna.md §1.1).
     Playground {
         base_url: Option<String>,
         credentials: Credentials,
+        pacing: Pacing,
     },
 }
 
@@ -94,6 +95,7 @@ impl TargetSpec {
                 std::env::var(env::USERNAME).ok()?,
                 std::env::var(env::PASSWORD).ok()?,
             ),
+            pacing: Pacing::PLAYGROUND,
         })
     }
 
@@ -131,31 +133,37 @@ impl TargetSpec {
         Ok(match self {
             TargetSpec::Mock(config) => Arc::new(Embedded::new(config.clone())),
             TargetSpec::Url { base_url, .. } => Arc::new(HttpTarget::new(base_url)?),
-            TargetSpec::Playground { base_url, .. } => {
+            TargetSpec::Playground {
+                base_url, pacing, ..
+            } => {
                 let url = base_url
                     .clone()
                     .unwrap_or_else(|| playground_url(country).to_owned());
-                paced_playground(&url)?
+                pacer(&url, *pacing)?
             }
         })
     }
 }
 
-/// The playground at `url`, paced: reference 10 recorded a 429 for the fifth
-/// request within a second. One pacer per base URL for the whole process, so
-/// scenarios run one after another share the budget instead of each starting
-/// with an empty window.
-fn paced_playground(url: &str) -> Result<Arc<dyn Target>, TargetError> {
-    static PACED: Mutex<BTreeMap<String, Arc<dyn Target>>> = Mutex::new(BTreeMap::new());
+/// The server at `url` without a control API, paced: docs/klarna.md §10
+/// recorded a 429 for the fifth request within a second. One pacer per base
+/// URL and pacing for the whole process, so runs one after another share the
+/// budget instead of each starting with an empty window; its counts say how
+/// many requests went out and how many were rate limited.
+pub fn pacer(url: &str, pacing: Pacing) -> Result<Arc<Paced>, TargetError> {
+    type Key = (String, u64, usize);
+    static PACED: Mutex<BTreeMap<Key, Arc<Paced>>> = Mutex::new(BTreeMap::new());
+    let key = (
+        url.to_owned(),
+        pacing.per.as_micros() as u64,
+        pacing.max_requests,
+    );
     let mut paced = PACED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(target) = paced.get(url) {
+    if let Some(target) = paced.get(&key) {
         return Ok(target.clone());
     }
-    let target: Arc<dyn Target> = Arc::new(Paced::new(
-        Arc::new(HttpTarget::playground(url)?),
-        Pacing::PLAYGROUND,
-    ));
-    paced.insert(url.to_owned(), target.clone());
+    let target = Arc::new(Paced::new(Arc::new(HttpTarget::playground(url)?), pacing));
+    paced.insert(key, target.clone());
     Ok(target)
 }
 
