@@ -155,6 +155,10 @@ defects! {
     UpdateAfterOrderAllowed => "update-after-order-allowed",
     /// Cancelling an authorization whose order was placed answers 204 instead of 403 INVALID_OPERATION.
     CancelAfterOrderAllowed => "cancel-after-order-allowed",
+    /// Any password is accepted for the configured username.
+    AcceptWrongCredentials => "accept-wrong-credentials",
+    /// A session body without a required field is accepted (200).
+    MissingFieldsAccepted => "missing-fields-accepted",
 }
 
 impl fmt::Display for Defect {
@@ -190,7 +194,7 @@ mod tests {
             assert_eq!(d.to_string().parse::<Defect>(), Ok(*d));
             assert!(!d.description().is_empty());
         }
-        assert_eq!(Defect::ALL.len(), 62);
+        assert_eq!(Defect::ALL.len(), 64);
         // The store keeps them as bits of a u128.
         assert!(Defect::ALL.len() <= 128);
         assert!("nope".parse::<Defect>().is_err());

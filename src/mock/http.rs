@@ -34,6 +34,8 @@ use super::{Fidelity, MockConfig};
 pub(crate) struct Shared {
     /// `username:password`, as Basic auth carries it.
     credentials: Vec<u8>,
+    /// Defect `accept-wrong-credentials`: only the username is checked.
+    any_password: bool,
     body_limit: usize,
     /// Documented fidelity: empty path segments are not ignored.
     strict_paths: bool,
@@ -99,6 +101,9 @@ impl Shared {
         };
         Shared {
             credentials: format!("{}:{}", config.username, config.password).into_bytes(),
+            any_password: config
+                .defects
+                .contains(&super::Defect::AcceptWrongCredentials),
             body_limit: config.body_limit,
             strict_paths: config.fidelity == Fidelity::Documented,
             inner: Mutex::new(Inner {
@@ -140,7 +145,15 @@ impl Shared {
         let decoded = STANDARD
             .decode(encoded)
             .or_else(|_| STANDARD_NO_PAD.decode(encoded));
-        decoded.is_ok_and(|d| d == self.credentials)
+        decoded.is_ok_and(|d| {
+            if self.any_password {
+                // The username part (up to the first colon) alone decides.
+                let user = |c: &[u8]| c.split(|b| *b == b':').next().map(<[u8]>::to_vec);
+                user(&d) == user(&self.credentials)
+            } else {
+                d == self.credentials
+            }
+        })
     }
 }
 
@@ -563,5 +576,50 @@ mod tests {
             later.header("klarna-correlation-id"),
             Some(repeated[0].as_str())
         );
+    }
+
+    async fn with_password(app: &Router, password: &str) -> u16 {
+        let auth = STANDARD.encode(format!("{DEFAULT_USERNAME}:{password}"));
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri("/__mock/clock")
+            .header(header::AUTHORIZATION, format!("Basic {auth}"))
+            .body(Body::empty())
+            .unwrap();
+        app.clone()
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    #[tokio::test]
+    async fn accept_wrong_credentials() {
+        assert_eq!(with_password(&mock(None), "wrong").await, 401);
+        let app = mock(Some(Defect::AcceptWrongCredentials));
+        assert_eq!(with_password(&app, "wrong").await, 200);
+        assert_eq!(with_password(&app, DEFAULT_PASSWORD).await, 200);
+    }
+
+    #[tokio::test]
+    async fn missing_fields_accepted() {
+        let mut body = session();
+        body.as_object_mut().unwrap().remove("purchase_currency");
+        let refused = send(
+            &mock(None),
+            Method::POST,
+            "/payments/v1/sessions",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(refused.status, 400);
+        assert_eq!(
+            refused.body["error_messages"][0],
+            "Bad value: purchase_currency"
+        );
+        let app = mock(Some(Defect::MissingFieldsAccepted));
+        let accepted = send(&app, Method::POST, "/payments/v1/sessions", Some(body)).await;
+        assert_eq!(accepted.status, 200, "{:?}", accepted.body);
     }
 }

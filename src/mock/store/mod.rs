@@ -490,6 +490,9 @@ impl MockState {
         if self.has(Defect::SkipAmountValidation) {
             violations.retain(|v| !is_amount_rule(v.rule));
         }
+        if self.has(Defect::MissingFieldsAccepted) {
+            violations.retain(|v| v.rule != validate::Rule::Required);
+        }
         violations
     }
 

@@ -203,7 +203,9 @@ fn every_defect_changes_an_answer() {
             | Defect::CaptureWithoutLocation
             | Defect::RetryDropsRedirectUrl
             | Defect::UpdateAfterOrderAllowed
-            | Defect::CancelAfterOrderAllowed => continue,
+            | Defect::CancelAfterOrderAllowed
+            | Defect::AcceptWrongCredentials
+            | Defect::MissingFieldsAccepted => continue,
             Defect::WrongStatusForMismatch => both(defect, |s| {
                 order_after(
                     s,
