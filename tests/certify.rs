@@ -11,9 +11,10 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use klarna_conformance::certify::{
-    self, AuthorizedOrder, CertifyConfig, CertifyReport, Check, Region, Unusable,
+    self, AuthorizedOrder, CertifyConfig, CertifyReport, Region, Unusable,
 };
 use klarna_conformance::generate::untouched_case;
+use klarna_conformance::runner::Property;
 use klarna_conformance::runner::seed::case_tree;
 use klarna_conformance::targets::{Pacing, TargetError};
 use playground::{Fault, Imitation, PASSWORD, USERNAME};
@@ -49,6 +50,20 @@ fn summary(report: &CertifyReport) -> String {
     certify::report::render(report, "")
 }
 
+/// What certify runs without the control API: every property that needs nothing.
+fn needs_nothing() -> Vec<Property> {
+    Property::all()
+        .filter(|p| {
+            let n = p.needs();
+            !n.control_api && !n.virtual_clock && !n.given_tokens
+        })
+        .collect()
+}
+
+fn target_error(report: &CertifyReport) -> Option<&TargetError> {
+    report.run.as_ref()?.target_error.as_ref()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passes_against_the_faithful_imitation_despite_its_quirks() {
     // The playground's limit (reference 10) and a client that would go twice
@@ -67,72 +82,99 @@ async fn passes_against_the_faithful_imitation_despite_its_quirks() {
         authorization_token: TOKEN.to_owned(),
         order_body: body,
     }];
-    let report = certify::certify(&config).await;
+    let report = certify::certify(&config);
     let text = summary(&report);
     assert!(report.unusable.is_none(), "{text}");
     assert!(report.failed().is_empty(), "{text}");
     assert_eq!(report.exit_code(), 0, "{text}");
-    for check in Check::ALL {
-        let c = report.check(check).expect("every check is reported");
-        assert!(c.skipped.is_none(), "{}: {text}", check.name());
-        assert!(c.runs > 0 && c.passed == c.runs, "{}: {text}", check.name());
+    let mut ran = needs_nothing();
+    ran.push(Property::AuthorizedTokenOrder);
+    for p in Property::all() {
+        let r = report.property(p).expect("every property is reported");
+        if ran.contains(&p) {
+            assert!(r.skipped.is_none(), "{}: {text}", p.name());
+            assert!(r.cases > 0 && r.passed == r.cases, "{}: {text}", p.name());
+        } else {
+            // Authorization and the clock need the mock's control API.
+            assert!(r.skipped.is_some(), "{}: {text}", p.name());
+        }
     }
     assert!(imitation.throttled() > 0, "the limit was never reached");
     assert_eq!(report.rate_limited, imitation.throttled());
     assert!(text.contains("answered 429 and were retried"), "{text}");
     assert!(!text.contains(PASSWORD), "{text}");
     let junit = certify::report::junit(&report, "");
-    assert!(junit.contains("session-created") && !junit.contains("<failure"));
+    assert!(junit.contains("session-read-back") && !junit.contains("<failure"));
 }
 
 #[tokio::test]
-async fn without_tokens_the_order_checks_are_skipped_not_failed() {
+async fn without_tokens_the_order_property_is_skipped_not_failed() {
     let imitation = Imitation::start(None, &[]).await;
-    let report = certify::certify(&config(&imitation.uri(), 1)).await;
-    assert_eq!(report.exit_code(), 0, "{}", summary(&report));
-    for check in Check::ALL.into_iter().filter(|c| c.needs_token()) {
-        let c = report.check(check).unwrap();
-        assert!(c.skipped.as_deref().unwrap().contains("reference 7"));
-        assert_eq!(c.runs, 0);
-    }
-    assert!(summary(&report).contains("skipped: needs --authorization-token"));
+    let report = certify::certify(&config(&imitation.uri(), 1));
+    let text = summary(&report);
+    assert_eq!(report.exit_code(), 0, "{text}");
+    let r = report.property(Property::AuthorizedTokenOrder).unwrap();
+    assert!(
+        r.skipped.unwrap().contains("--authorization-token"),
+        "{text}"
+    );
+    assert_eq!(r.cases, 0);
+    assert!(
+        text.contains("skipped: needs browser-authorized tokens"),
+        "{text}"
+    );
+    let skipped = Property::all().count() - needs_nothing().len();
+    assert!(
+        text.contains(&format!(
+            "{} passed, 0 failed, {skipped} skipped",
+            needs_nothing().len()
+        )),
+        "{text}"
+    );
     assert!(certify::report::junit(&report, "").contains("<skipped"));
 }
 
-/// Certify against an imitation with `fault`: exit 1, and exactly `check` fails.
-async fn fails_on(fault: Fault, check: Check) {
+/// Certify against an imitation with `fault`: exit 1, and `property` fails.
+async fn fails_on(fault: Fault, property: Property) {
     let imitation = Imitation::start(None, &[fault]).await;
-    let report = certify::certify(&config(&imitation.uri(), 3)).await;
+    let report = certify::certify(&config(&imitation.uri(), 3));
     let text = summary(&report);
     assert!(report.unusable.is_none(), "{text}");
     assert_eq!(report.exit_code(), 1, "{text}");
-    assert_eq!(report.failed(), [check.name()], "{text}");
-    assert!(text.contains(&format!("FAILED {}", check.name())), "{text}");
+    assert!(report.failed().contains(&property.name()), "{text}");
     assert!(
-        text.contains("rerun: klarna-conformance certify --seed 20260101 --cases 3"),
+        text.contains(&format!("FAILED {}", property.name())),
         "{text}"
     );
+    assert!(
+        text.contains(&format!(
+            "replay: klarna-conformance certify --seed 20260101 --cases 3 --property {}",
+            property.name()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("✗"), "{text}");
     let junit = certify::report::junit(&report, "");
     assert!(junit.contains("<failure"), "{junit}");
 }
 
 #[tokio::test]
-async fn inconsistent_amounts_accepted_fail_their_check() {
+async fn inconsistent_amounts_accepted_fail_their_property() {
+    fails_on(Fault::InconsistentAccepted, Property::InconsistentAmounts).await;
+}
+
+#[tokio::test]
+async fn a_correlation_id_other_than_the_header_fails_its_property() {
     fails_on(
-        Fault::InconsistentAccepted,
-        Check::InconsistentAmountsRefused,
+        Fault::CorrelationMismatch,
+        Property::ErrorsCarryCorrelationId,
     )
     .await;
 }
 
 #[tokio::test]
-async fn a_correlation_id_other_than_the_header_fails_its_check() {
-    fails_on(Fault::CorrelationMismatch, Check::ErrorsCarryCorrelationId).await;
-}
-
-#[tokio::test]
-async fn an_unknown_token_answered_200_fails_its_check() {
-    fails_on(Fault::UnknownTokenAccepted, Check::UnknownTokenNotFound).await;
+async fn an_unknown_token_answered_200_fails_its_property() {
+    fails_on(Fault::UnknownTokenAccepted, Property::UnknownIdsNotFound).await;
 }
 
 #[tokio::test]
@@ -141,33 +183,33 @@ async fn a_closed_port_is_unusable_not_a_failure() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let report = certify::certify(&config(&format!("http://127.0.0.1:{port}"), 1)).await;
+    let report = certify::certify(&config(&format!("http://127.0.0.1:{port}"), 1));
     assert!(
-        matches!(
-            report.unusable,
-            Some(Unusable::Target(TargetError::Unreachable { .. }))
-        ),
-        "{:?}",
-        report.unusable
+        matches!(target_error(&report), Some(TargetError::Unreachable { .. })),
+        "{}",
+        summary(&report)
     );
     assert_eq!(report.exit_code(), 2);
     assert!(report.failed().is_empty());
+    assert!(summary(&report).contains("the target could not be used (exit 2)"));
 }
 
 #[tokio::test]
 async fn credentials_refused_on_every_call_are_unusable() {
-    // The wrong-credentials check would pass against this server; the probe
-    // with the user's own credentials comes first and tells the two apart.
+    // wrong-credentials-refused would pass against this server; a 401 to the
+    // user's own credentials anywhere else makes the target unusable.
     let imitation = Imitation::start(None, &[Fault::RejectAllCredentials]).await;
-    let report = certify::certify(&config(&imitation.uri(), 1)).await;
+    let report = certify::certify(&config(&imitation.uri(), 1));
     assert!(
-        matches!(report.unusable, Some(Unusable::CredentialsRefused { .. })),
-        "{:?}",
-        report.unusable
+        matches!(
+            target_error(&report),
+            Some(TargetError::Unauthorized { .. })
+        ),
+        "{}",
+        summary(&report)
     );
     assert_eq!(report.exit_code(), 2);
-    assert!(report.checks.is_empty());
-    assert_eq!(report.requests, 1);
+    assert!(report.failed().is_empty());
 }
 
 #[tokio::test]
@@ -179,19 +221,20 @@ async fn a_used_or_expired_token_is_unusable_input() {
         authorization_token: TOKEN.to_owned(),
         order_body: order_body(),
     }];
-    let report = certify::certify(&config).await;
-    let Some(Unusable::Input(message)) = &report.unusable else {
-        panic!("{:?}", report.unusable);
+    let report = certify::certify(&config);
+    let Some(e @ TargetError::UnusableToken { index: 1, .. }) = target_error(&report) else {
+        panic!("{}", summary(&report));
     };
-    assert!(message.contains("60 minutes"), "{message}");
+    assert!(e.to_string().contains("60 minutes"), "{e}");
     assert_eq!(report.exit_code(), 2);
+    assert!(summary(&report).contains("(exit 2)"));
 }
 
 #[tokio::test]
 async fn klarna_hosts_need_the_opt_in_and_nothing_is_sent_without_it() {
     let mut config = config(Region::Eu.playground_url(), 1);
     config.credentials = Imitation::credentials();
-    let report = certify::certify(&config).await;
+    let report = certify::certify(&config);
     assert!(matches!(
         report.unusable,
         Some(Unusable::OptInRequired { .. })
@@ -333,14 +376,16 @@ async fn the_binary_certifies_an_imitation_end_to_end() {
     .unwrap();
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("order-read-back"), "{stdout}");
+    assert!(stdout.contains("authorized-token-order"), "{stdout}");
+    let ran = needs_nothing().len() + 1;
+    let skipped = Property::all().count() - ran;
     assert!(
-        stdout.contains("13 passed, 0 failed, 0 skipped"),
+        stdout.contains(&format!("{ran} passed, 0 failed, {skipped} skipped")),
         "{stdout}"
     );
     assert!(!stdout.contains(PASSWORD));
     let xml = std::fs::read_to_string(scratch_path("junit.xml")).unwrap();
-    assert!(xml.contains("order-created"), "{xml}");
+    assert!(xml.contains("authorized-token-order"), "{xml}");
 }
 
 fn scratch_path(name: &str) -> PathBuf {

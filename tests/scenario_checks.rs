@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use klarna_conformance::errors::exit;
 use klarna_conformance::mock::{Defect, MockConfig, MockServer};
-use klarna_conformance::scenario::{
-    self, CaseBodies, ExpectedAnswer, Failure, MockSettings, Outcome, RunOptions, Scenario,
-};
+use klarna_conformance::scenario::{self, Failure, MockSettings, Outcome, RunOptions, Scenario};
 use klarna_conformance::targets::{Credentials, Embedded, TargetSpec};
 use serde_json::json;
 
@@ -290,40 +288,55 @@ async fn scenarios_run_against_a_url_target() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn an_emitted_case_runs_as_a_scenario() {
-    let session = json!({
-        "purchase_country": "SE", "purchase_currency": "SEK", "locale": "sv-SE",
-        "order_amount": 10000, "order_tax_amount": 2000,
-        "order_lines": [{"name": "Löparsko", "quantity": 1, "unit_price": 10000,
-            "tax_rate": 2500, "total_amount": 10000, "total_tax_amount": 2000}]
-    });
-    let address = json!({"given_name": "Alice", "family_name": "Test", "email": "customer@email.se",
-        "street_address": "Södra Blasieholmshamnen 2", "postal_code": "11 148",
-        "city": "Stockholm", "country": "SE"});
-    let mut order = session.clone();
-    order["billing_address"] = address.clone();
-    let case = CaseBodies {
-        description: "property token_lifetime, seed 9".into(),
-        session,
-        authorize: Some(json!({"billing_address": address})),
-        wait_seconds: 3600,
-        order,
-        mock: MockSettings::default(),
-    };
-    let expected = ExpectedAnswer {
-        status: 404,
-        error_code: Some("NOT_FOUND".into()),
-        messages: vec!["Invalid authorization token".into()],
-        order: None,
-    };
-    let text = scenario::from_case(&case, &expected).unwrap();
-    let s = scenario::parse(Path::new("emitted.toml"), &text, &Default::default()).unwrap();
-    let config = scenario::mock_config(&MockConfig::default(), &s.mock);
-    let credentials = Credentials::new(config.username.clone(), config.password.clone());
-    let report = scenario::execute(&s, Arc::new(Embedded::new(config)), credentials, None).await;
-    assert!(report.passed(), "{text}\n{}", report.failure_text());
-    assert_eq!(report.exchanges.len(), 4);
+/// A shrunk failing sequence written as a scenario passes against the
+/// faithful mock and fails against the defect it was found with.
+#[test]
+fn emitted_sequences_pin_down_their_defect() {
+    use klarna_conformance::runner::{self, Property, RunConfig};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pairs = [
+        (Property::TokenExpiry, Defect::AcceptExpiredTokens),
+        (Property::ChangedDataRefused, Defect::TrimAddressSpaces),
+        (Property::SessionReadBack, Defect::UpdateIgnored),
+        (Property::OrderManagement, Defect::OmRemainingNotReduced),
+        (Property::RetryIdempotent, Defect::NewOrderIdOnLateRetry),
+    ];
+    for (property, defect) in pairs {
+        let mut config = RunConfig::new(21, 300);
+        config.properties = vec![property];
+        config.target = TargetSpec::Mock(MockConfig::default().seed(21).defect(defect));
+        let report = runner::run(&config);
+        let failure = report.properties[0].failure.as_ref().expect("found");
+        let text = scenario::from_sequence(
+            "emitted",
+            &MockSettings::default(),
+            &failure.steps,
+            &failure.exchanges,
+        )
+        .unwrap();
+        let s = scenario::parse(Path::new("emitted.toml"), &text, &Default::default()).unwrap();
+        let run_on = |mock: MockConfig| {
+            let config = scenario::mock_config(&mock, &s.mock);
+            let credentials = Credentials::new(config.username.clone(), config.password.clone());
+            rt.block_on(scenario::execute(
+                &s,
+                Arc::new(Embedded::new(config)),
+                credentials,
+                None,
+            ))
+        };
+        let faithful = run_on(MockConfig::default());
+        assert!(
+            faithful.passed(),
+            "{defect}: {text}\n{}",
+            faithful.failure_text()
+        );
+        let broken = run_on(MockConfig::default().defect(defect));
+        assert!(
+            !broken.passed(),
+            "{defect}: the scenario passes the defect:\n{text}"
+        );
+    }
 }
 
 /// The binary with no credentials or insta settings from the caller's shell.

@@ -183,6 +183,8 @@ pub fn check_host(base_url: &str, call_klarna: bool) -> Result<(), Unusable> {
 #[derive(Debug)]
 pub struct CertifyReport {
     pub base_url: String,
+    /// Sequences per property, as asked.
+    pub cases: u64,
     /// The engine's report; `None` when nothing could be sent (`unusable`).
     pub run: Option<RunReport>,
     /// Why nothing was sent (missing opt-in, bad input): exit 2.
@@ -291,6 +293,7 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     let base_url = config.base_url.trim_end_matches('/').to_owned();
     let mut report = CertifyReport {
         base_url: base_url.clone(),
+        cases: config.cases,
         run: None,
         unusable: None,
         requests: 0,
@@ -331,6 +334,8 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     run.markets = markets;
     run.given = given;
     run.workers = 1;
+    // Every shrink step costs real requests at four a second.
+    run.max_shrink_steps = 64;
     report.run = Some(runner::run(&run));
     if let Some(p) = pacer {
         report.requests = p.sent() - before.0;

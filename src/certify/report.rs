@@ -17,9 +17,8 @@ pub fn rerun_command(
     property: Property,
     _failure: &FailureReport,
 ) -> String {
-    let (seed, cases) = report.run.as_ref().map_or((0, 0), |r| {
-        (r.seed, r.properties.first().map_or(0, |p| p.cases))
-    });
+    let seed = report.run.as_ref().map_or(0, |r| r.seed);
+    let cases = report.cases;
     format!(
         "klarna-conformance certify{target_flags} --seed {seed} --cases {cases} --property {}",
         property.name()

@@ -105,6 +105,9 @@ struct OrderState {
     captured_amount: i64,
     /// Any capture happened (auto capture included, even of nothing). `[I]`
     captured: bool,
+    /// `auto_capture` was asked where the contract decides whether it
+    /// happens (lenient): settled by the first read-back.
+    capture_unsettled: bool,
 }
 
 /// The model state of one sequence.
@@ -254,7 +257,20 @@ impl World {
                 Some(_) => Prediction::new(Answer::NoContent),
             },
             Action::ReadOrder { order } => match order {
-                Id::Known(o) => Prediction::new(Answer::OmOrder(Box::new(self.om_view(*o)))),
+                Id::Known(o) => {
+                    let view = self.om_view(*o);
+                    let mut p = Prediction::new(Answer::OmOrder(Box::new(view.clone())));
+                    if self.orders[*o].capture_unsettled {
+                        // The contract did not allow auto capture (§9).
+                        p.alternatives.push(Answer::OmOrder(Box::new(OmView {
+                            status: "AUTHORIZED",
+                            captured_amount: 0,
+                            remaining_authorized_amount: view.order_amount,
+                            ..view
+                        })));
+                    }
+                    p
+                }
                 Id::Unknown(id) => Prediction::error(no_such_order(id)),
             },
             Action::Capture { order, amount } => self.predict_capture(*order, *amount),
@@ -620,6 +636,7 @@ impl World {
                             fraud_status,
                             captured_amount: if auto { order.order_amount } else { 0 },
                             captured: auto,
+                            capture_unsettled: auto && self.config.lenient,
                         });
                         self.tokens[t].outcome = Outcome::Placed {
                             order: index,
@@ -649,6 +666,19 @@ impl World {
                 let state = &mut self.orders[*order];
                 state.captured_amount = state.captured_amount.saturating_add(*amount);
                 state.captured = true;
+            }
+            (
+                Action::ReadOrder {
+                    order: Id::Known(o),
+                },
+                Answer::OmOrder(view),
+            ) => {
+                let state = &mut self.orders[*o];
+                if state.capture_unsettled {
+                    state.capture_unsettled = false;
+                    state.captured_amount = view.captured_amount;
+                    state.captured = view.captured_amount > 0 || view.status != "AUTHORIZED";
+                }
             }
             (Action::AdvanceClock { seconds }, Answer::Clock { .. }) => {
                 self.now = self.now.saturating_add(*seconds as i64);

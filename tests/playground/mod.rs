@@ -64,6 +64,7 @@ pub struct Imitation {
 enum Route {
     CreateSession,
     ReadSession,
+    UpdateSession,
     CreateOrder,
     Cancel,
     ReadOrder,
@@ -89,6 +90,12 @@ impl Imitation {
                 Some(r"^/payments/v1/sessions/[^/]+$"),
                 None,
                 Route::ReadSession,
+            ),
+            (
+                "POST",
+                Some(r"^/payments/v1/sessions/[^/]+$"),
+                None,
+                Route::UpdateSession,
             ),
             (
                 "POST",
@@ -191,27 +198,39 @@ impl Respond for Handler {
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         match self.route {
             Route::CreateSession => self.create_session(body),
-            Route::ReadSession => match lock(&s.sessions).get(&id) {
-                Some(session) => {
-                    let mut read = session.clone();
-                    read["status"] = json!("incomplete");
-                    read["client_token"] = json!("eyJhbGciOiJSUzI1NiJ9.imitation");
-                    read["payment_method_categories"] = categories(self.tick());
-                    ok(&read)
+            Route::ReadSession => {
+                let session = lock(&s.sessions).get(&id).cloned();
+                match session {
+                    Some(session) => {
+                        let mut read = session;
+                        // Customer details only after authorization (none is, here).
+                        if let Some(map) = read.as_object_mut() {
+                            for key in ["billing_address", "shipping_address", "customer"] {
+                                map.remove(key);
+                            }
+                        }
+                        read["status"] = json!("incomplete");
+                        read["client_token"] = json!(client_token(&id));
+                        read["expires_at"] = json!("2099-01-01T00:00:00Z");
+                        read["payment_method_categories"] = categories(self.tick());
+                        self.ok(&read)
+                    }
+                    None => self.error(404, "NOT_FOUND", vec!["Invalid session id".to_owned()]),
                 }
-                None => self.error(404, "NOT_FOUND", vec!["Invalid session id".to_owned()]),
-            },
+            }
+            Route::UpdateSession => self.update_session(&id, body),
             Route::CreateOrder => self.create_order(&id, body),
             Route::Cancel => match lock(&s.tokens).remove(&id) {
-                Some(_) => ResponseTemplate::new(204),
+                Some(_) => ResponseTemplate::new(204)
+                    .insert_header("Klarna-Correlation-Id", self.new_id().as_str()),
                 None => self.error(
                     404,
                     "NOT_FOUND",
                     vec!["Invalid authorization token".to_owned()],
                 ),
             },
-            Route::ReadOrder => match lock(&s.orders).get(&id) {
-                Some(order) => ok(order),
+            Route::ReadOrder => match lock(&s.orders).get(&id).cloned() {
+                Some(order) => self.ok(&order),
                 None => self.error(
                     404,
                     "NO_SUCH_ORDER",
@@ -227,9 +246,36 @@ impl Handler {
         self.shared.counter.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Ids like the real ones: UUID-shaped, not RFC 4122 v4 (docs/klarna.md §11.4).
     fn new_id(&self) -> String {
         let n = self.tick();
-        format!("{:08x}-3f1c-4b2a-9d6e-{:012x}", n, n.wrapping_mul(7919))
+        format!("{:08x}-3f1c-1b2a-9d6e-{:012x}", n, n.wrapping_mul(7919))
+    }
+
+    /// A success: compact-free Jackson JSON with a fresh correlation id.
+    fn ok(&self, value: &Value) -> ResponseTemplate {
+        ResponseTemplate::new(200)
+            .insert_header("Content-Type", "application/json")
+            .insert_header("Klarna-Correlation-Id", self.new_id().as_str())
+            .set_body_raw(jackson(value, 0), "application/json")
+    }
+
+    /// Update: merged into the session and validated as a whole (docs/klarna.md §3.2).
+    fn update_session(&self, id: &str, update: Value) -> ResponseTemplate {
+        let Some(mut session) = lock(&self.shared.sessions).get(id).cloned() else {
+            return self.error(404, "NOT_FOUND", vec!["Invalid session id".to_owned()]);
+        };
+        if let (Some(map), Value::Object(update)) = (session.as_object_mut(), update) {
+            for (k, v) in update {
+                map.insert(k, v);
+            }
+        }
+        let violations = validate::validate(BodyKind::SessionCreate, &session);
+        if let Some(messages) = validate::refusal(&violations, Fidelity::Playground) {
+            return self.error(400, "BAD_VALUE", messages);
+        }
+        lock(&self.shared.sessions).insert(id.to_owned(), session);
+        ResponseTemplate::new(204).insert_header("Klarna-Correlation-Id", self.new_id().as_str())
     }
 
     /// A Jackson-style error with a fresh correlation id in header and body.
@@ -250,7 +296,7 @@ impl Handler {
             .insert_header("Content-Type", "application/json")
             .insert_header("Klarna-Correlation-Id", correlation.as_str())
             .insert_header("Server", "openresty")
-            .set_body_string(body)
+            .set_body_raw(body, "application/json")
     }
 
     fn create_session(&self, body: Value) -> ResponseTemplate {
@@ -273,9 +319,9 @@ impl Handler {
         }
         let session_id = self.new_id();
         lock(&self.shared.sessions).insert(session_id.clone(), body);
-        ok(&json!({
+        self.ok(&json!({
             "session_id": session_id,
-            "client_token": "eyJhbGciOiJSUzI1NiJ9.imitation",
+            "client_token": client_token(&session_id),
             "payment_method_categories": categories(self.tick()),
         }))
     }
@@ -286,7 +332,11 @@ impl Handler {
         let Some((authorized, placed)) = known else {
             drop(tokens);
             if self.shared.faults.contains(&Fault::UnknownTokenAccepted) {
-                return ok(&json!({"order_id": self.new_id(), "fraud_status": "ACCEPTED"}));
+                return self.ok(&json!({
+                    "order_id": self.new_id(),
+                    "fraud_status": "ACCEPTED",
+                    "authorized_payment_method": {"type": "invoice"},
+                }));
             }
             return self.error(
                 404,
@@ -309,6 +359,7 @@ impl Handler {
             None => {
                 let id = self.new_id();
                 *placed = Some(id.clone());
+                // The recorded read-back (docs/klarna.md §9, §11.3).
                 lock(&self.shared.orders).insert(
                     id.clone(),
                     json!({
@@ -317,14 +368,21 @@ impl Handler {
                         "fraud_status": "ACCEPTED",
                         "order_amount": body["order_amount"],
                         "original_order_amount": body["order_amount"],
+                        "captured_amount": 0,
+                        "refunded_amount": 0,
+                        "remaining_authorized_amount": body["order_amount"],
                         "purchase_currency": body["purchase_currency"],
+                        "order_lines": body["order_lines"],
+                        "captures": [],
+                        "refunds": [],
                         "klarna_reference": "K4MADNY",
                     }),
                 );
                 id
             }
         };
-        ok(&json!({
+        drop(tokens);
+        self.ok(&json!({
             "order_id": order_id,
             "fraud_status": "ACCEPTED",
             "authorized_payment_method": {"type": "invoice"},
@@ -375,14 +433,24 @@ fn categories(turn: u64) -> Value {
     Value::Array(all)
 }
 
-fn ok(value: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("Content-Type", "application/json")
-        .insert_header(
-            "Klarna-Correlation-Id",
-            "00000000-0000-4000-8000-00000000c0de",
-        )
-        .set_body_string(jackson(value, 0))
+/// A three-part RS256-style JWT whose payload carries the recorded claims
+/// (docs/klarna.md §11.4); the signature is not a real one.
+fn client_token(session_id: &str) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let header = b64(&json!({"alg": "RS256", "kid": "imitation"}));
+    let payload = b64(&json!({
+        "session_id": session_id,
+        "base_url": "https://js.playground.klarna.com/eu/kp/legacy/payments",
+        "design": "klarna",
+        "language": "en",
+        "purchase_country": "SE",
+        "environment": "playground",
+        "merchant_name": "Imitation",
+        "session_type": "PAYMENTS",
+        "region": "eu",
+    }));
+    format!("{header}.{payload}.c2lnbmF0dXJl")
 }
 
 /// The gateway's refusal: HTML, no correlation id (reference 1.2, 10).
