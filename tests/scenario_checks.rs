@@ -232,6 +232,31 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
         "{text}"
     );
 
+    // Credentials the mock refuses make it unusable (exit 2), as in `run`.
+    let mut out = Vec::new();
+    let mut only_mock = options.clone();
+    only_mock.filter = Some("happy_path_se".into());
+    let refused = {
+        // The embedded mock checks against its own config; send other credentials.
+        let mock = MockConfig::default();
+        let server = MockServer::start(mock).await.unwrap();
+        let spec = TargetSpec::Url {
+            base_url: server.base_url(),
+            credentials: Credentials::new("nobody", "wrong"),
+        };
+        let summary = scenario::run_files(&dir, &spec, &only_mock, &mut out).await;
+        server.shutdown().await;
+        summary
+    };
+    assert_eq!(
+        refused.target_errors,
+        1,
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert_eq!(refused.exit_code(), exit::USAGE);
+    assert!(String::from_utf8_lossy(&out).contains("refused the credentials"));
+
     // Nobody listens on port 1: the target is unusable, not non-conformant.
     let unreachable = TargetSpec::url_from_env("http://127.0.0.1:1");
     let mut out = Vec::new();

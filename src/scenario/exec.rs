@@ -19,7 +19,9 @@ use super::expect::{check, saved_text};
 use super::format::{Action, Scenario, Step};
 use super::path::{interpolate, interpolate_json};
 use crate::client::KlarnaClient;
+use crate::engine::Invariants;
 use crate::exchange::Exchange;
+use crate::verdict::Problem;
 use std::path::PathBuf;
 
 use crate::snapshot::{Redactor, SnapshotMismatch, SnapshotSettings, Snapshotted, assert_snapshot};
@@ -170,11 +172,33 @@ pub async fn execute(
     };
     let mut failures = Vec::new();
     let mut new_snapshots = Vec::new();
+    // The checks every answer must pass, as in `run` and `certify`.
+    let mut invariants = Invariants::new(&[], None, "scenario", 0);
     for step in &scenario.steps {
         match run.step(step).await {
             Ok(None) => {}
             Ok(Some(exchange)) => {
-                let problems = run.after(step, &exchange);
+                let expects_401 = step.wrong_credentials || step.expect.status == Some(401);
+                let mut problems = Vec::new();
+                match invariants.check(&exchange, step.index, expects_401) {
+                    Ok(()) => {}
+                    Err(Problem::Target(error)) => {
+                        run.exchanges.push((step.index, exchange));
+                        return Report {
+                            exchanges: run.exchanges,
+                            outcome: Outcome::TargetError {
+                                step: step.index,
+                                error,
+                            },
+                            new_snapshots,
+                        };
+                    }
+                    Err(Problem::Conformance(f)) => problems.push(format!(
+                        "{}: expected {}, got {}",
+                        f.check, f.expected, f.actual
+                    )),
+                }
+                problems.extend(run.after(step, &exchange));
                 let failed = !problems.is_empty();
                 if failed {
                     failures.push(Failure::Step {
