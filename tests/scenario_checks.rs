@@ -9,7 +9,6 @@ use klarna_conformance::errors::exit;
 use klarna_conformance::mock::{Defect, MockConfig, MockServer};
 use klarna_conformance::scenario::{self, Failure, MockSettings, Outcome, RunOptions, Scenario};
 use klarna_conformance::targets::{Credentials, Embedded, TargetSpec};
-use serde_json::json;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use serde_json::json;
-
 use super::*;
 use crate::targets::TargetKind;
 
