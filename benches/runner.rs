@@ -1,16 +1,20 @@
-//! Checked cases per second of the property runner against the embedded mock
-//! (issue 4: at least 2,000 full cases per second on a 2-core machine).
+//! Checked operations per second of the engine against the embedded mock
+//! (goals on a 2-core machine: at least 20,000 judged requests a second, and
+//! the focused properties at least 2,000 sequences a second).
 //!
 //! `cargo bench --bench runner` runs every property with a fixed seed, once
-//! per worker count, and prints cases, seconds and cases per second; also the
-//! generation alone, to show what the harness costs without a target.
+//! per worker count, and prints sequences, requests, seconds and rates; also
+//! the generation alone (drawing sequences), to show what the harness costs
+//! without a target.
 //! Environment: `BENCH_CASES` (default 1000 per property). No timing is asserted.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use klarna_conformance::generate;
 use klarna_conformance::mock::MockConfig;
-use klarna_conformance::runner::{self, RunConfig, seed};
+use klarna_conformance::oracle::OracleConfig;
+use klarna_conformance::runner::{self, Property, RunConfig, seed};
+use klarna_conformance::sequence::GenConfig;
 use klarna_conformance::targets::TargetSpec;
 
 fn main() {
@@ -19,19 +23,23 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
 
-    let strategy = proptest::strategy::Strategy::boxed(generate::any_case());
+    let generation = Arc::new(GenConfig::new(OracleConfig::default()));
     let start = Instant::now();
-    let n = 20_000u64;
-    let mut bytes = 0usize;
-    for i in 0..n {
-        let case = seed::case_tree(&strategy, i).current();
-        bytes += case.order_body().len() + case.session_body().len();
+    let (mut n, mut ops) = (0u64, 0usize);
+    for property in Property::all() {
+        let strategy = property.strategy(&generation);
+        for i in 0..500u64 {
+            let tree = seed::sequence_tree(&strategy, i);
+            let sequence = proptest::strategy::ValueTree::current(&tree);
+            ops += sequence.len();
+            n += 1;
+        }
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "generation only: {n} cases in {secs:.2} s = {:.0} cases/s ({} bytes of bodies per case)",
+        "generation only: {n} sequences ({ops} operations) in {secs:.2} s = {:.0} sequences/s, {:.0} operations/s",
         n as f64 / secs,
-        bytes / n as usize
+        ops as f64 / secs
     );
 
     for workers in [1, 2] {
@@ -47,9 +55,25 @@ fn main() {
             .count();
         let secs = report.elapsed.as_secs_f64();
         println!(
-            "full cases, {workers} worker(s): {} cases in {secs:.2} s = {:.0} cases/s ({failed} properties failed)",
+            "all properties, {workers} worker(s): {} sequences, {} requests in {secs:.2} s = {:.0} sequences/s, {:.0} requests/s ({failed} properties failed)",
             report.cases(),
-            report.cases() as f64 / secs
+            report.operations(),
+            report.cases() as f64 / secs,
+            report.operations() as f64 / secs
         );
     }
+    // The focused properties alone (all but the free sequences), as users
+    // know them from earlier versions.
+    let mut config = RunConfig::new(20261127, cases);
+    config.target = TargetSpec::Mock(MockConfig::default().seed(1));
+    config.properties = Property::all()
+        .filter(|p| *p != Property::Sequences)
+        .collect();
+    let report = runner::run(&config);
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "focused properties, 2 workers: {} sequences in {secs:.2} s = {:.0} sequences/s",
+        report.cases(),
+        report.cases() as f64 / secs
+    );
 }

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::exchange::Exchange;
@@ -99,7 +100,7 @@ impl From<Result<(), Problem>> for Verdict {
 /// an error body is Klarna's error shape with `correlation_id` equal to the
 /// `Klarna-Correlation-Id` header and non-empty `error_messages` where Klarna
 /// documents messages; a 401 is the credentials being refused (a target error).
-pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
+pub fn check_hygiene(ex: &Exchange, body: Option<&Value>) -> Result<(), Problem> {
     // The runner always sends the user's credentials: a 401 means they are
     // unusable (a gateway's HTML page or Klarna's JSON alike), not that the
     // target broke a rule.
@@ -129,7 +130,7 @@ pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
         return Ok(());
     }
     let context = || format!("{} {} -> {}", ex.method, ex.path, ex.status);
-    let Some(body) = ex.json() else {
+    let Some(body) = body else {
         return Err(Failure::new(
             format!(
                 "{}: an error answer carries Klarna's JSON error body",
@@ -140,7 +141,7 @@ pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
         )
         .into());
     };
-    let error: ErrorV2 = serde_json::from_value(body.clone()).map_err(|e| {
+    let error = ErrorV2::deserialize(body).map_err(|e| {
         Failure::new(
             format!("{}: the error body reads as ErrorV2", context()),
             "ErrorV2",
@@ -178,26 +179,26 @@ pub fn check_hygiene(ex: &Exchange) -> Result<(), Problem> {
 /// The answer's body reads as the model's type for its operation
 /// (`merchant_session`, `session_read`, `order`, Order Management's order;
 /// errors as `ErrorV2`); `Err` says why not. Bodies of other answers are not judged.
-pub fn model_shape(ex: &Exchange) -> Result<(), String> {
-    let Some(body) = ex.json() else {
+pub fn model_shape(ex: &Exchange, body: Option<&Value>) -> Result<(), String> {
+    let Some(body) = body else {
         return Ok(());
     };
     let path = ex.path.trim_end_matches('/');
     let read = |parsed: Result<(), serde_json::Error>| parsed.map_err(|e| format!("{e}: {body}"));
     if ex.status >= 400 {
-        return read(serde_json::from_value::<ErrorV2>(body.clone()).map(drop));
+        return read(ErrorV2::deserialize(body).map(drop));
     }
     if !(200..300).contains(&ex.status) {
         return Ok(());
     }
     read(if path == "/payments/v1/sessions" {
-        serde_json::from_value::<crate::model::MerchantSession>(body.clone()).map(drop)
+        crate::model::MerchantSession::deserialize(body).map(drop)
     } else if path.starts_with("/payments/v1/sessions/") {
-        serde_json::from_value::<crate::model::Session>(body.clone()).map(drop)
+        crate::model::Session::deserialize(body).map(drop)
     } else if path.ends_with("/order") {
-        serde_json::from_value::<Order>(body.clone()).map(drop)
+        Order::deserialize(body).map(drop)
     } else if path.starts_with("/ordermanagement/v1/orders/") && ex.method == "GET" {
-        serde_json::from_value::<crate::model::OmOrder>(body.clone()).map(drop)
+        crate::model::OmOrder::deserialize(body).map(drop)
     } else {
         Ok(())
     })
@@ -206,12 +207,16 @@ pub fn model_shape(ex: &Exchange) -> Result<(), String> {
 /// What the first of `documents` that describes the answer's operation finds
 /// wrong with its body; nothing when none describes it (the mock's control
 /// API, or Order Management without its document).
-pub fn schema_errors(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Vec<String> {
+pub fn schema_errors(
+    ex: &Exchange,
+    body: Option<&Value>,
+    documents: &[std::sync::Arc<OpenApi>],
+) -> Vec<String> {
     let path = ex.path.trim_end_matches('/');
     let Some(api) = documents.iter().find(|api| api.covers(&ex.method, path)) else {
         return Vec::new();
     };
-    api.check_response(&ex.method, path, ex.status, ex.json().as_ref())
+    api.check_response(&ex.method, path, ex.status, body)
         .iter()
         .map(|e| format!("{}: {}", e.path, e.message))
         .collect()
@@ -219,7 +224,11 @@ pub fn schema_errors(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Ve
 
 /// The body is of the documented shape: the model's type, and the OpenAPI
 /// schema of any of `documents` that describes the operation.
-pub fn check_shape(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Result<(), Failure> {
+pub fn check_shape(
+    ex: &Exchange,
+    body: Option<&Value>,
+    documents: &[std::sync::Arc<OpenApi>],
+) -> Result<(), Failure> {
     let fail = |why: String| {
         Failure::new(
             format!(
@@ -230,8 +239,8 @@ pub fn check_shape(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Resu
             why,
         )
     };
-    model_shape(ex).map_err(fail)?;
-    let errors = schema_errors(ex, documents);
+    model_shape(ex, body).map_err(fail)?;
+    let errors = schema_errors(ex, body, documents);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -239,16 +248,18 @@ pub fn check_shape(ex: &Exchange, documents: &[std::sync::Arc<OpenApi>]) -> Resu
     }
 }
 
-/// The answer is `expected`: status, `error_code` and messages.
+/// The answer is `expected`: status, `error_code` and messages (`body` is
+/// the answer's parsed JSON; its shape was checked with [`check_hygiene`]).
 pub fn check_error(
     what: &str,
     expected: &ExpectedError,
     ex: &Exchange,
+    body: Option<&Value>,
     judge: Judge,
 ) -> Result<(), Problem> {
-    check_hygiene(ex)?;
-    let body = ex.json().unwrap_or(Value::Null);
-    let error: ErrorV2 = serde_json::from_value(body).unwrap_or_default();
+    let error: ErrorV2 = body
+        .and_then(|b| ErrorV2::deserialize(b).ok())
+        .unwrap_or_default();
     let actual_messages: Vec<String> = error.messages().into_iter().map(str::to_owned).collect();
     let fail = || {
         Failure::new(

@@ -150,8 +150,10 @@ impl Bindings {
     }
 
     /// Records the ids a right answer handed out.
-    pub fn bind(&mut self, answer: &Answer, ex: &Exchange) {
-        let body = ex.json().unwrap_or(Value::Null);
+    pub fn bind(&mut self, answer: &Answer, ex: &Exchange, body: Option<&Value>) {
+        let _ = ex;
+        let null = Value::Null;
+        let body = body.unwrap_or(&null);
         let text = |key: &str| body[key].as_str().map(str::to_owned);
         match answer {
             Answer::SessionCreated { .. } => self.sessions.push(BoundSession {

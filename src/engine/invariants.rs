@@ -117,12 +117,18 @@ impl<'a> Invariants<'a> {
 
     /// The checks every answer must pass. `expects_401`: the request was sent
     /// with a wrong password on purpose, so a gateway's HTML 401 is fine.
-    pub fn check(&mut self, ex: &Exchange, step: usize, expects_401: bool) -> Result<(), Problem> {
+    pub fn check(
+        &mut self,
+        ex: &Exchange,
+        body: Option<&Value>,
+        step: usize,
+        expects_401: bool,
+    ) -> Result<(), Problem> {
         if ex.status == 401 && expects_401 {
             return Ok(());
         }
         // Credentials refused, rate limits, gateway failures: not Klarna's rules.
-        verdict::check_hygiene(ex)?;
+        verdict::check_hygiene(ex, body)?;
         let context = || format!("{} {} -> {}", ex.method, ex.path, ex.status);
         if !ex.response_body.trim().is_empty() && !declared_json(ex.header("content-type")) {
             return Err(Failure::new(
@@ -152,9 +158,11 @@ impl<'a> Invariants<'a> {
             step,
             format!("answer {step}"),
         )?;
-        verdict::check_shape(ex, self.openapi)?;
-        if ex.status == 200 {
-            self.client_token(ex)?;
+        verdict::check_shape(ex, body, self.openapi)?;
+        if ex.status == 200
+            && let Some(body) = body
+        {
+            self.client_token(ex, body)?;
         }
         Ok(())
     }
@@ -210,8 +218,7 @@ impl<'a> Invariants<'a> {
 
     /// `client_token` is a three-part JWT whose payload names the session
     /// (docs/klarna.md §2.6, §11.4).
-    fn client_token(&self, ex: &Exchange) -> Result<(), Problem> {
-        let Some(body) = ex.json() else { return Ok(()) };
+    fn client_token(&self, ex: &Exchange, body: &Value) -> Result<(), Problem> {
         let Some(token) = body.get("client_token") else {
             return Ok(());
         };

@@ -4,6 +4,7 @@
 //! model predicts about the target's own values (ids, statuses, amounts) must
 //! be exactly so.
 
+use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use super::bindings::Bindings;
@@ -32,20 +33,27 @@ pub fn contains(actual: &Value, expected: &Value) -> bool {
     }
 }
 
-fn fail(what: &str, check: impl Into<String>, expected: String, ex: &Exchange) -> Problem {
+fn fail(
+    what: &dyn Fn() -> String,
+    check: impl Into<String>,
+    expected: String,
+    ex: &Exchange,
+) -> Problem {
     Failure::new(
-        format!("{what}: {}", check.into()),
+        format!("{}: {}", what(), check.into()),
         expected,
         render_actual(ex),
     )
     .into()
 }
 
-/// Judges `ex` against `answer`; `what` names the step in a failure.
+/// Judges `ex` (whose parsed body is `body`) against `answer`; `what` names
+/// the step in a failure, and is only made then.
 pub fn judge(
-    what: &str,
+    what: &dyn Fn() -> String,
     answer: &Answer,
     ex: &Exchange,
+    body: Option<&Value>,
     b: &Bindings,
     mode: Judge,
     clock_known: bool,
@@ -58,22 +66,23 @@ pub fn judge(
             Err(fail(what, format!("answers {want}"), expected(), ex))
         }
     };
-    let body = ex.json().unwrap_or(Value::Null);
+    let null = Value::Null;
+    let body_or_null = body.unwrap_or(&null);
     match answer {
         Answer::Error(e) => {
-            verdict::check_error(what, e, ex, mode)?;
+            verdict::check_error(&what(), e, ex, body, mode)?;
         }
         Answer::Unauthorized => status(401)?,
         Answer::NoContent => {
             status(204)?;
-            let empty = ex.response_body.trim().is_empty() || body == json!({});
+            let empty = ex.response_body.trim().is_empty() || *body_or_null == json!({});
             if !empty {
                 return Err(fail(what, "204 carries no body", expected(), ex));
             }
         }
         Answer::SessionCreated { .. } => {
             status(200)?;
-            let session: MerchantSession = serde_json::from_value(body)
+            let session = MerchantSession::deserialize(body_or_null)
                 .map_err(|e| fail(what, format!("a merchant_session ({e})"), expected(), ex))?;
             if session.session_id.is_empty() {
                 return Err(fail(what, "session_id is not empty", expected(), ex));
@@ -95,13 +104,13 @@ pub fn judge(
         }
         Answer::Session(view) => {
             status(200)?;
-            session_view(what, view, &body, b, clock_known)
+            session_view(view, body_or_null, b, clock_known)
                 .map_err(|check| fail(what, check, expected(), ex))?;
         }
         Answer::Authorized { .. } => {
             status(200)?;
-            let token = body["authorization_token"].as_str().unwrap_or("");
-            if body["approved"] != true || token.is_empty() {
+            let token = body_or_null["authorization_token"].as_str().unwrap_or("");
+            if body_or_null["approved"] != true || token.is_empty() {
                 return Err(fail(
                     what,
                     "an approved customer is authorized (docs/klarna.md §6.1)",
@@ -115,10 +124,12 @@ pub fn judge(
             invalid_fields,
         } => {
             status(200)?;
-            let refused = body["approved"] == false
-                && body.get("authorization_token").is_none_or(Value::is_null)
-                && body["show_form"] == *show_form;
-            let mut got: Vec<String> = body
+            let refused = body_or_null["approved"] == false
+                && body_or_null
+                    .get("authorization_token")
+                    .is_none_or(Value::is_null)
+                && body_or_null["show_form"] == *show_form;
+            let mut got: Vec<String> = body_or_null
                 .pointer("/error/invalid_fields")
                 .and_then(Value::as_array)
                 .into_iter()
@@ -139,11 +150,11 @@ pub fn judge(
         }
         Answer::Order(o) => {
             status(200)?;
-            return order(what, o, &body, b).map_err(|check| fail(what, check, expected(), ex));
+            return order(o, body_or_null, b).map_err(|check| fail(what, check, expected(), ex));
         }
         Answer::OmOrder(view) => {
             status(200)?;
-            om_order(what, view, &body, b).map_err(|check| fail(what, check, expected(), ex))?;
+            om_order(view, body_or_null, b).map_err(|check| fail(what, check, expected(), ex))?;
         }
         Answer::Captured { order } => {
             status(201)?;
@@ -168,7 +179,9 @@ pub fn judge(
         }
         Answer::Clock { now } => {
             status(200)?;
-            let got = body["now"].as_str().and_then(crate::mock::parse_rfc3339);
+            let got = body_or_null["now"]
+                .as_str()
+                .and_then(crate::mock::parse_rfc3339);
             if clock_known && got != Some(*now) {
                 return Err(fail(what, "the clock moved as asked", expected(), ex));
             }
@@ -178,13 +191,11 @@ pub fn judge(
 }
 
 fn session_view(
-    what: &str,
     view: &SessionView,
     body: &Value,
     b: &Bindings,
     clock_known: bool,
 ) -> Result<(), String> {
-    let _ = what;
     if body["status"] != view.status {
         return Err(format!(
             "status is {:?} (complete once its order was placed)",
@@ -223,9 +234,8 @@ fn session_view(
     Ok(())
 }
 
-fn order(_what: &str, o: &OrderAnswer, body: &Value, b: &Bindings) -> Result<Observed, String> {
-    let order: Order =
-        serde_json::from_value(body.clone()).map_err(|e| format!("an order ({e})"))?;
+fn order(o: &OrderAnswer, body: &Value, b: &Bindings) -> Result<Observed, String> {
+    let order = Order::deserialize(body).map_err(|e| format!("an order ({e})"))?;
     if order.order_id.is_empty() {
         return Err("order_id is not empty".to_owned());
     }
@@ -259,9 +269,8 @@ fn order(_what: &str, o: &OrderAnswer, body: &Value, b: &Bindings) -> Result<Obs
     })
 }
 
-fn om_order(_what: &str, v: &OmView, body: &Value, b: &Bindings) -> Result<(), String> {
-    let om: OmOrder = serde_json::from_value(body.clone())
-        .map_err(|e| format!("an Order Management order ({e})"))?;
+fn om_order(v: &OmView, body: &Value, b: &Bindings) -> Result<(), String> {
+    let om = OmOrder::deserialize(body).map_err(|e| format!("an Order Management order ({e})"))?;
     let bound = b.order(v.order);
     if om.order_id.as_deref() != bound.map(|o| o.id.as_str()) {
         return Err("order_id is the order's".to_owned());

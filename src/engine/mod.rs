@@ -46,8 +46,6 @@ pub struct Engine<'a> {
 pub struct Step {
     /// What it did (`create order with token #1: no change`).
     pub describe: String,
-    /// The answer the model predicted, as text.
-    pub expected: String,
     /// The answer the model predicted (`None`: the engine's own clock read).
     pub answer: Option<Answer>,
     /// Its exchange, an index into [`SequenceRun::exchanges`].
@@ -119,7 +117,6 @@ impl Engine<'_> {
             let step = run.steps.len();
             run.steps.push(Step {
                 describe: r.describe.clone(),
-                expected: describe(&prediction.answer, &bindings),
                 answer: Some(prediction.answer.clone()),
                 exchange: None,
             });
@@ -144,14 +141,25 @@ impl Engine<'_> {
             run.steps[step].exchange = Some(run.exchanges.len());
             run.exchanges.push(ex);
             let ex = run.exchanges.last().expect("just pushed");
+            // Parsed once; every check below reads this.
+            let body = ex.json();
             let expects_401 = matches!(prediction.answer, Answer::Unauthorized);
-            let what = format!("step {} ({})", step + 1, r.describe);
+            let what = || format!("step {} ({})", step + 1, r.describe);
             let judged = invariants
-                .check(ex, step + 1, expects_401)
+                .check(ex, body.as_ref(), step + 1, expects_401)
                 .and_then(|()| {
                     let mut first = None;
                     for answer in prediction.answers(lenient) {
-                        match judge(&what, answer, ex, &bindings, self.judge, start.is_some()) {
+                        let verdict = judge(
+                            &what,
+                            answer,
+                            ex,
+                            body.as_ref(),
+                            &bindings,
+                            self.judge,
+                            start.is_some(),
+                        );
+                        match verdict {
                             Ok(observed) => return Ok((answer, observed)),
                             Err(p) => {
                                 first.get_or_insert(p);
@@ -161,7 +169,7 @@ impl Engine<'_> {
                     Err(first.expect("a prediction has an answer"))
                 })
                 .and_then(|(answer, observed)| {
-                    self.fresh_ids(&mut invariants, answer, ex, step + 1)
+                    self.fresh_ids(&mut invariants, answer, ex, body.as_ref(), step + 1)
                         .map(|()| (answer, observed))
                 });
             let (answer, observed) = match judged {
@@ -177,19 +185,15 @@ impl Engine<'_> {
             };
             run.labels.push((
                 "step",
-                format!("{} → {}", r.action.kind(), label(answer, ex)),
+                format!("{} → {}", r.action.kind(), label(answer, body.as_ref())),
             ));
             if let Some(kind) = r.mutation {
                 run.labels.push(("mutation", kind.to_owned()));
             }
-            if let Action::CreateSession { body } = &r.action
-                && let Some(country) = serde_json::from_str::<serde_json::Value>(body)
-                    .ok()
-                    .and_then(|b| b["purchase_country"].as_str().map(str::to_owned))
-            {
-                run.labels.push(("market", country));
+            if let Some(market) = r.market {
+                run.labels.push(("market", market.to_owned()));
             }
-            bindings.bind(answer, ex);
+            bindings.bind(answer, ex, body.as_ref());
             let observation = Observation {
                 answer: (!std::ptr::eq(answer, &prediction.answer)).then_some(answer),
                 fraud_status: observed.fraud_status,
@@ -207,7 +211,6 @@ impl Engine<'_> {
     ) -> Result<i64, ()> {
         run.steps.push(Step {
             describe: "read the target's clock".to_owned(),
-            expected: "200 {\"now\": <RFC 3339>}".to_owned(),
             answer: None,
             exchange: Some(0),
         });
@@ -223,7 +226,7 @@ impl Engine<'_> {
         let now = ex
             .json()
             .and_then(|b| b["now"].as_str().and_then(crate::mock::parse_rfc3339));
-        let checked = invariants.check(ex, 1, false);
+        let checked = invariants.check(ex, ex.json().as_ref(), 1, false);
         match (checked, now) {
             (Ok(()), Some(now)) if ex.status == 200 => Ok(now),
             (Err(Problem::Target(e)), _) => {
@@ -277,10 +280,10 @@ impl Engine<'_> {
         invariants: &mut Invariants<'_>,
         answer: &Answer,
         ex: &Exchange,
+        body: Option<&serde_json::Value>,
         step: usize,
     ) -> Result<(), Problem> {
-        let body = ex.json().unwrap_or_default();
-        let text = |key: &str| body[key].as_str().unwrap_or("").to_owned();
+        let text = |key: &str| body.and_then(|b| b[key].as_str()).unwrap_or("").to_owned();
         match answer {
             Answer::SessionCreated { session } => invariants.fresh(
                 IdKind::Session,
@@ -325,7 +328,7 @@ impl Engine<'_> {
 pub const WRONG_PASSWORD: &str = "wrong-password-for-a-401";
 
 /// A coverage label for an answer: what kind of answer the step got.
-fn label(answer: &Answer, ex: &Exchange) -> String {
+fn label(answer: &Answer, body: Option<&serde_json::Value>) -> String {
     match answer {
         Answer::Error(e) => format!("{} {}", e.status, e.error_code),
         Answer::Unauthorized => "401".to_owned(),
@@ -340,8 +343,7 @@ fn label(answer: &Answer, ex: &Exchange) -> String {
         Answer::Order(o) if o.again => "200 the same order".to_owned(),
         Answer::Order(_) => format!(
             "200 {}",
-            ex.json()
-                .and_then(|b| b["fraud_status"].as_str().map(str::to_owned))
+            body.and_then(|b| b["fraud_status"].as_str())
                 .unwrap_or_default()
         ),
         Answer::OmOrder(v) => format!("200 {}", v.status),

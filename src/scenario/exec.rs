@@ -180,7 +180,8 @@ pub async fn execute(
             Ok(Some(exchange)) => {
                 let expects_401 = step.wrong_credentials || step.expect.status == Some(401);
                 let mut problems = Vec::new();
-                match invariants.check(&exchange, step.index, expects_401) {
+                match invariants.check(&exchange, exchange.json().as_ref(), step.index, expects_401)
+                {
                     Ok(()) => {}
                     Err(Problem::Target(error)) => {
                         run.exchanges.push((step.index, exchange));

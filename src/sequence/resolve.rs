@@ -24,6 +24,8 @@ pub struct Resolved {
     /// The first use of the n-th browser-authorized token: a refusal there
     /// means the token is unusable, not that a rule was broken.
     pub given_token: Option<usize>,
+    /// The purchase country of a created session (coverage).
+    pub market: Option<&'static str>,
 }
 
 fn resolved(action: Action, describe: String) -> Option<Resolved> {
@@ -32,6 +34,7 @@ fn resolved(action: Action, describe: String) -> Option<Resolved> {
         describe,
         mutation: None,
         given_token: None,
+        market: None,
     })
 }
 
@@ -41,7 +44,12 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
         Op::CreateSession { body } => {
             let text = serde_json::to_string(body).ok()?;
             let lines = body.order_lines.as_ref().map_or(0, Vec::len);
-            resolved(
+            let market = body
+                .purchase_country
+                .as_deref()
+                .and_then(market::market)
+                .map(|m| m.country);
+            let mut r = resolved(
                 Action::CreateSession { body: text },
                 format!(
                     "create session #{} ({} {}, {lines} line{}, order_amount {})",
@@ -52,7 +60,9 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
                     body.order_amount
                         .map_or("absent".to_owned(), |a| a.to_string()),
                 ),
-            )
+            )?;
+            r.market = market;
+            Some(r)
         }
         Op::ReadSession { session } => {
             let s = session.pick(world.sessions())?;
@@ -122,6 +132,7 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
                 describe: format!("create order with token #{}{capture}: {mutation}", t + 1),
                 mutation: Some(mutation.kind()),
                 given_token: None,
+                market: None,
             })
         }
         Op::Retry { attempt, identical } => {
@@ -268,6 +279,7 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
                 ),
                 mutation: None,
                 given_token: Some(*index),
+                market: None,
             })
         }
     }

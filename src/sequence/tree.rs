@@ -1,9 +1,10 @@
 //! Generating and shrinking whole sequences, in the shape of
 //! proptest-state-machine's `Sequential` strategy: each operation keeps its
 //! own value tree, and a failing sequence shrinks first by deleting
-//! operations (newest first), then by shrinking each operation's values,
-//! keeping only candidates whose every operation still applies in the model
-//! (its precondition holds). The crate itself is not used because its
+//! operations (newest first), then by shrinking each operation's values.
+//! An operation whose precondition no longer holds after a deletion (a read
+//! of a session that is gone) is not an invalid candidate: the engine skips
+//! it, and shrinking deletes it. The crate itself is not used because its
 //! reference state machine is static, while here the model depends on the
 //! run's settings (fidelity, cart updates, what the target offers).
 
@@ -110,11 +111,9 @@ impl Strategy for SequenceStrategy {
                     }
                     parts.push(part);
                 }
+                // What cannot apply where it landed (a noise read before any
+                // session exists) is skipped when the sequence runs.
                 parts.extend(extra.map(|(_, noise)| noise));
-                // Drop what cannot apply where it landed (a noise read before any
-                // session exists), so the sequence is valid as generated.
-                let mut walk = super::Walk::new(&self.config);
-                parts.retain(|p| p.current().as_ref().is_none_or(|op| walk.step(op)));
             }
             Shape::Free { len, kinds } => {
                 let n = len.0 + draw(runner, len.1.saturating_sub(len.0));
@@ -144,7 +143,6 @@ impl Strategy for SequenceStrategy {
         }
         let included = vec![true; parts.len()];
         Ok(SequenceTree {
-            config: self.config.clone(),
             parts,
             included,
             phase: Phase::Delete {
@@ -179,7 +177,6 @@ enum Last {
 
 /// A generated sequence and where its shrinking stands.
 pub struct SequenceTree {
-    config: Arc<GenConfig>,
     parts: Vec<OpTree>,
     included: Vec<bool>,
     phase: Phase,
@@ -200,11 +197,6 @@ impl SequenceTree {
                 }
             }
         }
-    }
-
-    fn valid(&self) -> bool {
-        let mut walk = super::Walk::new(&self.config);
-        self.current().iter().all(|op| walk.step(op))
     }
 
     fn present(&self, i: usize) -> bool {
@@ -253,11 +245,8 @@ impl ValueTree for SequenceTree {
                     };
                     self.included[i] = false;
                     self.phase = Phase::Delete { next: i, progress };
-                    if self.valid() {
-                        self.last = Some(Last::Deleted(i));
-                        return true;
-                    }
-                    self.included[i] = true;
+                    self.last = Some(Last::Deleted(i));
+                    return true;
                 }
                 Phase::Shrink { index, progress } => {
                     if index >= self.parts.len() {
@@ -273,23 +262,8 @@ impl ValueTree for SequenceTree {
                         continue;
                     }
                     if self.present(index) && self.parts[index].simplify() {
-                        if self.valid() {
-                            self.last = Some(Last::Shrunk(index));
-                            return true;
-                        }
-                        // Invalid: back to the last valid value of this operation.
-                        while self.parts[index].complicate() {
-                            if self.valid() {
-                                break;
-                            }
-                        }
-                        if self.parts[index].current().is_none() || !self.valid() {
-                            self.phase = Phase::Shrink {
-                                index: index + 1,
-                                progress,
-                            };
-                        }
-                        continue;
+                        self.last = Some(Last::Shrunk(index));
+                        return true;
                     }
                     self.phase = Phase::Shrink {
                         index: index + 1,
@@ -310,7 +284,7 @@ impl ValueTree for SequenceTree {
                 self.simplify()
             }
             Some(Last::Shrunk(i)) => {
-                if self.parts[i].complicate() && self.valid() {
+                if self.parts[i].complicate() {
                     self.last = Some(Last::Shrunk(i));
                     return true;
                 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::reader::{Ctx, join, letters};
+use super::reader::{Ctx, Path, letters};
 use super::{BodyKind, Rule, lines};
 use crate::model::market::{self, Market};
 
@@ -156,7 +156,7 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
     let Some(a) = ctx.object(body, key, key) else {
         return;
     };
-    let at = |field: &str| join(key, field);
+    let at = |field| Path::Join(key, field);
     for (field, max) in [
         ("attention", 99),
         ("city", 99),
@@ -168,24 +168,24 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
         ("street_address2", 99),
         ("title", 20),
     ] {
-        ctx.string(a, field, &at(field), 0, max);
+        ctx.string(a, field, at(field), 0, max);
     }
     for field in ["given_name", "family_name"] {
-        if let Some(name) = ctx.string(a, field, &at(field), 0, 99)
+        if let Some(name) = ctx.string(a, field, at(field), 0, 99)
             && !name_ok(name)
         {
-            ctx.error(&at(field), Rule::Name);
+            ctx.error(at(field), Rule::Name);
         }
     }
     // SPEC23 says phone minLength 5, SPEC24 says 0: the older, stricter
     // document is only a warning.
-    if let Some(phone) = ctx.string(a, "phone", &at("phone"), 0, 99)
+    if let Some(phone) = ctx.string(a, "phone", at("phone"), 0, 99)
         && phone.chars().count() < 5
     {
-        ctx.warn(&at("phone"), Rule::MinLength);
+        ctx.warn(at("phone"), Rule::MinLength);
     }
     let own_country = ctx
-        .matching(a, "country", &at("country"), Rule::Pattern, |s| {
+        .matching(a, "country", at("country"), Rule::Pattern, |s| {
             letters(s, 2)
         })
         .map(str::to_ascii_uppercase);
@@ -195,7 +195,7 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
         && let (Some(own), Some(purchase)) = (&own_country, &place.country)
         && own != purchase
     {
-        ctx.warn(&at("country"), Rule::Market);
+        ctx.warn(at("country"), Rule::Market);
     }
 
     // reference 2.3: region is "Mandatory for US and AU market": the purchase
@@ -213,7 +213,7 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
         .and_then(Value::as_str)
         .is_none_or(|s| s.trim().is_empty());
     if postal && region_missing && place.market.is_some_and(|m| m.region_required) {
-        ctx.error(&at("region"), Rule::Region);
+        ctx.error(at("region"), Rule::Region);
     }
 }
 
@@ -240,7 +240,7 @@ fn customer(ctx: &mut Ctx, body: &Map<String, Value>) {
     let Some(c) = ctx.object(body, "customer", "customer") else {
         return;
     };
-    let at = |field: &str| join("customer", field);
+    let at = |field| Path::Join("customer", field);
     for field in [
         "date_of_birth",
         "gender",
@@ -249,22 +249,22 @@ fn customer(ctx: &mut Ctx, body: &Map<String, Value>) {
         "title",
         "vat_id",
     ] {
-        ctx.string(c, field, &at(field), 0, usize::MAX);
+        ctx.string(c, field, at(field), 0, usize::MAX);
     }
     ctx.matching(
         c,
         "last_four_ssn",
-        &at("last_four_ssn"),
+        at("last_four_ssn"),
         Rule::Pattern,
         |s| (s.len() == 4 || s.len() == 9) && s.bytes().all(|b| b.is_ascii_digit()),
     );
-    ctx.matching(c, "type", &at("type"), Rule::Pattern, |s| {
+    ctx.matching(c, "type", at("type"), Rule::Pattern, |s| {
         matches!(s, "person" | "organization")
     });
     ctx.matching(
         c,
         "organization_entity_type",
-        &at("organization_entity_type"),
+        at("organization_entity_type"),
         Rule::Enum,
         |s| ORGANIZATION_ENTITY_TYPES.contains(&s),
     );
@@ -291,7 +291,7 @@ fn cart_extras(ctx: &mut Ctx, body: &Map<String, Value>) {
     ctx.string(body, "merchant_data", "merchant_data", 0, 6000);
     if let Some(urls) = ctx.object(body, "merchant_urls", "merchant_urls") {
         for key in ["confirmation", "notification", "push", "authorization"] {
-            ctx.string(urls, key, &join("merchant_urls", key), 0, 2000);
+            ctx.string(urls, key, Path::Join("merchant_urls", key), 0, 2000);
         }
     }
     if let Some(ids) = ctx.array(
@@ -343,7 +343,7 @@ fn session_only(ctx: &mut Ctx, body: &Map<String, Value>) {
             "color_text",
         ] {
             // ^#[A-Fa-f0-9]{6}$
-            ctx.matching(opts, key, &join("options", key), Rule::Pattern, |s| {
+            ctx.matching(opts, key, Path::Join("options", key), Rule::Pattern, |s| {
                 s.len() == 7
                     && s.starts_with('#')
                     && s.bytes().skip(1).all(|b| b.is_ascii_hexdigit())

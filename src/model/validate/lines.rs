@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::Rule;
-use super::reader::{Ctx, join};
+use super::reader::{Ctx, Path, join};
 use crate::model::OrderLineType;
 use crate::model::market::Market;
 use crate::model::money::{
@@ -50,7 +50,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
         ctx.error(p, Rule::Type);
         return unreadable;
     };
-    let at = |key: &str| join(p, key);
+    let at = |key: &'static str| Path::Join(p, key);
 
     // reference 2.2: required name, quantity, total_amount, unit_price.
     ctx.required(line, p, &["name", "quantity", "total_amount", "unit_price"]);
@@ -58,63 +58,63 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // `type` is listed in prose, not as a schema enum, and nothing records
     // Klarna refusing another value (reference 2.2): an unlisted one is a warning.
     let line_type = ctx
-        .string(line, "type", &at("type"), 0, usize::MAX)
+        .string(line, "type", at("type"), 0, usize::MAX)
         .map(|s| OrderLineType::from(s.to_owned()));
     if line_type
         .as_ref()
         .is_some_and(|t| !OrderLineType::DOCUMENTED.contains(t))
     {
-        ctx.warn(&at("type"), Rule::Enum);
+        ctx.warn(at("type"), Rule::Enum);
     }
 
     // reference 2.2: SPEC24's schema says maxLength 255, its description 256;
     // 256 exactly is only a warning.
-    if let Some(r) = ctx.string(line, "reference", &at("reference"), 0, 256)
+    if let Some(r) = ctx.string(line, "reference", at("reference"), 0, 256)
         && r.chars().count() == 256
     {
-        ctx.warn(&at("reference"), Rule::MaxLength);
+        ctx.warn(at("reference"), Rule::MaxLength);
     }
-    ctx.string(line, "name", &at("name"), 1, 255);
-    ctx.string(line, "quantity_unit", &at("quantity_unit"), 1, 8);
+    ctx.string(line, "name", at("name"), 1, 255);
+    ctx.string(line, "quantity_unit", at("quantity_unit"), 1, 8);
     for key in ["product_url", "image_url", "merchant_data"] {
-        ctx.string(line, key, &at(key), 0, 1024);
+        ctx.string(line, key, at(key), 0, 1024);
     }
     product_identifiers(ctx, line, p);
     subscription(ctx, line, p);
 
     // reference 2.2 ranges.
-    let quantity = ctx.int(line, "quantity", &at("quantity"));
+    let quantity = ctx.int(line, "quantity", at("quantity"));
     if quantity.is_some_and(|q| q < 0) {
-        ctx.error(&at("quantity"), Rule::Minimum);
+        ctx.error(at("quantity"), Rule::Minimum);
     }
-    let unit_price = ctx.int(line, "unit_price", &at("unit_price"));
+    let unit_price = ctx.int(line, "unit_price", at("unit_price"));
     if unit_price.is_some_and(|u| u > MAX_LINE_AMOUNT) {
-        ctx.error(&at("unit_price"), Rule::Maximum);
+        ctx.error(at("unit_price"), Rule::Maximum);
     }
-    let tax_rate = ctx.int(line, "tax_rate", &at("tax_rate"));
+    let tax_rate = ctx.int(line, "tax_rate", at("tax_rate"));
     match tax_rate {
-        Some(r) if r < 0 => ctx.error(&at("tax_rate"), Rule::Minimum),
-        Some(r) if r > TAX_RATE_SCALE => ctx.error(&at("tax_rate"), Rule::Maximum),
+        Some(r) if r < 0 => ctx.error(at("tax_rate"), Rule::Minimum),
+        Some(r) if r > TAX_RATE_SCALE => ctx.error(at("tax_rate"), Rule::Maximum),
         // reference 10: a 23 % rate on a Swedish line was accepted; rates are
         // not checked against the market's VAT table, so this is a warning.
         Some(r) if market.is_some_and(|m| !m.vat_rates.contains(&r)) => {
-            ctx.warn(&at("tax_rate"), Rule::TaxRate)
+            ctx.warn(at("tax_rate"), Rule::TaxRate)
         }
         _ => {}
     }
-    let total_amount = ctx.int(line, "total_amount", &at("total_amount"));
+    let total_amount = ctx.int(line, "total_amount", at("total_amount"));
     if total_amount.is_some_and(|t| t > MAX_LINE_AMOUNT) {
-        ctx.error(&at("total_amount"), Rule::Maximum);
+        ctx.error(at("total_amount"), Rule::Maximum);
     }
     let discount_present = line
         .get("total_discount_amount")
         .is_some_and(|v| !v.is_null());
-    let discount = ctx.int(line, "total_discount_amount", &at("total_discount_amount"));
+    let discount = ctx.int(line, "total_discount_amount", at("total_discount_amount"));
     if discount.is_some_and(|d| d < 0) {
-        ctx.error(&at("total_discount_amount"), Rule::Minimum);
+        ctx.error(at("total_discount_amount"), Rule::Minimum);
     }
     let tax_present = line.get("total_tax_amount").is_some_and(|v| !v.is_null());
-    let total_tax = ctx.int(line, "total_tax_amount", &at("total_tax_amount"));
+    let total_tax = ctx.int(line, "total_tax_amount", at("total_tax_amount"));
 
     // reference 3.1: total_amount = quantity × unit_price − total_discount_amount.
     // Klarna names total_amount when the line does not add up (reference 3.3).
@@ -122,7 +122,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
         && (discount.is_some() || !discount_present)
         && money::line_total(q, u, discount.unwrap_or(0)) != Some(t)
     {
-        ctx.error(&at("total_amount"), Rule::LineTotal);
+        ctx.error(at("total_amount"), Rule::LineTotal);
     }
 
     // reference 3.1: total_tax_amount within ±1 of the formula. Checked only
@@ -130,8 +130,8 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // are accepted (reference 10).
     if let (Some(r), Some(t), Some(tax)) = (tax_rate, total_amount, total_tax) {
         match check_line_tax(tax, t, r) {
-            Some(LineTaxCheck::Borderline) => ctx.warn(&at("total_tax_amount"), Rule::LineTax),
-            Some(LineTaxCheck::Outside) => ctx.error(&at("total_tax_amount"), Rule::LineTax),
+            Some(LineTaxCheck::Borderline) => ctx.warn(at("total_tax_amount"), Rule::LineTax),
+            Some(LineTaxCheck::Outside) => ctx.error(at("total_tax_amount"), Rule::LineTax),
             Some(LineTaxCheck::Within) | None => {}
         }
     }
@@ -165,7 +165,7 @@ fn product_identifiers(ctx: &mut Ctx, line: &Map<String, Value>, p: &str) {
         ("manufacturer_part_number", 70),
         ("size", 64),
     ] {
-        ctx.string(ids, key, &join(&base, key), 0, max);
+        ctx.string(ids, key, Path::Join(&base, key), 0, max);
     }
 }
 
@@ -176,10 +176,14 @@ fn subscription(ctx: &mut Ctx, line: &Map<String, Value>, p: &str) {
     };
     // reference 2.2: all three required; interval DAY/WEEK/MONTH/YEAR; count >= 1.
     ctx.required(sub, &base, &["name", "interval", "interval_count"]);
-    ctx.string(sub, "name", &join(&base, "name"), 1, 255);
-    ctx.matching(sub, "interval", &join(&base, "interval"), Rule::Enum, |s| {
-        matches!(s, "DAY" | "WEEK" | "MONTH" | "YEAR")
-    });
+    ctx.string(sub, "name", Path::Join(&base, "name"), 1, 255);
+    ctx.matching(
+        sub,
+        "interval",
+        Path::Join(&base, "interval"),
+        Rule::Enum,
+        |s| matches!(s, "DAY" | "WEEK" | "MONTH" | "YEAR"),
+    );
     let count_path = join(&base, "interval_count");
     if ctx
         .int(sub, "interval_count", &count_path)

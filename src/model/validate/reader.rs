@@ -4,6 +4,36 @@ use serde_json::{Map, Value};
 
 use super::{Grade, Rule, Violation};
 
+/// A JSON path, written out only when a violation names it (validation runs
+/// on every request of every sequence, and almost every field is fine).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Path<'a> {
+    At(&'a str),
+    /// `base.key` (or `key` when `base` is empty).
+    Join(&'a str, &'a str),
+}
+
+impl Path<'_> {
+    fn render(self) -> String {
+        match self {
+            Path::At(p) => p.to_owned(),
+            Path::Join(base, key) => join(base, key),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Path<'a> {
+    fn from(p: &'a str) -> Self {
+        Path::At(p)
+    }
+}
+
+impl<'a> From<&'a String> for Path<'a> {
+    fn from(p: &'a String) -> Self {
+        Path::At(p)
+    }
+}
+
 /// Collects violations while the body is walked.
 #[derive(Default)]
 pub(super) struct Ctx {
@@ -11,20 +41,21 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
-    pub(super) fn report(&mut self, grade: Grade, path: &str, rule: Rule) {
+    pub(super) fn report<'p>(&mut self, grade: Grade, path: impl Into<Path<'p>>, rule: Rule) {
+        let path = path.into().render();
         self.out.push(Violation {
             grade,
-            path: path.to_owned(),
-            rule,
             message: format!("Bad value: {path}"),
+            path,
+            rule,
         });
     }
 
-    pub(super) fn error(&mut self, path: &str, rule: Rule) {
+    pub(super) fn error<'p>(&mut self, path: impl Into<Path<'p>>, rule: Rule) {
         self.report(Grade::Error, path, rule);
     }
 
-    pub(super) fn warn(&mut self, path: &str, rule: Rule) {
+    pub(super) fn warn<'p>(&mut self, path: impl Into<Path<'p>>, rule: Rule) {
         self.report(Grade::Warning, path, rule);
     }
 
@@ -32,19 +63,20 @@ impl Ctx {
     pub(super) fn required(&mut self, obj: &Map<String, Value>, base: &str, keys: &[&str]) {
         for key in keys {
             if obj.get(*key).is_none_or(Value::is_null) {
-                self.error(&join(base, key), Rule::Required);
+                self.error(Path::Join(base, key), Rule::Required);
             }
         }
     }
 
     /// An object-valued field: `None` when absent or null; a type error when
     /// it is something else.
-    pub(super) fn object<'a>(
+    pub(super) fn object<'a, 'p>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
-        path: &str,
+        path: impl Into<Path<'p>>,
     ) -> Option<&'a Map<String, Value>> {
+        let path: Path<'p> = path.into();
         match obj.get(key)? {
             Value::Null => None,
             Value::Object(m) => Some(m),
@@ -56,12 +88,13 @@ impl Ctx {
     }
 
     /// An array-valued field, as [`Ctx::object`].
-    pub(super) fn array<'a>(
+    pub(super) fn array<'a, 'p>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
-        path: &str,
+        path: impl Into<Path<'p>>,
     ) -> Option<&'a Vec<Value>> {
+        let path: Path<'p> = path.into();
         match obj.get(key)? {
             Value::Null => None,
             Value::Array(a) => Some(a),
@@ -74,11 +107,11 @@ impl Ctx {
 
     /// A string field with a length range in characters (the schema's
     /// minLength / maxLength). Returns the string when it is one.
-    pub(super) fn string<'a>(
+    pub(super) fn string<'a, 'p>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
-        path: &str,
+        path: impl Into<Path<'p>>,
         min: usize,
         max: usize,
     ) -> Option<&'a str> {
@@ -100,14 +133,15 @@ impl Ctx {
     }
 
     /// A string field that must match `ok` (a schema pattern or enum).
-    pub(super) fn matching<'a>(
+    pub(super) fn matching<'a, 'p>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
-        path: &str,
+        path: impl Into<Path<'p>>,
         rule: Rule,
         ok: impl Fn(&str) -> bool,
     ) -> Option<&'a str> {
+        let path: Path<'p> = path.into();
         let s = self.string(obj, key, path, 0, usize::MAX)?;
         if ok(s) {
             Some(s)
@@ -123,7 +157,13 @@ impl Ctx {
     /// line total computed with quantity 0 (reference 10). The fraction itself
     /// is reported as a warning on its own path; the amount rules then judge the
     /// truncated value. A string, boolean or out-of-range number is an error.
-    pub(super) fn int(&mut self, obj: &Map<String, Value>, key: &str, path: &str) -> Option<i64> {
+    pub(super) fn int<'p>(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: impl Into<Path<'p>>,
+    ) -> Option<i64> {
+        let path: Path<'p> = path.into();
         match read_int(obj.get(key)?) {
             Int::Absent => None,
             Int::Exact(n) => Some(n),
@@ -139,7 +179,13 @@ impl Ctx {
     }
 
     /// A boolean field.
-    pub(super) fn boolean(&mut self, obj: &Map<String, Value>, key: &str, path: &str) {
+    pub(super) fn boolean<'p>(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        path: impl Into<Path<'p>>,
+    ) {
+        let path: Path<'p> = path.into();
         if let Some(v) = obj.get(key)
             && !(v.is_boolean() || v.is_null())
         {
