@@ -14,6 +14,10 @@ use klarna_conformance::mock::MockServer;
 
 use cli::{Cli, Command, ServeArgs};
 
+/// mimalloc: the engine allocates many small JSON values (see Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2 (errors::exit::USAGE).
     let cli = Cli::parse();

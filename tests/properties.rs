@@ -9,6 +9,10 @@ use klarna_conformance::oracle::OracleConfig;
 use klarna_conformance::runner::{self, Property, RunConfig, RunReport, report};
 use klarna_conformance::targets::TargetSpec;
 
+/// The binary's allocator (src/main.rs): these tests run the engine hard.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn config(seed: u64, cases: u64, mock: MockConfig) -> RunConfig {
     let mut config = RunConfig::new(seed, cases);
     config.oracle = OracleConfig {
