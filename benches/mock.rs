@@ -1,4 +1,4 @@
-//! Throughput, latency and memory of the mock (issue 3).
+//! Throughput, latency and memory of the mock.
 //!
 //! `cargo bench --bench mock` prints, over loopback with 32 keep-alive
 //! connections and an in-process load generator (hyper's client) sharing the

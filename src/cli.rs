@@ -291,7 +291,7 @@ pub struct CertifyArgs {
     pub list: bool,
 }
 
-/// Klarna's playground regions (reference 1.1).
+/// Klarna's playground regions (docs/klarna.md §1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RegionArg {
     Eu,

@@ -49,7 +49,7 @@ impl Exchange {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `Klarna-Correlation-Id`, Klarna's id of the request (reference 1.4).
+    /// `Klarna-Correlation-Id`, Klarna's id of the request (docs/klarna.md §1.4).
     pub fn correlation_id(&self) -> Option<&str> {
         self.header("klarna-correlation-id")
     }

@@ -10,12 +10,12 @@
 //!   other UUID, e.g. inside `redirect_url`). "The same id" stays visible: an
 //!   identical retry answers `[order_id-1]` again. `Klarna-Correlation-Id` and
 //!   the body's `correlation_id` become `[correlation_id]` (or
-//!   `[correlation_id ≠ header]` when the two differ, reference 1.4).
+//!   `[correlation_id ≠ header]` when the two differ, docs/klarna.md §1.4).
 //!   Credentials never appear: the `Authorization` header is not part of an
 //!   exchange, and any occurrence of a secret given to [`Redactor::with_secrets`]
 //!   becomes `[credentials]`.
 //! - **Normalisation** of what real answers vary between identical calls
-//!   (reference 10): `payment_method_categories` sorted by `identifier`, their
+//!   (docs/klarna.md §10): `payment_method_categories` sorted by `identifier`, their
 //!   display `name` and `asset_urls` redacted, `descriptor` and the error
 //!   body's `service_version` dropped.
 //!

@@ -96,7 +96,7 @@ impl From<Result<(), Problem>> for Verdict {
     }
 }
 
-/// Checks that rest on every answer, whatever the case (reference 1.4, 4.1):
+/// Checks that rest on every answer, whatever the case (docs/klarna.md §1.4, 4.1):
 /// an error body is Klarna's error shape with `correlation_id` equal to the
 /// `Klarna-Correlation-Id` header and non-empty `error_messages` where Klarna
 /// documents messages; a 401 is the credentials being refused (a target error).
@@ -110,7 +110,7 @@ pub fn check_hygiene(ex: &Exchange, body: Option<&Value>) -> Result<(), Problem>
         }));
     }
     // Rate limits and gateway failures say nothing about Klarna's rules: the
-    // target could not answer (reference 10: the playground's 429 after five
+    // target could not answer (docs/klarna.md §10: the playground's 429 after five
     // requests a second). A 500 stays a verdict: Klarna documents 4xx answers.
     if matches!(ex.status, 429 | 502 | 503 | 504) {
         return Err(Problem::Target(TargetError::Transport {
@@ -160,7 +160,7 @@ pub fn check_hygiene(ex: &Exchange, body: Option<&Value>) -> Result<(), Problem>
         )
         .into());
     }
-    // reference 4.2 lists `[]` among the messages of these codes.
+    // docs/klarna.md §4.2 lists `[]` among the messages of these codes.
     let documented_empty = matches!(
         error.error_code.as_deref(),
         Some("UNAUTHORIZED" | "BAD_REQUEST" | "MERCHANT_INACTIVE" | "INVALID_OPERATION")
@@ -280,7 +280,7 @@ pub fn check_error(
 
 /// The items of `Not matching fields: [a, b]`, or None for another message.
 /// The list ends at the `]` that closes its `[`: Klarna may append an
-/// explanation with brackets of its own (reference 10).
+/// explanation with brackets of its own (docs/klarna.md §10).
 pub fn parse_not_matching(message: &str) -> Option<BTreeSet<String>> {
     const COUNT: &str = "Incorrect number of items in the cart.";
     let rest = message.strip_prefix("Not matching fields: [")?;
@@ -324,8 +324,8 @@ pub fn parse_not_matching(message: &str) -> Option<BTreeSet<String>> {
 }
 
 /// The JSON paths `Bad value: ...` messages name: `Bad value: a, b` (joined,
-/// reference 10) and `Bad value: a differs from ... [1]` (an explanation
-/// appended, reference 10) both count; the explanation's words do not.
+/// docs/klarna.md §10) and `Bad value: a differs from ... [1]` (an explanation
+/// appended, docs/klarna.md §10) both count; the explanation's words do not.
 pub fn bad_value_paths<'m>(messages: impl IntoIterator<Item = &'m str>) -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
     for message in messages {

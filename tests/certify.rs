@@ -66,7 +66,7 @@ fn target_error(report: &CertifyReport) -> Option<&TargetError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passes_against_the_faithful_imitation_despite_its_quirks() {
-    // The playground's limit (reference 10) and a client that would go twice
+    // The playground's limit (docs/klarna.md §10) and a client that would go twice
     // as fast: 429s are certain, and must be paced away, never judged.
     let imitation = Imitation::start(Some(4), &[]).await;
     let body = order_body();

@@ -117,7 +117,7 @@ async fn trailing_and_doubled_slashes_are_accepted() {
     );
 }
 
-/// `--strict` drops the playground's path leniency (issue 3, reference 10):
+/// `--strict` drops the playground's path leniency (docs/klarna.md §10):
 /// an empty path segment is an unknown resource.
 #[tokio::test]
 async fn strict_mode_refuses_trailing_and_doubled_slashes() {

@@ -1,4 +1,4 @@
-//! Order Management read-back and capture over HTTP (reference 9).
+//! Order Management read-back and capture over HTTP (docs/klarna.md §9).
 
 mod mock_common;
 

@@ -1,5 +1,5 @@
 //! Every JSON example quoted from Klarna's documents (reference sections 2.6,
-//! 3.1, 3.3, 4.1, 10 and the seed page) round-trips through the model without
+//! 3.1, 3.3, 4.1, 10 and §12) round-trips through the model without
 //! loss, and every request example is valid by Klarna's rules.
 
 use std::path::Path;

@@ -20,10 +20,10 @@ use klarna_conformance::targets::{TargetKind, TargetSpec, env, playground_opt_in
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// A URL target has one clock for every client: a scenario that moves it must
-/// not run beside others, or their tokens expire under them (DESIGN.md, traps).
+/// not run beside others, or their tokens expire under them (docs/design.md, traps).
 static URL_CLOCK: RwLock<()> = RwLock::new(());
 /// The playground answers the fifth request within a second with 429
-/// (reference 10): its scenarios run one at a time.
+/// (docs/klarna.md §10): its scenarios run one at a time.
 static PLAYGROUND: Mutex<()> = Mutex::new(());
 
 fn main() {

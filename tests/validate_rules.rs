@@ -127,7 +127,7 @@ fn valid_bodies_have_no_violations() {
     // Unknown fields are not violations: Klarna adds fields over time.
     session(&gb(|b| b["brand_new_field"] = json!({"x": 1})), &[]);
     session(&gb(|b| b["order_lines"][1]["new"] = json!(true)), &[]);
-    // Lines with no type, no tax and no discount fields (reference 10).
+    // Lines with no type, no tax and no discount fields (docs/klarna.md §10).
     session(
         &market_body("SE", "SEK", "sv-SE", vec![line("Sock", 2, 4900)]),
         &[],
@@ -265,7 +265,7 @@ fn json_types() {
 
 #[test]
 fn fractional_quantity_is_answered_at_total_amount() {
-    // reference 10: quantity 0.5 was answered `Bad value: order_lines[1].total_amount`.
+    // docs/klarna.md §10: quantity 0.5 was answered `Bad value: order_lines[1].total_amount`.
     let mut lines = vec![line("Coffee", 1, 5000), line("Tea", 1, 3000)];
     lines[1]["quantity"] = json!(0.5);
     lines[1]["total_amount"] = json!(1500);
@@ -492,7 +492,7 @@ fn enums() {
         &gb(|b| b["customer"]["organization_entity_type"] = json!("SOLE_TRADER")),
         &[],
     );
-    // reference 2.2: the line types are listed in prose, not a schema enum,
+    // docs/klarna.md §2.2: the line types are listed in prose, not a schema enum,
     // and nothing records Klarna refusing another one: a warning.
     session(
         &gb(|b| b["order_lines"][0]["type"] = json!("product")),
@@ -520,7 +520,7 @@ fn market_table() {
         &gb(|b| b["locale"] = json!("en-US")),
         &[(Error, "locale", Rule::Market)],
     );
-    // Recorded accepted (reference 10): language-only or another case.
+    // Recorded accepted (docs/klarna.md §10): language-only or another case.
     session(
         &gb(|b| b["locale"] = json!("en")),
         &[(Warning, "locale", Rule::Market)],
@@ -562,7 +562,7 @@ fn market_table() {
         }),
         &[(Error, "purchase_country", Rule::Market)],
     );
-    // A US shipping address on a Swedish purchase was accepted (reference 10).
+    // A US shipping address on a Swedish purchase was accepted (docs/klarna.md §10).
     let mut se_us = se("sv-SE");
     se_us["shipping_address"] =
         json!({"street_address": "509 Amsterdam Ave", "city": "New York", "country": "US"});
@@ -574,7 +574,7 @@ fn market_table() {
 
 #[test]
 fn vat_rate_is_only_a_warning() {
-    // reference 10: a 23 % rate on a Swedish line was accepted.
+    // docs/klarna.md §10: a 23 % rate on a Swedish line was accepted.
     let l = OrderLine::priced("Book", 1, 12300, 2300).unwrap();
     let cart = Cart::global(vec![l]).unwrap();
     let mut body = json!({"purchase_country": "SE", "purchase_currency": "SEK", "locale": "sv-SE"});
@@ -659,7 +659,7 @@ fn amounts() {
         &market_body("GB", "GBP", "en-GB", vec![borderline]),
         &[(Warning, "order_lines[0].total_tax_amount", Rule::LineTax)],
     );
-    // Negative reduction lines are fine (reference 3.1, 10).
+    // Negative reduction lines are fine (docs/klarna.md §3.1, 10).
     let gift: Value = serde_json::to_value(
         OrderLine::reduction(OrderLineType::GiftCard, "Gift card", 300, Some(2000)).unwrap(),
     )

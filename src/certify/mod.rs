@@ -33,7 +33,7 @@ use crate::runner::{self, Property, RunConfig, RunReport};
 use crate::targets::{Credentials, Pacing, TargetError, TargetSpec};
 use crate::verdict::Judge;
 
-/// Klarna's playground regions (reference 1.1).
+/// Klarna's playground regions (docs/klarna.md §1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Region {
     #[default]
@@ -54,7 +54,7 @@ impl Region {
 
     /// Whether a purchase country is served from this region's API: North
     /// America for US, CA and MX, Oceania for AU and NZ, Europe for the rest
-    /// (reference 1.1, 3.2). A session for another region's country would be
+    /// (docs/klarna.md §1.1, 3.2). A session for another region's country would be
     /// refused for reasons that have nothing to do with the cart.
     pub fn serves(self, country: &str) -> bool {
         let region = match country.to_ascii_uppercase().as_str() {

@@ -1,4 +1,4 @@
-//! Addresses, e-mails and customers per market (reference 2.3, 2.4, 6.1).
+//! Addresses, e-mails and customers per market (docs/klarna.md §2.3, 2.4, 6.1).
 //!
 //! Names only use letters and the specials Klarna allows (`-`, `'`, `’`), are
 //! never digits and never one character; every field stays far below its
@@ -12,7 +12,7 @@ use super::{Dice, SEED_SPACE, seed};
 use crate::model::market::Market;
 use crate::model::{Address, Customer};
 
-/// The playground decision an e-mail asks for (reference 6.1).
+/// The playground decision an e-mail asks for (docs/klarna.md §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EmailKind {
     /// `customer@email.<cc>` or `<name>@example.com`.
@@ -55,7 +55,7 @@ const GIVEN: [&str; 24] = [
     "Ştefan",
 ];
 
-/// Family names, with the allowed specials `-`, `'` and `’` (reference 2.3).
+/// Family names, with the allowed specials `-`, `'` and `’` (docs/klarna.md §2.3).
 const FAMILY: [&str; 24] = [
     "Person",
     "Test",
@@ -217,7 +217,7 @@ fn places(country: &str) -> (&'static [&'static str], &'static [&'static str], b
     }
 }
 
-/// `street_address2` is for floor or apartment only (reference 2.3).
+/// `street_address2` is for floor or apartment only (docs/klarna.md §2.3).
 const STREET2: [&str; 6] = [
     "Apt. 214",
     "Floor 2",
@@ -227,7 +227,7 @@ const STREET2: [&str; 6] = [
     "3º izq.",
 ];
 
-/// B2B organisation names and attention lines (reference 2.3: both ≤ 99).
+/// B2B organisation names and attention lines (docs/klarna.md §2.3: both ≤ 99).
 const ORGANIZATIONS: [&str; 6] = [
     "Test AB",
     "Müller & Söhne GmbH",
@@ -247,7 +247,7 @@ fn email_cc(market: &Market) -> String {
     }
 }
 
-/// An e-mail of the kind, chosen by `seed` (reference 6.1). A pending kind in
+/// An e-mail of the kind, chosen by `seed` (docs/klarna.md §6.1). A pending kind in
 /// a market without pending orders is written all the same; callers choose it
 /// only where [`Market::pending_available`].
 pub fn email(market: &Market, kind: EmailKind, seed: u64) -> String {
@@ -398,10 +398,10 @@ pub(crate) fn field_value(market: &Market, field: &str, seed: u64) -> Option<Str
     })
 }
 
-/// Legal forms Klarna lists for `organization_entity_type` (reference 2.4).
+/// Legal forms Klarna lists for `organization_entity_type` (docs/klarna.md §2.4).
 const ENTITY_TYPES: [&str; 3] = ["LIMITED_COMPANY", "SOLE_TRADER", "OTHER"];
 
-/// A customer (reference 2.4): a person with a date of birth, or, for B2B, an
+/// A customer (docs/klarna.md §2.4): a person with a date of birth, or, for B2B, an
 /// organization with its registration id.
 pub(crate) fn customer(market: &Market, seed: u64, b2b: bool) -> Customer {
     let mut d = Dice::new(seed);

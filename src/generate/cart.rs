@@ -1,4 +1,4 @@
-//! Carts consistent by construction (reference 2.2, 3.1).
+//! Carts consistent by construction (docs/klarna.md §2.2, 3.1).
 //!
 //! Every line is built by the model's [`LineBuilder`](crate::model::money::LineBuilder)
 //! / [`OrderLine::reduction`], every cart by [`Cart::global`] or [`Cart::us_style`]:
@@ -130,7 +130,7 @@ fn tax_rate(market: &Market, d: &mut Dice) -> i64 {
 }
 
 /// A positive (non-reduction) line. In a sales-tax market it carries no tax
-/// rate (reference 3.1, US style).
+/// rate (docs/klarna.md §3.1, US style).
 fn positive_line(
     market: &Market,
     t: OrderLineType,
@@ -164,7 +164,7 @@ fn positive_line(
     Ok(line)
 }
 
-/// A reduction of at most `budget` (negative amounts, reference 3.1).
+/// A reduction of at most `budget` (negative amounts, docs/klarna.md §3.1).
 fn reduction_line(
     market: &Market,
     t: OrderLineType,

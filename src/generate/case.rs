@@ -1,4 +1,4 @@
-//! `Case`: everything generated for one run of one property (DESIGN.md), and
+//! `Case`: everything generated for one run of one property (docs/design.md), and
 //! the strategies the properties draw their cases from.
 
 use proptest::prelude::*;
@@ -17,11 +17,11 @@ use crate::model::{Address, CreateOrderRequest, Customer, MerchantUrls, Session}
 
 /// The authorize-time data: what `Klarna.Payments.authorize()` sends from the
 /// browser, and what the mock's control API `POST /__mock/sessions/{id}/authorize`
-/// takes as its body (DESIGN.md).
+/// takes as its body (docs/design.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Authorize {
     pub billing_address: Address,
-    /// Absent: Klarna copies the billing address (reference 2.3).
+    /// Absent: Klarna copies the billing address (docs/klarna.md §2.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +52,7 @@ impl Case {
 
     /// The create-order body that matches the authorization exactly: market
     /// and cart from the session, addresses and customer from the
-    /// authorization (shipping = billing when absent, reference 2.3).
+    /// authorization (shipping = billing when absent, docs/klarna.md §2.3).
     pub fn authorized_order(&self) -> CreateOrderRequest {
         let s = &self.session;
         let a = &self.authorize;
@@ -93,7 +93,7 @@ impl Case {
         serde_json::to_string(&self.session).expect("a model type always serialises")
     }
 
-    /// What the playground decides for the billing e-mail (reference 6.1).
+    /// What the playground decides for the billing e-mail (docs/klarna.md §6.1).
     pub fn email_outcome(&self) -> EmailOutcome {
         email_outcome(
             self.authorize
@@ -409,7 +409,7 @@ pub fn timed_case() -> impl Strategy<Value = Case> + Clone {
 }
 
 /// A denied customer (`customer+denied@…`). SE and NO are left out: the
-/// playground notes that denial "may not be testable in SE/NO" (reference 6.1).
+/// playground notes that denial "may not be testable in SE/NO" (docs/klarna.md §6.1).
 pub fn denied_case() -> impl Strategy<Value = Case> + Clone {
     let markets = markets_where(|c| c != "SE" && c != "NO");
     cases(markets, Decision::Denied, Family::Neutral, valid_wait()).prop_map(|c| Case {
@@ -419,7 +419,7 @@ pub fn denied_case() -> impl Strategy<Value = Case> + Clone {
 }
 
 /// A pending customer (`+pend-accept-NN` / `+pend-reject-NN`) in the only
-/// markets with pending orders, US and GB (reference 5.3, 6.1).
+/// markets with pending orders, US and GB (docs/klarna.md §5.3, 6.1).
 pub fn pending_case() -> impl Strategy<Value = Case> + Clone {
     let markets = markets_where(|c| market(c).is_some_and(|m| m.pending_available));
     cases(markets, Decision::Pending, Family::Neutral, valid_wait()).prop_map(|c| Case {

@@ -1,5 +1,5 @@
 //! Session bodies with one inconsistent amount, and the `Bad value` paths a
-//! conformant target must name (reference 3.1, 3.3).
+//! conformant target must name (docs/klarna.md §3.1, 3.3).
 //!
 //! The expected paths follow from the money rules, not from the validator:
 //! a changed line total also breaks `order_amount = Σ total_amount`, and may

@@ -1,5 +1,5 @@
 //! Purchase country, currency and locale, valid together or labelled invalid
-//! (reference 3.2: "We only support the local currency of each country").
+//! (docs/klarna.md §3.2: "We only support the local currency of each country").
 
 use std::sync::LazyLock;
 
@@ -15,7 +15,7 @@ pub struct MarketChoice {
     pub country: &'static str,
     pub currency: &'static str,
     pub locale: &'static str,
-    /// Whether Klarna's table (reference 3.2) allows the three together.
+    /// Whether Klarna's table (docs/klarna.md §3.2) allows the three together.
     pub valid: bool,
     /// For an invalid choice: what is wrong, in words.
     pub why: Option<&'static str>,
@@ -54,7 +54,7 @@ static VALID: LazyLock<Vec<MarketChoice>> = LazyLock::new(|| {
 /// - a locale of a language the country's table does not list, with the
 ///   country's own region (e.g. `de-SE`) → `Bad value: locale`. Locales of another
 ///   country and language-only locales are left out on purpose: the playground
-///   was recorded accepting `"PL"` and `"EN"` for SE (reference 10), so they are
+///   was recorded accepting `"PL"` and `"EN"` for SE (docs/klarna.md §10), so they are
 ///   not reliably refused;
 /// - a country Klarna does not serve (`XX`, `JP`) → `Bad value: purchase_country`.
 static INVALID: LazyLock<Vec<MarketChoice>> = LazyLock::new(|| {
@@ -107,7 +107,7 @@ const FOREIGN_LOCALES: [&str; 8] = [
     "de-SE", "fr-DE", "sv-NO", "ja-US", "zh-GB", "ru-FI", "pt-ES", "da-NL",
 ];
 
-/// A valid (country, currency, locale) of reference 3.2; every market and every
+/// A valid (country, currency, locale) of docs/klarna.md §3.2; every market and every
 /// locale of it can appear.
 pub fn valid_market() -> impl Strategy<Value = MarketChoice> + Clone {
     select(VALID.as_slice())

@@ -1,6 +1,6 @@
 //! Proptest strategies for everything one property run needs: markets, carts,
 //! addresses and customers, post-authorization mutations, waits, and whole
-//! `Case`s (DESIGN.md, "Generators").
+//! `Case`s (docs/design.md, "Generators").
 //!
 //! The generators know nothing of HTTP or of targets. Every amount is built
 //! with the model's money constructors ([`crate::model::money`]), so a cart is

@@ -1,9 +1,9 @@
-//! Changes made to the create-order body after authorization (DESIGN.md,
+//! Changes made to the create-order body after authorization (docs/design.md,
 //! `Mutation`), and the body as it goes on the wire.
 //!
 //! Klarna compares the order with what was authorized: addresses field by
-//! field, order lines as a list, amounts, currency and country (reference 3.4),
-//! but only after validating it (DESIGN.md, "Traps"). A line mutation therefore
+//! field, order lines as a list, amounts, currency and country (docs/klarna.md §3.4),
+//! but only after validating it (docs/design.md, "Traps"). A line mutation therefore
 //! reprices the changed line and the order totals with the model's money rules,
 //! so the body stays VALID and the change is caught by comparison (409), not by
 //! validation (400). Two kinds deliberately break validation instead; see
@@ -27,7 +27,7 @@ pub type AddressField = &'static str;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Mutation {
     /// Append a consistent line (the line count changes: Klarna answers
-    /// "Incorrect number of items in the cart", reference 3.4).
+    /// "Incorrect number of items in the cart", docs/klarna.md §3.4).
     AddLine {
         line: Box<OrderLine>,
     },
@@ -35,7 +35,7 @@ pub enum Mutation {
     RemoveLine {
         index: usize,
     },
-    /// Swap two lines that differ (lines are compared as a list, reference 3.4).
+    /// Swap two lines that differ (lines are compared as a list, docs/klarna.md §3.4).
     ReorderLines {
         i: usize,
         j: usize,
@@ -108,7 +108,7 @@ pub enum Mutation {
     },
     /// Move the order to another market: `purchase_country`, `purchase_currency`,
     /// `locale`, and the `country` of the billing and shipping addresses together.
-    /// The billing country overrides the purchase country (reference 3.2), so
+    /// The billing country overrides the purchase country (docs/klarna.md §3.2), so
     /// moving the purchase country alone would leave the new currency unfit for
     /// the effective country and give a 400; moving both keeps the body valid
     /// and the change is caught by comparison.
@@ -118,7 +118,7 @@ pub enum Mutation {
         locale: String,
     },
     /// Leave out `customer`: "an empty or missing customer payload is accepted
-    /// as matching" (reference 3.4). Neutral.
+    /// as matching" (docs/klarna.md §3.4). Neutral.
     OmitCustomer,
     /// The same data with every object's keys in reverse order. Neutral.
     ReorderKeys,
@@ -230,7 +230,7 @@ impl Mutation {
     /// than by validation (400 `Bad value`). False for [`Mutation::OrderAmount`]
     /// (`Bad value: order_amount`) and [`Mutation::Currency`] (each market has
     /// one currency, so any other is `Bad value: purchase_currency`,
-    /// reference 3.2). For the other kinds this holds for mutations made by
+    /// docs/klarna.md §3.2). For the other kinds this holds for mutations made by
     /// [`mutation_for`](super::mutation_for), which checks the cart rules on the result.
     pub fn stays_valid(&self) -> bool {
         !matches!(
@@ -358,7 +358,7 @@ fn reprice(o: &mut CreateOrderRequest, index: usize, change: impl FnOnce(&mut Or
     retotal(o);
 }
 
-/// `order_amount` and `order_tax_amount` from the lines (reference 3.1), by
+/// `order_amount` and `order_tax_amount` from the lines (docs/klarna.md §3.1), by
 /// the money rules (a `sales_tax` line contributes its total in US style).
 pub(crate) fn retotal(o: &mut CreateOrderRequest) {
     if let Some(amount) = money::order_amount(o.order_lines.iter().map(|l| l.total_amount)) {

@@ -189,7 +189,7 @@ fn family_for(
 
 /// Address fields a mutation may change: all but `country`, which moves only
 /// with the market (a lone billing country change would make the currency
-/// unfit for the effective country, reference 3.2: a 400, not a 409).
+/// unfit for the effective country, docs/klarna.md §3.2: a 400, not a 409).
 const ADDRESS_FIELDS: [&str; 12] = [
     "attention",
     "city",
@@ -453,9 +453,9 @@ fn candidate(
             let regions_ok = has_region(&o.billing_address) && has_region(&o.shipping_address);
             // Same tax style (a US cart has a sales_tax line and no rates); every
             // line's rate one of the new market's VAT rates (the playground does not
-            // check rates, reference 10, but the documents do, and a strict target
+            // check rates, docs/klarna.md §10, but the documents do, and a strict target
             // would answer 400 instead of comparing); and a region already present
-            // where the new market requires one (reference 2.3).
+            // where the new market requires one (docs/klarna.md §2.3).
             let rates_fit = |t: &Market| {
                 lines
                     .iter()
@@ -517,7 +517,7 @@ fn acceptable(o: &CreateOrderRequest, m: &Mutation) -> bool {
     !m.stays_valid() || cart_ok(&changed)
 }
 
-/// The cart rules a line change could break (reference 2.2, 3.1): counts,
+/// The cart rules a line change could break (docs/klarna.md §2.2, 3.1): counts,
 /// line ranges, each line consistent, non-negative goods and order totals.
 pub(crate) fn cart_ok(o: &CreateOrderRequest) -> bool {
     (1..=MAX_ORDER_LINES).contains(&o.order_lines.len())

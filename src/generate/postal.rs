@@ -1,5 +1,5 @@
 //! Postal codes, regions and phone numbers in each market's real format
-//! (reference 2.3: `postal_code` ≤ 10, `phone` ≥ 5, `region` mandatory for US
+//! (docs/klarna.md §2.3: `postal_code` ≤ 10, `phone` ≥ 5, `region` mandatory for US
 //! and AU as an ISO 3166-2 subdivision code such as "OH").
 //!
 //! Formats are patterns read by [`fill`]: `9` any digit, `1` a digit 1-9,

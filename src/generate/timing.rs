@@ -1,10 +1,10 @@
 //! The wait between authorization and create order, in seconds.
 //!
-//! An authorization token is valid for 60 minutes (reference 5.1): an order
+//! An authorization token is valid for 60 minutes (docs/klarna.md §5.1): an order
 //! 3599 s after authorization must succeed, one 3600 s after must be
-//! `NOT_FOUND` (DESIGN.md: "valid while less than 3600 s have passed"). Bugs
+//! `NOT_FOUND` (docs/design.md: "valid while less than 3600 s have passed"). Bugs
 //! live at that boundary, so most waits sit right next to it; the rest cover
-//! the valid hour and the 48 hours a session lives (reference 5.1).
+//! the valid hour and the 48 hours a session lives (docs/klarna.md §5.1).
 
 use proptest::prelude::*;
 

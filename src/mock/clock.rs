@@ -1,8 +1,8 @@
 //! The mock's clock. Virtual by default: frozen at a start instant and moved
 //! only by `POST /__mock/clock`, so token (60 min) and session (48 h) expiry
-//! can be tested without waiting (issue 3). One clock serves every session of
+//! can be tested without waiting. One clock serves every session of
 //! a mock instance: a case that advances it ages every other case's tokens too
-//! (DESIGN.md, "Traps"); run clock-moving cases alone or on their own mock.
+//! (docs/design.md, "Traps"); run clock-moving cases alone or on their own mock.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

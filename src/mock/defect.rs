@@ -1,6 +1,6 @@
 //! Deliberate deviations from Klarna's behaviour. Each one breaks exactly one
 //! rule the harness checks, so a run against a defective mock proves that the
-//! harness can catch that failure (issue 3: "every invariant can fail").
+//! harness can catch that failure ("every invariant can fail").
 
 use std::fmt;
 use std::str::FromStr;

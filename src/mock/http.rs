@@ -3,8 +3,8 @@
 //! `app(config) -> Router`).
 //!
 //! Routing is done here rather than with axum's path router because the
-//! playground accepts trailing and doubled slashes (reference 10; refused in
-//! strict mode, issue 3), and because every refusal, 404 and 405 included,
+//! playground accepts trailing and doubled slashes (docs/klarna.md §10; refused in
+//! strict mode), and because every refusal, 404 and 405 included,
 //! must be a Klarna-shaped JSON error carrying a correlation id from the
 //! seeded generator.
 //!
@@ -127,7 +127,7 @@ impl Shared {
         inner.dated(reply)
     }
 
-    /// HTTP Basic with the configured credentials (reference 1.2).
+    /// HTTP Basic with the configured credentials (docs/klarna.md §1.2).
     fn authorized(&self, headers: &HeaderMap) -> bool {
         let Some(value) = headers
             .get(header::AUTHORIZATION)
@@ -237,7 +237,7 @@ impl Route {
 }
 
 /// Klarna's paths and the control API's. Empty segments (trailing or doubled
-/// slashes) are ignored as the playground did (reference 10), unless
+/// slashes) are ignored as the playground did (docs/klarna.md §10), unless
 /// `strict_paths` (documented fidelity): then such a path names no resource.
 fn route(method: &Method, path: &str, strict_paths: bool) -> Result<Route, RouteError> {
     let mut segments: Vec<&str> = path.split('/').skip(1).collect();
@@ -288,7 +288,7 @@ fn route(method: &Method, path: &str, strict_paths: bool) -> Result<Route, Route
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    // Precedence (issue 3): credentials, route and method, body, then the store.
+    // Precedence: credentials, route and method, body, then the store.
     if !shared.authorized(&parts.headers) {
         // Reference 1.2 [I]: a JSON body of the usual shape, `error_messages: []`.
         let mut reply = shared.refuse(401, "UNAUTHORIZED", Vec::new());
@@ -322,7 +322,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 }
 
 /// Reads and parses a JSON object body. `[I]` choices: a body over the limit is
-/// 413 REQUEST_TOO_LARGE (the OM code, reference 4.3); a body that is not
+/// 413 REQUEST_TOO_LARGE (the OM code, docs/klarna.md §4.3); a body that is not
 /// declared `application/json` (or `+json`) is 415 UNSUPPORTED_MEDIA_TYPE;
 /// malformed JSON is 400 BAD_REQUEST `Invalid JSON: <parser message with line
 /// and column>`; JSON that is not an object is 400 BAD_REQUEST too. An endpoint

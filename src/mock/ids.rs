@@ -1,5 +1,5 @@
 //! Seeded id generator: the same seed and the same request sequence give the
-//! same ids, so a seeded mock answers byte for byte the same (issue 3).
+//! same ids, so a seeded mock answers byte for byte the same.
 //!
 //! splitmix64 is enough here: ids need to be unique and reproducible, not
 //! unguessable (the mock holds no secrets worth guessing).
@@ -37,7 +37,7 @@ impl IdGenerator {
         mix(self.state)
     }
 
-    /// An RFC 4122 version 4 UUID (the shape of every Klarna id, reference 5.6).
+    /// An RFC 4122 version 4 UUID (the shape of every Klarna id, docs/klarna.md §5.6).
     pub fn uuid(&mut self) -> uuid::Uuid {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
@@ -45,7 +45,7 @@ impl IdGenerator {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
-    /// A short customer-facing code like `K4MADNY` (OM `klarna_reference`, reference 5.6).
+    /// A short customer-facing code like `K4MADNY` (OM `klarna_reference`, docs/klarna.md §5.6).
     pub fn klarna_reference(&mut self) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let mut bits = self.next_u64();

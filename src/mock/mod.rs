@@ -97,8 +97,8 @@ pub const PASSWORD_ENV: &str = "KLARNA_MOCK_PASSWORD";
 
 /// Default request body limit: 32 MiB.
 ///
-/// Klarna's largest legal body has 1000 order lines (reference 2.2). One line
-/// at every maximum length holds 4,926 characters of strings (reference 256,
+/// Klarna's largest legal body has 1000 order lines (docs/klarna.md §2.2). One line
+/// at every maximum length holds 4,926 characters of strings (line docs/klarna.md §256,
 /// name 255, quantity_unit 8, product_url / image_url / merchant_data 1024
 /// each, product_identifiers 1,068, subscription name 255, type ~12) plus
 /// about 600 bytes of keys and numbers. Written with every character as a
@@ -119,7 +119,7 @@ pub struct MockConfig {
     pub password: String,
     /// Playground (default, lenient as recorded) or Documented (strict).
     pub fidelity: Fidelity,
-    /// The merchant setting "cart updates allowed" (reference 3.4, seed page REJECTED row).
+    /// The merchant setting "cart updates allowed" (docs/klarna.md §3.4, docs/klarna.md §12 REJECTED row).
     pub allow_cart_updates: bool,
     /// Start of virtual time, unix seconds.
     pub clock_start: i64,

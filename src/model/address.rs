@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Unknown;
 
-/// `address`: billing or shipping address (reference 2.3). All fields are strings.
+/// `address`: billing or shipping address (docs/klarna.md §2.3). All fields are strings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,7 +96,7 @@ impl Address {
 }
 
 /// `customer` (and `customer_read`, which leaves out `last_four_ssn` and
-/// `national_identification_number`; reference 2.4).
+/// `national_identification_number`; docs/klarna.md §2.4).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,7 +122,7 @@ pub struct Customer {
 }
 
 impl Customer {
-    /// True when no field is set: Klarna treats an empty customer as matching (reference 3.4).
+    /// True when no field is set: Klarna treats an empty customer as matching (docs/klarna.md §3.4).
     pub fn is_empty(&self) -> bool {
         *self == Customer::default()
     }

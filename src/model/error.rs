@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Unknown;
 
-/// `ErrorV2`: Klarna's error body (reference 4.1).
+/// `ErrorV2`: Klarna's error body (docs/klarna.md §4.1).
 ///
 /// SPEC23 also allows `authorized_payment_method`, `fraud_status` and
 /// `reason`, and real answers carry `service_version`; those land in `unknown`.

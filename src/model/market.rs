@@ -1,6 +1,6 @@
-//! Klarna's markets as data: country → currency → locales (reference 3.2),
-//! the playground's sample customers (reference 6.2) and the e-mail patterns
-//! that steer the playground's decision (reference 6.1).
+//! Klarna's markets as data: country → currency → locales (docs/klarna.md §3.2),
+//! the playground's sample customers (docs/klarna.md §6.2) and the e-mail patterns
+//! that steer the playground's decision (docs/klarna.md §6.1).
 
 /// One purchase country and what Klarna allows with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,19 +9,19 @@ pub struct Market {
     pub country: &'static str,
     /// ISO 4217: "We only support the local currency of each country."
     pub currency: &'static str,
-    /// The locales Klarna lists for the country (reference 3.2).
+    /// The locales Klarna lists for the country (docs/klarna.md §3.2).
     pub locales: &'static [&'static str],
     /// The market's VAT rates in basis points, standard rate first. Klarna does
-    /// not check rates against this table (reference 10); generators use it to
+    /// not check rates against this table (docs/klarna.md §10); generators use it to
     /// build realistic carts. Rates: national VAT rates in force in 2026. `[I]`
     pub vat_rates: &'static [i64],
-    /// US style: tax is a separate `sales_tax` line, lines carry no `tax_rate` (reference 3.1).
+    /// US style: tax is a separate `sales_tax` line, lines carry no `tax_rate` (docs/klarna.md §3.1).
     pub sales_tax: bool,
-    /// `region` is mandatory in addresses of this country (reference 2.3).
+    /// `region` is mandatory in addresses of this country (docs/klarna.md §2.3).
     pub region_required: bool,
-    /// Pending fraud decisions exist here (only US and UK, reference 6.1).
+    /// Pending fraud decisions exist here (only US and UK, docs/klarna.md §6.1).
     pub pending_available: bool,
-    /// Titles Klarna lists for the country (reference 2.3); empty when none are listed.
+    /// Titles Klarna lists for the country (docs/klarna.md §2.3); empty when none are listed.
     pub titles: &'static [&'static str],
 }
 
@@ -72,7 +72,7 @@ macro_rules! market {
     (@titles $c:literal) => { &[] };
 }
 
-/// Every market of reference 3.2, in its order.
+/// Every market of docs/klarna.md §3.2, in its order.
 #[rustfmt::skip]
 pub static MARKETS: [Market; 26] = [
     market!("AU", "AUD", ["en-AU"], [1000, 0], region),
@@ -110,7 +110,7 @@ pub fn market(country: &str) -> Option<&'static Market> {
         .find(|m| m.country.eq_ignore_ascii_case(country))
 }
 
-/// What the playground decides for a customer's e-mail address (reference 6.1).
+/// What the playground decides for a customer's e-mail address (docs/klarna.md §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailOutcome {
     /// `customer@email.<cc>` and every address without a decline or pending marker.
@@ -127,7 +127,7 @@ pub enum EmailOutcome {
 
 impl EmailOutcome {
     /// Whether the playground declines the authorization (`approved: false`)
-    /// for a purchase in `purchase_country` (reference 6.1): `+denied`
+    /// for a purchase in `purchase_country` (docs/klarna.md §6.1): `+denied`
     /// everywhere; the `reject_reason_` patterns are test data of the US and
     /// Canada only, so elsewhere such an address is an ordinary one. `[I]`
     pub fn declines_in(self, purchase_country: &str) -> bool {
@@ -177,7 +177,7 @@ fn parse_pending(tag: &str) -> Option<EmailOutcome> {
     })
 }
 
-/// A sample customer from Klarna's playground data (reference 6.2).
+/// A sample customer from Klarna's playground data (docs/klarna.md §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SampleCustomer {
     pub country: &'static str,
@@ -200,7 +200,7 @@ impl SampleCustomer {
     }
 }
 
-/// The approved sample customers of reference 6.2. Where the page gives no
+/// The approved sample customers of docs/klarna.md §6.2. Where the page gives no
 /// name for a market, `Test Person-<cc>` is used, as on the other markets. `[I]`
 pub static SAMPLE_CUSTOMERS: [SampleCustomer; 10] = [
     SampleCustomer {

@@ -31,12 +31,12 @@ pub use session::{
 };
 
 /// An authorization token is valid while fewer than this many seconds have
-/// passed since authorization (reference 5.1: "an order can be created within
+/// passed since authorization (docs/klarna.md §5.1: "an order can be created within
 /// 60 minutes").
 pub const TOKEN_LIFETIME_SECONDS: u64 = 3600;
-/// A session stays open this long after its last update (reference 5.1: 48 h).
+/// A session stays open this long after its last update (docs/klarna.md §5.1: 48 h).
 pub const SESSION_LIFETIME_SECONDS: u64 = 48 * 3600;
-/// An order's authorization lasts this long by default (reference 5.1: 28 days).
+/// An order's authorization lasts this long by default (docs/klarna.md §5.1: 28 days).
 pub const ORDER_LIFETIME_SECONDS: u64 = 28 * 86_400;
 
 /// Fields a type does not model, kept verbatim (Klarna adds fields over time).

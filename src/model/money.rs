@@ -1,4 +1,4 @@
-//! Klarna's arithmetic on minor units (reference 3.1): pure and total.
+//! Klarna's arithmetic on minor units (docs/klarna.md §3.1): pure and total.
 //!
 //! Every amount is an `i64` of minor units ("USD 1000 = $10"), every tax rate
 //! an `i64` of basis points ("2500 = 25 %"). The functions here never panic and
@@ -6,7 +6,7 @@
 //! that does not fit an `i64` (or an input outside Klarna's domain, such as a
 //! tax rate outside `0..=10000`) gives `None` / an `Err`, never a wrapped value.
 //!
-//! Two ways of carrying tax exist (reference 3.1):
+//! Two ways of carrying tax exist (docs/klarna.md §3.1):
 //!
 //! - **global** (EU/UK/...): each line carries `tax_rate` and `total_tax_amount`,
 //!   `total_tax_amount` is within ±1 of `total_amount × tax_rate / (10000 + tax_rate)`
@@ -44,10 +44,10 @@ pub const TAX_RATE_SCALE: i64 = 10_000;
 /// said 100000000, the newer document wins).
 pub const MAX_LINE_AMOUNT: i64 = 200_000_000;
 
-/// `order_lines` holds 1 to 1000 lines (reference 2.1).
+/// `order_lines` holds 1 to 1000 lines (docs/klarna.md §2.1).
 pub const MAX_ORDER_LINES: usize = 1000;
 
-/// `quantity × unit_price − total_discount_amount` (reference 3.1);
+/// `quantity × unit_price − total_discount_amount` (docs/klarna.md §3.1);
 /// `None` when the result does not fit an `i64`.
 pub fn line_total(quantity: i64, unit_price: i64, total_discount_amount: i64) -> Option<i64> {
     let total = i128::from(quantity) * i128::from(unit_price) - i128::from(total_discount_amount);
@@ -89,13 +89,13 @@ fn tax_fraction(total_amount: i64, tax_rate: i64) -> Option<(i128, i128)> {
     Some((n, d))
 }
 
-/// How a line's `total_tax_amount` compares with Klarna's formula (reference 3.1).
+/// How a line's `total_tax_amount` compares with Klarna's formula (docs/klarna.md §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineTaxCheck {
     /// Within ±1 of the exact tax `total_amount × tax_rate / (10000 + tax_rate)`.
     Within,
     /// More than 1 from the exact tax, but within 1 of its floor or its ceiling.
-    /// Klarna compares with an integer "calculated value" (reference 10) whose
+    /// Klarna compares with an integer "calculated value" (docs/klarna.md §10) whose
     /// rounding it does not document; a value here passes under some rounding
     /// Klarna may use, so it is graded a warning, never an error.
     Borderline,
@@ -131,7 +131,7 @@ pub fn order_amount<I: IntoIterator<Item = i64>>(line_totals: I) -> Option<i64> 
 
 /// What a line contributes to `order_tax_amount`: a `sales_tax` line (US style)
 /// contributes its `total_amount`, every other line its `total_tax_amount`
-/// (absent counts as 0). One formula covers both styles (reference 3.1).
+/// (absent counts as 0). One formula covers both styles (docs/klarna.md §3.1).
 pub fn line_tax_contribution(line: &OrderLine) -> i64 {
     tax_contribution(
         line.line_type.as_ref(),
@@ -162,7 +162,7 @@ pub fn order_tax_amount<'a, I: IntoIterator<Item = &'a OrderLine>>(lines: I) -> 
 }
 
 /// Whether `order_tax_amount` is within ± `line_count` of `expected`
-/// (Klarna's order-level tolerance, reference 3.1: "± the number of items").
+/// (Klarna's order-level tolerance, docs/klarna.md §3.1: "± the number of items").
 pub fn order_tax_within(order_tax_amount: i64, expected: i64, line_count: usize) -> bool {
     let tolerance = i128::try_from(line_count).unwrap_or(i128::MAX);
     (i128::from(order_tax_amount) - i128::from(expected)).abs() <= tolerance
@@ -275,7 +275,7 @@ impl OrderLine {
     }
 
     /// A reduction line (`discount`, `gift_card`, `store_credit`): one unit of
-    /// `-amount`, with negative tax when `tax_rate` is given (reference 3.1,
+    /// `-amount`, with negative tax when `tax_rate` is given (docs/klarna.md §3.1,
     /// e.g. a gift card of 300 at 10 % is `-300` with tax `-27`).
     pub fn reduction(
         line_type: OrderLineType,
@@ -348,7 +348,7 @@ impl Cart {
         Cart::summed(order_lines)
     }
 
-    /// US style (reference 3.1): every line loses its `tax_rate` and
+    /// US style (docs/klarna.md §3.1): every line loses its `tax_rate` and
     /// `total_tax_amount`, and one line `{"type": "sales_tax", "name": "Sales Tax"}`
     /// carrying `sales_tax_rate_bp` of the pre-tax total is appended;
     /// `order_tax_amount` is that line's `total_amount`.

@@ -1,4 +1,4 @@
-//! Order Management v1, only as far as reading back what was placed (reference 9).
+//! Order Management v1, only as far as reading back what was placed (docs/klarna.md §9).
 
 use serde::{Deserialize, Serialize};
 

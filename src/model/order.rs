@@ -46,10 +46,10 @@ pub struct CreateOrderRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     pub order_id: String,
-    /// Present exactly when `merchant_urls.confirmation` was given (reference 5.5).
+    /// Present exactly when `merchant_urls.confirmation` was given (docs/klarna.md §5.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_url: Option<String>,
-    /// `ACCEPTED` or `PENDING` (reference 5.3).
+    /// `ACCEPTED` or `PENDING` (docs/klarna.md §5.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fraud_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +58,7 @@ pub struct Order {
     pub unknown: Unknown,
 }
 
-/// `authorized_payment_method` in both forms seen in the wild (reference 2.6):
+/// `authorized_payment_method` in both forms seen in the wild (docs/klarna.md §2.6):
 /// the spec's object `{type, number_of_days, number_of_installments}` and the
 /// docs' plain string (`"invoice"`). The form read is the form written back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

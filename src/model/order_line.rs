@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Unknown;
 
-/// `order_line` (reference 2.2). Amounts are minor units; `tax_rate` has two
+/// `order_line` (docs/klarna.md §2.2). Amounts are minor units; `tax_rate` has two
 /// implicit decimals (2500 = 25 %).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -81,7 +81,7 @@ impl OrderLineType {
         }
     }
 
-    /// Lines that reduce what the customer pays carry negative amounts (reference 3.1).
+    /// Lines that reduce what the customer pays carry negative amounts (docs/klarna.md §3.1).
     pub fn is_reduction(&self) -> bool {
         matches!(
             self,

@@ -96,7 +96,7 @@ pub struct AssetUrls {
     pub unknown: Unknown,
 }
 
-/// `merchant_urls` (reference 2.5); each at most 2000 characters.
+/// `merchant_urls` (docs/klarna.md §2.5); each at most 2000 characters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MerchantUrls {
     #[serde(default, skip_serializing_if = "Option::is_none")]

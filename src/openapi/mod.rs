@@ -38,7 +38,7 @@ use schema::{Dir, NodeId, Schemas, resolve_pointer};
 
 /// The schema error bodies are judged against when a status declares none:
 /// the Payments document lists 400/403/404/409 without bodies, yet Klarna
-/// answers them with this shape (reference 4).
+/// answers them with this shape (docs/klarna.md §4).
 const ERROR_SCHEMA: &str = "ErrorV2";
 
 /// Why a document could not be used.

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::model::{Address, CreateOrderRequest, Customer, OrderLine};
 
 /// The items of `Not matching fields: [...]`: every path where the order
-/// differs from what was authorized (reference 3.4). Written here, apart from
+/// differs from what was authorized (docs/klarna.md §3.4). Written here, apart from
 /// the mock's comparison, on purpose.
 pub fn not_matching_fields(
     authorized: &CreateOrderRequest,
@@ -107,7 +107,7 @@ fn customer_differences(
     order: &Option<Customer>,
     out: &mut Vec<String>,
 ) {
-    // reference 3.4: an empty or missing customer matches.
+    // docs/klarna.md §3.4: an empty or missing customer matches.
     let Some(order) = order.as_ref().filter(|c| !c.is_empty()) else {
         return;
     };

@@ -31,10 +31,10 @@ pub struct OracleConfig {
     /// Which refusals to expect for bodies that break only documented-but-tolerated rules.
     pub fidelity: Fidelity,
     /// Accept what a real merchant account may do differently: PENDING only
-    /// where the account has it enabled (reference 5.3), auto capture only
-    /// where the contract allows it (reference 9), and (checked by the runner)
+    /// where the account has it enabled (docs/klarna.md §5.3), auto capture only
+    /// where the contract allows it (docs/klarna.md §9), and (checked by the runner)
     /// an identical retry answered 403 `Authorization token already consumed`
-    /// (reference 4.2) instead of the same order (5.2, inferred). Off for the
+    /// (docs/klarna.md §4.2) instead of the same order (5.2, inferred). Off for the
     /// project's own mock, which must answer exactly; on for every other target.
     pub lenient: bool,
 }
@@ -51,7 +51,7 @@ pub struct ExpectedError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectedMessages {
     /// These messages (other targets than the mock are judged by what the
-    /// messages name, `verdict::messages_match`; reference 10).
+    /// messages name, `verdict::messages_match`; docs/klarna.md §10).
     Exact(Vec<String>),
     /// One `Not matching fields: [...]` message naming exactly these items, in
     /// any order (listed here in the mock's documented order).
@@ -77,12 +77,12 @@ impl ExpectedError {
         }
     }
 
-    /// 404 NOT_FOUND `Invalid authorization token` (reference 3.4).
+    /// 404 NOT_FOUND `Invalid authorization token` (docs/klarna.md §3.4).
     pub fn invalid_token() -> Self {
         Self::new(404, "NOT_FOUND", "Invalid authorization token")
     }
 
-    /// 409 BAD_VALUE for a second order with another body (reference 4.2).
+    /// 409 BAD_VALUE for a second order with another body (docs/klarna.md §4.2).
     pub fn completed_with_different_body() -> Self {
         Self::new(
             409,
@@ -91,7 +91,7 @@ impl ExpectedError {
         )
     }
 
-    /// 403 INVALID_OPERATION: the token was used for an order (reference 4.2).
+    /// 403 INVALID_OPERATION: the token was used for an order (docs/klarna.md §4.2).
     pub fn token_consumed() -> Self {
         Self::new(
             403,

@@ -277,7 +277,7 @@ fn check_step(
                 let market = market::market(m.get_ref()).ok_or_else(|| {
                     at(
                         m.span(),
-                        format!("unknown market `{}` (reference 3.2)", m.get_ref()),
+                        format!("unknown market `{}` (docs/klarna.md §3.2)", m.get_ref()),
                     )
                 })?;
                 let locale = raw

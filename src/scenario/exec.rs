@@ -28,7 +28,7 @@ use crate::snapshot::{Redactor, SnapshotMismatch, SnapshotSettings, Snapshotted,
 use crate::targets::{Credentials, Target, TargetError};
 
 /// Authorize-time data that joins the order body (what `authorize()` was given
-/// is what create order is compared with, reference 3.4).
+/// is what create order is compared with, docs/klarna.md §3.4).
 const AUTHORIZED_FIELDS: [&str; 6] = [
     "billing_address",
     "shipping_address",

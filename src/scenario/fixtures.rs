@@ -3,12 +3,12 @@
 //! Carts are described the way a shop describes them (name, quantity, unit
 //! price, tax rate, discount) and priced with the model's money constructors
 //! ([`Cart::global`] / [`Cart::us_style`]), so no scenario carries a
-//! hand-computed `total_tax_amount` (reference 3.1).
+//! hand-computed `total_tax_amount` (docs/klarna.md §3.1).
 //!
 //! Lookup order for a name: the scenario's own `[fixtures.*]` tables, then the
 //! shared `fixtures.toml` beside the scenario files, then the built-in
 //! addresses `sample_<cc>` made from the playground's sample customers
-//! (reference 6.2, [`SAMPLE_CUSTOMERS`]).
+//! (docs/klarna.md §6.2, [`SAMPLE_CUSTOMERS`]).
 
 use std::collections::BTreeMap;
 
@@ -38,7 +38,7 @@ pub struct FixtureSet {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CartFixture {
-    /// US style (reference 3.1): lines carry no tax; one `sales_tax` line of
+    /// US style (docs/klarna.md §3.1): lines carry no tax; one `sales_tax` line of
     /// this rate (basis points) of the pre-tax total is appended.
     #[serde(default)]
     pub sales_tax_bp: Option<i64>,
@@ -207,7 +207,7 @@ fn builtin_sample(name: &str) -> Option<&'static SampleCustomer> {
     SAMPLE_CUSTOMERS.iter().find(|c| builtin_name(c) == name)
 }
 
-/// The playground's sample customer of a market as a Klarna `address` (reference 6.2).
+/// The playground's sample customer of a market as a Klarna `address` (docs/klarna.md §6.2).
 pub fn sample_address(c: &SampleCustomer) -> Value {
     let mut m = Map::new();
     let mut put = |k: &str, v: &str| {

@@ -15,7 +15,7 @@ use crate::targets::{Method, TargetKind};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MockSettings {
-    /// The merchant setting "cart updates allowed" (seed page, REJECTED row).
+    /// The merchant setting "cart updates allowed" (docs/klarna.md §12, REJECTED row).
     #[serde(default)]
     pub allow_cart_updates: bool,
     /// Documented fidelity instead of the playground's recorded leniency.

@@ -4,7 +4,7 @@
 //! JSON parsing, the store) via `tower::ServiceExt::oneshot`, without a
 //! socket: the same answers as over loopback, several times faster. Each
 //! `Embedded` owns its mock, so its virtual clock is private to whoever made
-//! it (the runner makes one per case; DESIGN.md, "Traps": moving a shared
+//! it (the runner makes one per case; docs/design.md, "Traps": moving a shared
 //! clock would expire other cases' tokens).
 
 use axum::body::Body;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{BoxFuture, Capabilities, Credentials, Request, Target, TargetError};
 use crate::exchange::Exchange;
 
-/// Klarna's playground base URLs per region (reference 1.1).
+/// Klarna's playground base URLs per region (docs/klarna.md §1.1).
 pub const PLAYGROUND_EU: &str = "https://api.playground.klarna.com";
 pub const PLAYGROUND_NA: &str = "https://api-na.playground.klarna.com";
 pub const PLAYGROUND_OC: &str = "https://api-oc.playground.klarna.com";

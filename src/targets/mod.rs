@@ -74,7 +74,7 @@ impl Credentials {
         }
     }
 
-    /// The `Authorization` header value (reference 1.2).
+    /// The `Authorization` header value (docs/klarna.md §1.2).
     pub fn header_value(&self) -> String {
         use base64::Engine as _;
         let raw = format!("{}:{}", self.username, self.password);
@@ -103,7 +103,7 @@ pub struct Capabilities {
 }
 
 /// Why a target could not be used. Never a conformance failure: the runner
-/// exits 2 on these (DESIGN.md: a target error is not a verdict on Klarna's rules).
+/// exits 2 on these (docs/design.md: a target error is not a verdict on Klarna's rules).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
     #[error("cannot reach {target}: {cause}")]
@@ -127,7 +127,7 @@ pub enum TargetError {
         status: u16,
         answer: String,
     },
-    /// 429 on every attempt (reference 10: the playground's rate limit).
+    /// 429 on every attempt (docs/klarna.md §10: the playground's rate limit).
     #[error("{target} kept answering 429 Too Many Requests ({attempts} attempts, with pauses)")]
     RateLimited { target: String, attempts: u32 },
 }

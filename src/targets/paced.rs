@@ -2,7 +2,7 @@
 //! a 429 retried after a pause instead of being handed to a verdict.
 //!
 //! Klarna's playground answered the fifth request within one second with 429
-//! and an empty body (reference 10): "budget about 5 requests per second per
+//! and an empty body (docs/klarna.md §10): "budget about 5 requests per second per
 //! merchant". A 429 says nothing about Klarna's payment rules, so it is never
 //! judged; when it persists past the retries the target is unusable (exit 2).
 
@@ -34,7 +34,7 @@ pub struct Pacing {
 }
 
 impl Pacing {
-    /// What the playground allows (reference 10): the fifth request within
+    /// What the playground allows (docs/klarna.md §10): the fifth request within
     /// one second was refused, so four per window. The window is 1.1 s, not
     /// 1 s: the server counts arrival times, which jitter against our send
     /// times, and a margin keeps the fourth and the next request apart.

@@ -167,7 +167,7 @@ pub fn pacer(url: &str, pacing: Pacing) -> Result<Arc<Paced>, TargetError> {
     Ok(target)
 }
 
-/// The playground region of a purchase country (reference 1.1).
+/// The playground region of a purchase country (docs/klarna.md §1.1).
 pub fn playground_url(country: Option<&str>) -> &'static str {
     match country.map(str::to_ascii_uppercase).as_deref() {
         Some("US" | "CA" | "MX") => PLAYGROUND_NA,

@@ -1,6 +1,6 @@
 //! Shared helpers for the mock's HTTP tests: a started mock, a reqwest client
 //! with its credentials, Klarna-shaped fixtures, and an OpenAPI check of every
-//! answer the mock sends (issue 3: the mock cannot drift from the schema).
+//! answer the mock sends (the mock cannot drift from the schema).
 //!
 //! The OpenAPI documents come from `KLARNA_OPENAPI` (Payments) and
 //! `KLARNA_OM_OPENAPI` (Order Management); when unset the check is skipped

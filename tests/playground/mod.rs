@@ -1,5 +1,5 @@
 //! A wiremock-rs imitation of Klarna's playground at the HTTP level, as
-//! reference 10 records it: Basic auth with an HTML 401 from "openresty" and
+//! docs/klarna.md §10 records it: Basic auth with an HTML 401 from "openresty" and
 //! no correlation id; Jackson-style pretty JSON (`"key" : value`) with
 //! `service_version` and a `Klarna-Correlation-Id` header matching the body;
 //! explanations appended to `Bad value` messages and missing fields joined
@@ -173,7 +173,7 @@ impl Respond for Handler {
                 arrivals.pop_front();
             }
             if arrivals.len() >= limit {
-                // reference 10: 429, empty body.
+                // docs/klarna.md §10: 429, empty body.
                 s.throttled.fetch_add(1, Ordering::Relaxed);
                 return ResponseTemplate::new(429);
             }
@@ -390,7 +390,7 @@ impl Handler {
     }
 }
 
-/// reference 10: a tax message gets the calculated value appended; the
+/// docs/klarna.md §10: a tax message gets the calculated value appended; the
 /// missing fields of a joined message come in a changing order.
 fn explain(message: &str, body: &Value, turn: usize) -> String {
     let Some(rest) = message.strip_prefix("Bad value: ") else {
@@ -453,7 +453,7 @@ fn client_token(session_id: &str) -> String {
     format!("{header}.{payload}.c2lnbmF0dXJl")
 }
 
-/// The gateway's refusal: HTML, no correlation id (reference 1.2, 10).
+/// The gateway's refusal: HTML, no correlation id (docs/klarna.md §1.2, 10).
 fn html_401() -> ResponseTemplate {
     ResponseTemplate::new(401)
         .insert_header("Content-Type", "text/html")

@@ -1,10 +1,10 @@
-//! Create order against the authorized data (reference 3.4): every differing
+//! Create order against the authorized data (docs/klarna.md §3.4): every differing
 //! field path, in one fixed order, so the oracle can predict the exact
 //! `Not matching fields: [...]` message.
 //!
 //! The comparison runs on typed values, so key order and whitespace of the
 //! request never matter; strings are compared exactly (no normalisation:
-//! reference 10 saw a removed space in a postal code reported as a mismatch).
+//! docs/klarna.md §10 saw a removed space in a postal code reported as a mismatch).
 
 use crate::model::{Address, CreateOrderRequest, Customer, OrderLine, Session};
 
@@ -164,7 +164,7 @@ pub(super) fn mismatches(
             }
         }
     }
-    // "An empty or missing customer payload is accepted as matching" (reference 3.4);
+    // "An empty or missing customer payload is accepted as matching" (docs/klarna.md §3.4);
     // a non-empty one is compared field by field. `[I]`
     let given = order.customer.clone().unwrap_or_default();
     if !given.is_empty() || opts.require_customer {

@@ -2,7 +2,7 @@
 //! no clock of its own: every call gets "now" (unix seconds) from outside, so
 //! expiry is tested by passing a later `now`.
 //!
-//! Precedence for every request (issue 3; the oracle predicts the same):
+//! Precedence for every request (the oracle predicts the same):
 //! credentials, route and body parsing happen in `http.rs`; here come, in
 //! order, the token or session id (404), body validation (400 BAD_VALUE),
 //! comparison with the authorized data (409), then success. Create order adds
@@ -27,16 +27,16 @@ use super::defect::Defect;
 use super::ids::IdGenerator;
 use crate::model::validate::{self, BodyKind, Fidelity, Grade, Rule, Violation};
 
-/// Authorization tokens are valid while less than 60 minutes have passed (reference 5.1).
+/// Authorization tokens are valid while less than 60 minutes have passed (docs/klarna.md §5.1).
 pub const TOKEN_LIFETIME: i64 = 3600;
-/// Sessions live 48 hours after their last update (reference 5.1).
+/// Sessions live 48 hours after their last update (docs/klarna.md §5.1).
 pub const SESSION_LIFETIME: i64 = 48 * 3600;
 /// The session lifetime of the `session-lifetime-2h` defect.
 const SHORT_SESSION_LIFETIME: i64 = 2 * 3600;
 /// An identical retry this many seconds after the order is "late" for the
 /// `new-order-id-on-late-retry` defect.
 const LATE_RETRY: i64 = 120;
-/// An order's authorization can be captured for 28 days (reference 5.1).
+/// An order's authorization can be captured for 28 days (docs/klarna.md §5.1).
 pub const ORDER_LIFETIME: i64 = 28 * 86_400;
 /// Expired records are swept at most once per this many seconds of mock time,
 /// on the first request after the clock moved past the mark (amortised; a
@@ -138,7 +138,7 @@ impl Refusal {
         }
     }
 
-    /// 400 BAD_VALUE with these messages (reference 3.3).
+    /// 400 BAD_VALUE with these messages (docs/klarna.md §3.3).
     pub fn bad_value(messages: Vec<String>) -> Refusal {
         Refusal {
             status: 400,
@@ -147,7 +147,7 @@ impl Refusal {
         }
     }
 
-    /// 400 BAD_VALUE `Bad value: <path>`, for one field (reference 3.3).
+    /// 400 BAD_VALUE `Bad value: <path>`, for one field (docs/klarna.md §3.3).
     pub fn bad_field(path: &str) -> Refusal {
         Refusal::bad_value(vec![format!("Bad value: {path}")])
     }
@@ -178,7 +178,7 @@ impl Refusal {
 }
 
 /// A payment session. The body is kept as compact JSON text, not as a typed
-/// `Session`: a million sessions must fit in well under 1 GiB (issue 3), and
+/// `Session`: a million sessions must fit in well under 1 GiB, and
 /// only reads, updates and authorizations need the parsed form.
 #[derive(Debug, Clone)]
 struct SessionRecord {
@@ -190,9 +190,9 @@ struct SessionRecord {
     /// created plus what authorize merged in, without the updates; what the
     /// read-back shows then.
     shown: Option<Box<str>>,
-    /// Approved at least once: customer details are shown from then on (reference 2.6).
+    /// Approved at least once: customer details are shown from then on (docs/klarna.md §2.6).
     authorized: bool,
-    /// The newest authorization token; older ones are replaced (reference 5.1).
+    /// The newest authorization token; older ones are replaced (docs/klarna.md §5.1).
     authorization_token: Option<Uuid>,
     /// An order was placed: status `complete`, pre-purchase operations refused.
     completed: bool,
@@ -219,7 +219,7 @@ struct Authorization {
     customer_token_created: bool,
 }
 
-/// The order placed with a token, for identical retries (reference 5.2).
+/// The order placed with a token, for identical retries (docs/klarna.md §5.2).
 #[derive(Debug, Clone)]
 struct Placed {
     request: Value,
@@ -227,7 +227,7 @@ struct Placed {
     placed_at: i64,
 }
 
-/// An order as Order Management sees it (reference 9).
+/// An order as Order Management sees it (docs/klarna.md §9).
 #[derive(Debug, Clone)]
 struct OrderRecord {
     created_at: i64,
@@ -450,7 +450,7 @@ impl MockState {
     }
 
     /// Removes what has expired: sessions 48 h after their last update, tokens
-    /// 60 min after authorization, orders 28 days after creation (issue 3: memory
+    /// 60 min after authorization, orders 28 days after creation (so memory
     /// stays bounded). Lookups check expiry themselves, so a record that waits
     /// for the next sweep is never served.
     fn sweep(&mut self, now: i64) {

@@ -1,4 +1,4 @@
-//! Order Management, enough to read back what was placed and capture it (reference 9).
+//! Order Management, enough to read back what was placed and capture it (docs/klarna.md §9).
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -41,7 +41,7 @@ impl OrderRecord {
 
 impl MockState {
     /// The live order behind an id; an order is gone once its authorization
-    /// expired (28 days, reference 5.1). `[I]`
+    /// expired (28 days, docs/klarna.md §5.1). `[I]`
     fn live_order(&mut self, order_id: &str, now: i64) -> Result<Uuid, Refusal> {
         let code = if self.has(Defect::NoSuchOrderWrongCode) {
             "NOT_FOUND"

@@ -1,4 +1,4 @@
-//! Authorization tokens: create order, cancel, customer token (reference 1.3, 3.4, 5).
+//! Authorization tokens: create order, cancel, customer token (docs/klarna.md §1.3, 3.4, 5).
 //!
 //! Create order (`POST /payments/v1/authorizations/{token}/order`) checks, in
 //! this order (docs/klarna.md §5.2, §10, §11.1):
@@ -35,7 +35,7 @@ use crate::model::validate::{BodyKind, Fidelity};
 use crate::model::{CreateOrderRequest, CustomerTokenCreationRequest, Session};
 
 /// `authorized_payment_method` for the category chosen at authorization
-/// (reference 2.6: the spec's object form). `[I]` pay_later and klarna are a
+/// (docs/klarna.md §2.6: the spec's object form). `[I]` pay_later and klarna are a
 /// 30-day invoice, pay_over_time three fixed instalments, pay_now a direct debit.
 fn authorized_payment_method(category: &str) -> Value {
     match category {
@@ -56,14 +56,14 @@ fn has_pend_tag(email: &str) -> bool {
         .any(|tag| tag.to_ascii_lowercase().starts_with("pend"))
 }
 
-/// Where Klarna sends the customer after the order (reference 5.5, DOCS sample form). `[I]`
+/// Where Klarna sends the customer after the order (docs/klarna.md §5.5, DOCS sample form). `[I]`
 fn redirect_url(id: Uuid) -> String {
     format!("https://payments.klarna.com/redirect/{id}")
 }
 
 impl MockState {
     /// The token behind a path, if it can still be used: unknown, expired
-    /// (valid while less than 3600 s have passed; reference 5.1), cancelled or
+    /// (valid while less than 3600 s have passed; docs/klarna.md §5.1), cancelled or
     /// replaced by a newer authorization all give 404 `Invalid authorization token`.
     fn usable_token(&self, token: &str, now: i64) -> Result<Uuid, Refusal> {
         let unknown = || {
@@ -235,7 +235,7 @@ impl MockState {
             ));
         }
         // With cart updates allowed, a higher amount would need a new
-        // authorization: 403 REJECTED. Inferred from the seed page's REJECTED
+        // authorization: 403 REJECTED. Inferred from the create-order page's REJECTED (docs/klarna.md §12)
         // row ("a cart update that triggers a new authorization"); mismatches of
         // the other groups (409) are reported first. `[I]`
         if cart_updates
@@ -273,7 +273,7 @@ impl MockState {
             .unwrap_or("");
         let country = authorized.purchase_country.as_deref().unwrap_or("");
         // PENDING only for the pending e-mail patterns, and only in the US and
-        // the UK (reference 5.3, 6.1); the authorized purchase country decides. `[I]`
+        // the UK (docs/klarna.md §5.3, 6.1); the authorized purchase country decides. `[I]`
         let pattern = matches!(email_outcome(email), EmailOutcome::Pending { .. });
         let us_or_gb = country.eq_ignore_ascii_case("US") || country.eq_ignore_ascii_case("GB");
         let near_miss = !pattern && self.has(Defect::PendingNearMiss) && has_pend_tag(email);
@@ -282,7 +282,7 @@ impl MockState {
             && !self.has(Defect::NeverPending);
         let fraud_status = if pending { "PENDING" } else { "ACCEPTED" };
         // redirect_url exactly when merchant_urls.confirmation was given, in the
-        // session or in the order (reference 5.5).
+        // session or in the order (docs/klarna.md §5.5).
         let confirmation = |urls: &Option<crate::model::MerchantUrls>| {
             urls.as_ref().is_some_and(|u| u.confirmation.is_some())
         };
@@ -357,10 +357,10 @@ impl MockState {
         Ok(self.reply(200, Some(answer)))
     }
 
-    /// `DELETE /payments/v1/authorizations/{token}` (reference 1.3, 4.2).
+    /// `DELETE /payments/v1/authorizations/{token}` (docs/klarna.md §1.3, 4.2).
     /// An unknown, expired, replaced or already cancelled token is 404
     /// NOT_FOUND `Invalid authorization token`, as for create order. `[I]`:
-    /// reference 4.2 also lists `Authorization cannot be deleted` under 404
+    /// docs/klarna.md §4.2 also lists `Authorization cannot be deleted` under 404
     /// without saying when; the mock does not send it.
     pub(super) fn cancel_authorization(
         &mut self,
@@ -381,7 +381,7 @@ impl MockState {
         Ok(self.reply(204, None))
     }
 
-    /// The session intent as authorized (`buy` when absent, reference 2.1).
+    /// The session intent as authorized (`buy` when absent, docs/klarna.md §2.1).
     fn intent(&self, id: Uuid) -> String {
         self.authorizations
             .get(&id)
@@ -390,7 +390,7 @@ impl MockState {
             .unwrap_or_else(|| "buy".to_owned())
     }
 
-    /// `POST /payments/v1/authorizations/{token}/customer-token` (reference 2.6, 3.3, 4.2).
+    /// `POST /payments/v1/authorizations/{token}/customer-token` (docs/klarna.md §2.6, 3.3, 4.2).
     /// Order of checks: token, consumed, body, intent, purchase country. `[I]`
     pub(super) fn create_customer_token(
         &mut self,

@@ -17,7 +17,7 @@ use crate::model::market::email_outcome;
 use crate::model::validate::BodyKind;
 use crate::model::{Customer, Session};
 
-/// Fields only Klarna writes (reference 2.1): ignored when a merchant sends them. `[I]`
+/// Fields only Klarna writes (docs/klarna.md §2.1): ignored when a merchant sends them. `[I]`
 const READ_ONLY: [&str; 5] = [
     "authorization_token",
     "client_token",
@@ -30,7 +30,7 @@ const READ_ONLY: [&str; 5] = [
 /// this per merchant contract; the mock offers `pay_later` and `pay_over_time`
 /// everywhere and adds `pay_now` (direct debit / bank transfer) in the markets
 /// where Klarna sells it to every merchant (DACH, Nordics, Benelux). The order is
-/// fixed so seeded runs stay byte-identical (reference 10 saw it vary).
+/// fixed so seeded runs stay byte-identical (docs/klarna.md §10 saw it vary).
 pub(super) fn category_ids(purchase_country: Option<&str>) -> &'static [&'static str] {
     const WITH_PAY_NOW: [&str; 9] = ["AT", "BE", "CH", "DE", "DK", "FI", "NL", "NO", "SE"];
     match purchase_country {
@@ -57,7 +57,7 @@ fn categories_json(purchase_country: Option<&str>) -> &'static str {
     }
 }
 
-/// `payment_method_category` objects with Klarna's display names (reference 10:
+/// `payment_method_category` objects with Klarna's display names (docs/klarna.md §10:
 /// "Pay now" as of 2024) and the spec's example asset URL. `[I]`
 fn categories(purchase_country: Option<&str>) -> Value {
     const ASSET: &str = "https://x.klarnacdn.net/payment-method/assets/badges/generic/klarna.svg";
@@ -81,7 +81,7 @@ fn categories(purchase_country: Option<&str>) -> Value {
     )
 }
 
-/// A JWT-shaped `client_token` (reference 2.6): header `{"alg":"HS256","typ":"JWT"}`,
+/// A JWT-shaped `client_token` (docs/klarna.md §2.6): header `{"alg":"HS256","typ":"JWT"}`,
 /// a payload naming the session, and a fake signature derived from the session id,
 /// so the token is the same on every read without being stored. `[I]`
 fn client_token(session_id: &Uuid) -> String {
@@ -117,7 +117,7 @@ fn opaque_client_token(session_id: &Uuid) -> String {
 }
 
 /// Klarna merges data sent later into the session: a field given replaces the
-/// earlier value (reference 2.3), read-only fields are dropped, and an explicit
+/// earlier value (docs/klarna.md §2.3), read-only fields are dropped, and an explicit
 /// `null` removes the field. `[I]`
 fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
     for (key, value) in from {
@@ -133,7 +133,7 @@ fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
 }
 
 /// "If shipping_address is missing, Klarna copies billing_address into it"
-/// (reference 2.3). The copy is made where the session is used (the authorized
+/// (docs/klarna.md §2.3). The copy is made where the session is used (the authorized
 /// snapshot, the read view), never stored: a later authorization with a new
 /// billing address then copies the new one.
 fn with_derived_shipping(mut session: Map<String, Value>) -> Map<String, Value> {
@@ -233,7 +233,7 @@ impl MockState {
         let mut view: Map<String, Value> = serde_json::from_str(shown).unwrap_or_default();
         if record.authorized || self.has(Defect::ShowsCustomerBeforeAuthorize) {
             view = with_derived_shipping(view);
-            // customer_read leaves out the secret identifiers (reference 2.4).
+            // customer_read leaves out the secret identifiers (docs/klarna.md §2.4).
             if let Some(customer) = view.get("customer")
                 && let Ok(c) = serde_json::from_value::<Customer>(customer.clone())
             {
@@ -243,7 +243,7 @@ impl MockState {
                 );
             }
         } else {
-            // "We only share customer details after authorizing the session" (reference 2.6).
+            // "We only share customer details after authorizing the session" (docs/klarna.md §2.6).
             for key in ["billing_address", "shipping_address", "customer"] {
                 view.remove(key);
             }
@@ -280,11 +280,11 @@ impl MockState {
 
     /// Update: merged into the session, and the merged session validated as
     /// a new session would be ("an update session call is validated as if it
-    /// were a new session", reference 3.2), so an update that leaves the
+    /// were a new session", docs/klarna.md §3.2), so an update that leaves the
     /// amounts inconsistent, or deletes a required field with `null`, is 400
     /// BAD_VALUE and changes nothing; otherwise 204. It does not change what an
     /// earlier token authorized: create order is compared with the data as
-    /// authorized, and a changed cart needs a new `authorize()` (seed page:
+    /// authorized, and a changed cart needs a new `authorize()` (docs/klarna.md §12:
     /// "send a new authorization request"). `[I]`
     pub(super) fn update_session(
         &mut self,
@@ -317,9 +317,9 @@ impl MockState {
         Ok(self.reply(204, None))
     }
 
-    /// The control API's authorize (reference 7): merges authorize-time data,
-    /// decides from `billing_address.email` (reference 6.1) and, when approved,
-    /// issues a new token that replaces the session's previous one (reference 5.1).
+    /// The control API's authorize (docs/klarna.md §7): merges authorize-time data,
+    /// decides from `billing_address.email` (docs/klarna.md §6.1) and, when approved,
+    /// issues a new token that replaces the session's previous one (docs/klarna.md §5.1).
     pub(super) fn authorize(
         &mut self,
         session_id: &str,
@@ -356,7 +356,7 @@ impl MockState {
         };
         // The merged session is a whole session, so it is judged as one
         // (session_create rules), with the shipping address as authorized.
-        // The browser SDK's answer to invalid data (reference 7):
+        // The browser SDK's answer to invalid data (docs/klarna.md §7):
         // {"approved": false, "show_form": true, "error": {"invalid_fields": [...]}}.
         let judged = Value::Object(with_derived_shipping(merged.clone()));
         let mut invalid = self.refused_paths(BodyKind::SessionCreate, &judged);
@@ -386,7 +386,7 @@ impl MockState {
             .pointer("/billing_address/email")
             .and_then(Value::as_str)
             .unwrap_or("");
-        // reference 6.1; the purchase country decides, as for pending (orders.rs).
+        // docs/klarna.md §6.1; the purchase country decides, as for pending (orders.rs).
         let declined = email_outcome(email).declines_in(country.as_deref().unwrap_or(""));
         if declined && !self.has(Defect::ApproveDenied) {
             // A declined authorization leaves the session as it was. `[I]`

@@ -8,7 +8,7 @@ use super::{BodyKind, Rule, lines};
 use crate::model::market::{self, Market};
 
 pub(super) fn body(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) {
-    // reference 2.1 (session_create, create_order_request) and 2.6
+    // docs/klarna.md §2.1 (session_create, create_order_request) and 2.6
     // (customer_token_creation_request); an update requires nothing.
     let required: &[&str] = match kind {
         BodyKind::SessionCreate | BodyKind::CreateOrder => &[
@@ -35,7 +35,7 @@ pub(super) fn body(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) {
     if let (Some(m), Some(currency)) = (market, currency)
         && !currency.eq_ignore_ascii_case(m.currency)
     {
-        // reference 3.2: "We only support the local currency of each country."
+        // docs/klarna.md §3.2: "We only support the local currency of each country."
         ctx.error("purchase_currency", Rule::Market);
     }
     locale(ctx, body, market);
@@ -44,7 +44,7 @@ pub(super) fn body(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) {
 
     match kind {
         BodyKind::CustomerToken => {
-            // reference 2.6: description <= 255, intended_use enum SUBSCRIPTION.
+            // docs/klarna.md §2.6: description <= 255, intended_use enum SUBSCRIPTION.
             ctx.string(body, "description", "description", 0, 255);
             ctx.matching(body, "intended_use", "intended_use", Rule::Enum, |s| {
                 s == "SUBSCRIPTION"
@@ -59,7 +59,7 @@ pub(super) fn body(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) {
     }
     match kind {
         BodyKind::SessionCreate | BodyKind::SessionUpdate => session_only(ctx, body),
-        // reference 2.1: auto_capture is a boolean of create_order only.
+        // docs/klarna.md §2.1: auto_capture is a boolean of create_order only.
         BodyKind::CreateOrder => ctx.boolean(body, "auto_capture", "auto_capture"),
         BodyKind::CustomerToken => {}
     }
@@ -72,7 +72,7 @@ pub(super) struct Place {
     pub(super) country: Option<String>,
 }
 
-/// reference 2.1 / 3.2: "The billing country always overrides purchase
+/// docs/klarna.md §2.1 / 3.2: "The billing country always overrides purchase
 /// country if the values are different."
 fn purchase_market(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) -> Place {
     let purchase = ctx
@@ -104,7 +104,7 @@ fn purchase_market(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) -> 
     };
     let found = country.as_deref().and_then(market::market);
     if country.is_some() && found.is_none() {
-        // reference 3.2: only the listed countries are Klarna markets.
+        // docs/klarna.md §3.2: only the listed countries are Klarna markets.
         ctx.error(source, Rule::Market);
     }
     Place {
@@ -114,7 +114,7 @@ fn purchase_market(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) -> 
 }
 
 fn currency<'a>(ctx: &mut Ctx, body: &'a Map<String, Value>) -> Option<&'a str> {
-    // reference 2.1: ^[A-Za-z]{3,3}$
+    // docs/klarna.md §2.1: ^[A-Za-z]{3,3}$
     ctx.matching(
         body,
         "purchase_currency",
@@ -124,7 +124,7 @@ fn currency<'a>(ctx: &mut Ctx, body: &'a Map<String, Value>) -> Option<&'a str> 
     )
 }
 
-/// reference 2.1 pattern and reference 3.2 fit, graded by reference 10.
+/// docs/klarna.md §2.1 pattern and docs/klarna.md §3.2 fit, graded by docs/klarna.md §10.
 fn locale(ctx: &mut Ctx, body: &Map<String, Value>, market: Option<&Market>) {
     let Some(locale) = ctx.matching(body, "locale", "locale", Rule::Pattern, locale_pattern) else {
         return;
@@ -135,10 +135,10 @@ fn locale(ctx: &mut Ctx, body: &Map<String, Value>, market: Option<&Market>) {
     if m.locales.contains(&locale) {
         return;
     }
-    // reference 10: the playground accepted "en" for US and "EN" and "PL" for
+    // docs/klarna.md §10: the playground accepted "en" for US and "EN" and "PL" for
     // SE: a language-only locale (of any language, in any case) and a listed
     // locale in another case are warnings. A full locale the market does not
-    // list is `Bad value: locale` (reference 3.2).
+    // list is `Bad value: locale` (docs/klarna.md §3.2).
     if m.has_locale(locale) || locale.len() == 2 {
         ctx.warn("locale", Rule::Market);
     } else {
@@ -146,12 +146,12 @@ fn locale(ctx: &mut Ctx, body: &Map<String, Value>, market: Option<&Market>) {
     }
 }
 
-/// `^[A-Za-z]{2,2}(?:-[A-Za-z]{2,2})*$` (reference 2.1).
+/// `^[A-Za-z]{2,2}(?:-[A-Za-z]{2,2})*$` (docs/klarna.md §2.1).
 fn locale_pattern(s: &str) -> bool {
     s.split('-').all(|part| letters(part, 2))
 }
 
-/// `billing_address` / `shipping_address` (reference 2.3).
+/// `billing_address` / `shipping_address` (docs/klarna.md §2.3).
 fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
     let Some(a) = ctx.object(body, key, key) else {
         return;
@@ -190,7 +190,7 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
         })
         .map(str::to_ascii_uppercase);
 
-    // reference 10: a US shipping address on a Swedish purchase was accepted.
+    // docs/klarna.md §10: a US shipping address on a Swedish purchase was accepted.
     if key == "shipping_address"
         && let (Some(own), Some(purchase)) = (&own_country, &place.country)
         && own != purchase
@@ -198,9 +198,9 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
         ctx.warn(at("country"), Rule::Market);
     }
 
-    // reference 2.3: region is "Mandatory for US and AU market": the purchase
+    // docs/klarna.md §2.3: region is "Mandatory for US and AU market": the purchase
     // market decides (a US shipping address on a Swedish purchase was accepted,
-    // reference 10). Judged only for a postal address (street, postal code or
+    // docs/klarna.md §10). Judged only for a postal address (street, postal code or
     // city given): a session may carry a partial address, e.g. only an e-mail,
     // before authorize(). [I]
     let postal = ["street_address", "postal_code", "city"].iter().any(|f| {
@@ -217,7 +217,7 @@ fn address(ctx: &mut Ctx, body: &Map<String, Value>, key: &str, place: &Place) {
     }
 }
 
-/// reference 2.3: given_name / family_name "cannot be only numbers, must be
+/// docs/klarna.md §2.3: given_name / family_name "cannot be only numbers, must be
 /// more than 1 character; allowed specials -'’". An empty string is an absent
 /// name (minLength 0). The spec's sentence ends in a period that may or may
 /// not be one of the allowed characters: "." is allowed, never a false alarm.
@@ -235,7 +235,7 @@ fn name_ok(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c.is_whitespace() || "-'’.".contains(c))
 }
 
-/// `customer` (reference 2.4).
+/// `customer` (docs/klarna.md §2.4).
 fn customer(ctx: &mut Ctx, body: &Map<String, Value>) {
     let Some(c) = ctx.object(body, "customer", "customer") else {
         return;
@@ -284,7 +284,7 @@ const ORGANIZATION_ENTITY_TYPES: [&str; 11] = [
     "OTHER",
 ];
 
-/// Fields shared by sessions and orders besides the cart (reference 2.1, 2.5).
+/// Fields shared by sessions and orders besides the cart (docs/klarna.md §2.1, 2.5).
 fn cart_extras(ctx: &mut Ctx, body: &Map<String, Value>) {
     ctx.string(body, "merchant_reference1", "merchant_reference1", 0, 255);
     ctx.string(body, "merchant_reference2", "merchant_reference2", 0, 255);
@@ -307,7 +307,7 @@ fn cart_extras(ctx: &mut Ctx, body: &Map<String, Value>) {
     }
 }
 
-/// `intent`, `acquiring_channel`, `attachment`, `options`, `design` (reference 2.1).
+/// `intent`, `acquiring_channel`, `attachment`, `options`, `design` (docs/klarna.md §2.1).
 fn session_only(ctx: &mut Ctx, body: &Map<String, Value>) {
     // SPEC: buy, tokenize, buy_and_tokenize; DOCS step-1 adds two more.
     ctx.matching(body, "intent", "intent", Rule::Enum, |s| {

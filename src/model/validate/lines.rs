@@ -1,4 +1,4 @@
-//! `order_lines` and the amount rules (reference 2.2 and 3.1).
+//! `order_lines` and the amount rules (docs/klarna.md §2.2 and 3.1).
 
 use serde_json::{Map, Value};
 
@@ -25,7 +25,7 @@ pub(super) fn order_lines(
     market: Option<&Market>,
 ) -> Option<Vec<LineAmounts>> {
     let lines = ctx.array(body, "order_lines", "order_lines")?;
-    // minItems 1, maxItems 1000 (reference 2.1).
+    // minItems 1, maxItems 1000 (docs/klarna.md §2.1).
     if lines.is_empty() {
         ctx.error("order_lines", Rule::MinItems);
         return None;
@@ -52,11 +52,11 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     };
     let at = |key: &'static str| Path::Join(p, key);
 
-    // reference 2.2: required name, quantity, total_amount, unit_price.
+    // docs/klarna.md §2.2: required name, quantity, total_amount, unit_price.
     ctx.required(line, p, &["name", "quantity", "total_amount", "unit_price"]);
 
     // `type` is listed in prose, not as a schema enum, and nothing records
-    // Klarna refusing another value (reference 2.2): an unlisted one is a warning.
+    // Klarna refusing another value (docs/klarna.md §2.2): an unlisted one is a warning.
     let line_type = ctx
         .string(line, "type", at("type"), 0, usize::MAX)
         .map(|s| OrderLineType::from(s.to_owned()));
@@ -67,7 +67,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
         ctx.warn(at("type"), Rule::Enum);
     }
 
-    // reference 2.2: SPEC24's schema says maxLength 255, its description 256;
+    // docs/klarna.md §2.2: SPEC24's schema says maxLength 255, its description 256;
     // 256 exactly is only a warning.
     if let Some(r) = ctx.string(line, "reference", at("reference"), 0, 256)
         && r.chars().count() == 256
@@ -82,7 +82,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     product_identifiers(ctx, line, p);
     subscription(ctx, line, p);
 
-    // reference 2.2 ranges.
+    // docs/klarna.md §2.2 ranges.
     let quantity = ctx.int(line, "quantity", at("quantity"));
     if quantity.is_some_and(|q| q < 0) {
         ctx.error(at("quantity"), Rule::Minimum);
@@ -95,7 +95,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     match tax_rate {
         Some(r) if r < 0 => ctx.error(at("tax_rate"), Rule::Minimum),
         Some(r) if r > TAX_RATE_SCALE => ctx.error(at("tax_rate"), Rule::Maximum),
-        // reference 10: a 23 % rate on a Swedish line was accepted; rates are
+        // docs/klarna.md §10: a 23 % rate on a Swedish line was accepted; rates are
         // not checked against the market's VAT table, so this is a warning.
         Some(r) if market.is_some_and(|m| !m.vat_rates.contains(&r)) => {
             ctx.warn(at("tax_rate"), Rule::TaxRate)
@@ -116,8 +116,8 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     let tax_present = line.get("total_tax_amount").is_some_and(|v| !v.is_null());
     let total_tax = ctx.int(line, "total_tax_amount", at("total_tax_amount"));
 
-    // reference 3.1: total_amount = quantity × unit_price − total_discount_amount.
-    // Klarna names total_amount when the line does not add up (reference 3.3).
+    // docs/klarna.md §3.1: total_amount = quantity × unit_price − total_discount_amount.
+    // Klarna names total_amount when the line does not add up (docs/klarna.md §3.3).
     if let (Some(q), Some(u), Some(t)) = (quantity, unit_price, total_amount)
         && (discount.is_some() || !discount_present)
         && money::line_total(q, u, discount.unwrap_or(0)) != Some(t)
@@ -125,9 +125,9 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
         ctx.error(at("total_amount"), Rule::LineTotal);
     }
 
-    // reference 3.1: total_tax_amount within ±1 of the formula. Checked only
+    // docs/klarna.md §3.1: total_tax_amount within ±1 of the formula. Checked only
     // when the line carries both a rate and a tax: lines without tax fields
-    // are accepted (reference 10).
+    // are accepted (docs/klarna.md §10).
     if let (Some(r), Some(t), Some(tax)) = (tax_rate, total_amount, total_tax) {
         match check_line_tax(tax, t, r) {
             Some(LineTaxCheck::Borderline) => ctx.warn(at("total_tax_amount"), Rule::LineTax),
@@ -156,7 +156,7 @@ fn product_identifiers(ctx: &mut Ctx, line: &Map<String, Value>, p: &str) {
     let Some(ids) = ctx.object(line, "product_identifiers", &base) else {
         return;
     };
-    // reference 2.2: product_identifiers lengths.
+    // docs/klarna.md §2.2: product_identifiers lengths.
     for (key, max) in [
         ("brand", 70),
         ("category_path", 750),
@@ -174,7 +174,7 @@ fn subscription(ctx: &mut Ctx, line: &Map<String, Value>, p: &str) {
     let Some(sub) = ctx.object(line, "subscription", &base) else {
         return;
     };
-    // reference 2.2: all three required; interval DAY/WEEK/MONTH/YEAR; count >= 1.
+    // docs/klarna.md §2.2: all three required; interval DAY/WEEK/MONTH/YEAR; count >= 1.
     ctx.required(sub, &base, &["name", "interval", "interval_count"]);
     ctx.string(sub, "name", Path::Join(&base, "name"), 1, 255);
     ctx.matching(
@@ -194,7 +194,7 @@ fn subscription(ctx: &mut Ctx, line: &Map<String, Value>, p: &str) {
 }
 
 /// `order_amount` and `order_tax_amount`: their own ranges, and their sums over
-/// the lines when every line could be read (reference 2.1 and 3.1).
+/// the lines when every line could be read (docs/klarna.md §2.1 and 3.1).
 pub(super) fn order_totals(
     ctx: &mut Ctx,
     body: &Map<String, Value>,
@@ -211,7 +211,7 @@ pub(super) fn order_totals(
     let Some(lines) = lines else {
         return;
     };
-    // reference 3.1: order_amount = Σ order_lines[].total_amount, exactly.
+    // docs/klarna.md §3.1: order_amount = Σ order_lines[].total_amount, exactly.
     if let Some(given) = order_amount {
         let totals: Option<Vec<i64>> = lines.iter().map(|l| l.total_amount).collect();
         if let Some(totals) = totals
@@ -220,7 +220,7 @@ pub(super) fn order_totals(
             ctx.error("order_amount", Rule::OrderAmount);
         }
     }
-    // reference 3.1: order_tax_amount = Σ line tax (a sales_tax line counts
+    // docs/klarna.md §3.1: order_tax_amount = Σ line tax (a sales_tax line counts
     // its total_amount), within ± the number of lines.
     if let Some(given) = order_tax_amount {
         let taxes: Option<Vec<i64>> = lines.iter().map(|l| l.tax_contribution).collect();

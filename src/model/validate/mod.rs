@@ -8,15 +8,15 @@
 //! What is checked (each rule cites its reference section where it is coded):
 //!
 //! - required fields per [`BodyKind`]; JSON types; string lengths; the schema
-//!   patterns and enums; numeric ranges; `order_lines` 1..=1000 (reference 2);
+//!   patterns and enums; numeric ranges; `order_lines` 1..=1000 (docs/klarna.md §2);
 //! - the market table: country → currency and locales, the billing country
 //!   overriding `purchase_country`; `region` for US and AU; name and phone
-//!   rules (reference 2.3, 3.2);
-//! - the amount rules of [`crate::model::money`] (reference 3.1).
+//!   rules (docs/klarna.md §2.3, 3.2);
+//! - the amount rules of [`crate::model::money`] (docs/klarna.md §3.1).
 //!
 //! Grades follow one principle: an [`Grade::Error`] is what Klarna refuses; what
 //! the documents forbid but the real playground was recorded accepting
-//! (reference 10), or where Klarna's documents contradict each other, is a
+//! (docs/klarna.md §10), or where Klarna's documents contradict each other, is a
 //! [`Grade::Warning`]. The warnings are: a language-only or differently-cased
 //! locale (`"en"` for US, `"EN"`/`"PL"` for SE), a `tax_rate` that is not one
 //! of the market's VAT rates, a shipping country other than the purchase
@@ -25,7 +25,7 @@
 //! integer field (Klarna truncates it and judges the rest, see
 //! [`truncate_fractions`]), a phone shorter than 5 characters (SPEC23 only), a
 //! line `reference` of exactly 256 characters (SPEC24's schema and description
-//! disagree) and a line `type` outside the documented list (reference 2.2: the
+//! disagree) and a line `type` outside the documented list (docs/klarna.md §2.2: the
 //! list is prose, not a schema enum, and no refusal was recorded). Unknown
 //! fields are never violations: Klarna adds fields over time.
 //!
@@ -47,7 +47,7 @@ use serde_json::Value;
 pub enum BodyKind {
     /// `session_create`: POST /payments/v1/sessions.
     SessionCreate,
-    /// `session`: POST /payments/v1/sessions/{id}, validated as a new session (reference 3.2).
+    /// `session`: POST /payments/v1/sessions/{id}, validated as a new session (docs/klarna.md §3.2).
     SessionUpdate,
     /// `create_order_request`: POST /payments/v1/authorizations/{token}/order.
     CreateOrder,
@@ -59,7 +59,7 @@ pub enum BodyKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grade {
     /// The documents forbid it, but the real playground was recorded accepting
-    /// it (reference 10). A strict mock refuses it; the default mock does not.
+    /// it (docs/klarna.md §10). A strict mock refuses it; the default mock does not.
     Warning,
     /// Klarna refuses it: documented and never seen accepted, or seen refused.
     Error,
@@ -86,7 +86,7 @@ pub struct Violation {
     pub message: String,
 }
 
-/// The kinds of rule Klarna applies (reference 2 and 3).
+/// The kinds of rule Klarna applies (docs/klarna.md §2 and 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     /// A required field is missing.
@@ -110,13 +110,13 @@ pub enum Rule {
     OrderAmount,
     /// `order_tax_amount` off by more than ± the number of lines from Σ line tax.
     OrderTaxAmount,
-    /// Country, currency and locale do not fit together (reference 3.2).
+    /// Country, currency and locale do not fit together (docs/klarna.md §3.2).
     Market,
     /// `region` missing where mandatory (US, AU).
     Region,
     /// Name rules: not only digits, more than one character, allowed specials.
     Name,
-    /// A tax rate that is not one of the market's VAT rates (reference 10: not checked).
+    /// A tax rate that is not one of the market's VAT rates (docs/klarna.md §10: not checked).
     TaxRate,
 }
 
@@ -164,7 +164,7 @@ impl fmt::Display for Violation {
 }
 
 /// Which behaviour a refusal follows: the real playground as recorded
-/// (reference 10) or the documents to the letter.
+/// (docs/klarna.md §10) or the documents to the letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fidelity {
     /// Refuse only [`Grade::Error`]s; missing required fields are reported in
@@ -198,7 +198,7 @@ pub fn validate(kind: BodyKind, body: &Value) -> Vec<Violation> {
 
 /// Rewrites every JSON number written as a float (`10000.0`, `1.5`) as the
 /// integer Klarna's reader takes from it: truncated toward zero (Jackson's
-/// default; reference 10 saw quantity `0.5` judged as 0), saturating at the
+/// default; docs/klarna.md §10 saw quantity `0.5` judged as 0), saturating at the
 /// `i64` range. This is the value the amount rules of [`validate`] judge, so a
 /// service that parses a body into integer types after validating it answers
 /// as the validator graded it: `10000.0` is 10000, `1.5` a warning read as 1.

@@ -59,7 +59,7 @@ impl Ctx {
         self.report(Grade::Warning, path, rule);
     }
 
-    /// Every `required` key that is absent or `null` (reference 2).
+    /// Every `required` key that is absent or `null` (docs/klarna.md §2).
     pub(super) fn required(&mut self, obj: &Map<String, Value>, base: &str, keys: &[&str]) {
         for key in keys {
             if obj.get(*key).is_none_or(Value::is_null) {
@@ -154,7 +154,7 @@ impl Ctx {
     /// An int64 field read as Klarna reads it. A fraction is truncated toward
     /// zero, as Jackson (Klarna's JSON reader) does by default: the playground
     /// answered quantity 0.5 with `Bad value: order_lines[1].total_amount`, the
-    /// line total computed with quantity 0 (reference 10). The fraction itself
+    /// line total computed with quantity 0 (docs/klarna.md §10). The fraction itself
     /// is reported as a warning on its own path; the amount rules then judge the
     /// truncated value. A string, boolean or out-of-range number is an error.
     pub(super) fn int<'p>(

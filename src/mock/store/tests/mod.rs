@@ -1,4 +1,4 @@
-//! The store without a socket: every rule of issue 3 at the state-machine level,
+//! The store without a socket: every rule at the state-machine level,
 //! and one scenario per defect mode showing that it changes the answer.
 
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ fn faithful() -> MockState {
     state(MockConfig::default())
 }
 
-/// A valid German session: one line, 19 % VAT (reference 3.1 arithmetic).
+/// A valid German session: one line, 19 % VAT (docs/klarna.md §3.1 arithmetic).
 fn session_body() -> Value {
     json!({
         "purchase_country": "DE",
