@@ -1,36 +1,47 @@
 //! # klarna-conformance
 //!
-//! A property-based conformance harness for Klarna Payments v1, centred on
-//! "create an order from an authorization token". It generates cases
-//! (carts, addresses, changes made after authorization, waits), runs them
-//! against a target, checks every answer against an oracle of Klarna's
-//! documented rules, shrinks a failure to its smallest form and hands back a
-//! seed that replays it.
+//! A conformance harness for Klarna Payments v1, centred on "create an order
+//! from an authorization token". A reference model of Klarna predicts every
+//! answer of random sequences of operations (sessions, updates, reads,
+//! authorizations, orders, retries, cancellations, captures, the clock); each
+//! sequence runs against a target, every answer is judged against the
+//! prediction and against the rules that hold for every answer, and a failing
+//! sequence is shrunk to its fewest operations with a seed that replays it.
+//! How it works: `docs/design.md`; the Klarna facts it is built from, with
+//! their sources: `docs/klarna.md`.
 //!
 //! ## Checking a target
 //!
 //! ```no_run
-//! use klarna_conformance::runner::{self, RunConfig};
+//! use klarna_conformance::{RunConfig, report, run};
 //!
-//! // Every property, 256 cases each, against the embedded mock, seed 42.
-//! let report = runner::run(&RunConfig::new(42, 256));
-//! print!("{}", runner::report::render(&report, ""));
-//! std::process::exit(i32::from(report.exit_code())); // 0 held, 1 failure, 2 unusable target
+//! // Every property, 256 sequences each, against the embedded mock, seed 42.
+//! let outcome = run(&RunConfig::new(42, 256));
+//! print!("{}", report::render(&outcome, ""));
+//! std::process::exit(i32::from(outcome.exit_code())); // 0 held, 1 failure, 2 unusable target
 //! ```
 //!
-//! The pieces, each usable alone, in the order data flows through them:
+//! [`run`] is synchronous: it starts its own runtime on each worker thread.
+//! Call it from a plain `#[test]` (or `tokio::task::spawn_blocking`), not from
+//! inside an async runtime.
 //!
-//! - [`generate`]: proptest strategies for a `Case` (market, session body,
-//!   authorize-time data, a `Mutation` applied after authorization, the wait
-//!   before the order). No HTTP.
+//! The pieces, in the order data flows through them:
+//!
+//! - [`runner`]: the table of properties ([`Property`]), seeds, the runner,
+//!   replay, shrinking and reports (the table, JUnit XML, `proptest-regressions/`).
+//! - [`sequence`]: the operations a sequence is made of ([`sequence::Op`]),
+//!   how each resolves against the model's state, the strategies that draw a
+//!   property's sequences and the tree that shrinks them.
+//! - [`oracle`]: the reference model ([`oracle::World`]): for each request the
+//!   predicted answer and the next state. Pure; never the mock's store.
+//! - [`engine`]: one sequence against a target: real ids bound to the model's
+//!   indices, every answer through the invariants ([`engine::Invariants`]) and
+//!   the judge.
 //! - [`targets`] and [`client`]: where requests go (the embedded mock
-//!   in-process, any URL) and Klarna's operations as requests; every request
-//!   and answer is kept as an [`exchange::Exchange`].
-//! - [`oracle`]: what a conformant target must answer, from the case alone.
-//! - [`verdict`]: an expectation checked against the exchanges: pass, a
-//!   conformance failure, or a target that could not be used.
-//! - [`runner`]: the named properties, seeds, shrinking, replay and reports
-//!   (the table, JUnit XML, `proptest-regressions/`).
+//!   in-process, any URL, a paced playground) and Klarna's operations as
+//!   requests; every request and answer is kept as an [`exchange::Exchange`].
+//! - [`generate`]: proptest strategies for markets, carts, addresses,
+//!   customers and the changes made after authorization. No HTTP.
 //! - [`scenario`] and [`snapshot`]: hand-written request sequences as TOML
 //!   files, and their answers recorded as redacted insta snapshots.
 //!
@@ -64,7 +75,7 @@
 //!   Klarna would answer.
 //! - [`model::market`]: countries, currencies, locales and VAT rates, and the
 //!   playground's sample customers and e-mail patterns.
-//! - [`openapi`]: Klarna's published OpenAPI document as an external oracle
+//! - [`openapi`]: Klarna's published OpenAPI documents as an external oracle
 //!   (schema checks of bodies, assembled schema examples).
 //!
 //! ## `check-payload`
@@ -90,24 +101,21 @@
 //!
 //! [`mock`] is a stateful mock of Klarna Payments v1 (sessions, a control
 //! API that authorizes like `Klarna.Payments.authorize()`, create order with
-//! Klarna's mismatch rules, cancel, customer tokens, Order Management read
-//! and capture) with a virtual clock and seeded ids:
-//! [`mock::MockServer::start`] in-process, [`mock::router`] without a socket,
-//! or `klarna-conformance serve`.
+//! Klarna's mismatch and retry rules, cancel, customer tokens, Order
+//! Management read and capture) with a virtual clock, seeded ids and 64 defect
+//! modes that each break one rule: [`mock::MockServer::start`] in-process,
+//! [`mock::router`] without a socket, or `klarna-conformance serve`.
 //!
 //! ## Certification against Klarna's playground
 //!
-//! [`certify`] (the `certify` command) checks a server without the mock's
-//! control API — Klarna's playground, or any URL — on generated carts:
-//! sessions created and read back, inconsistent amounts and missing fields
-//! refused with the right `Bad value: <path>`, unknown ids NOT_FOUND, wrong
-//! credentials 401, correlation ids and body shapes; and, for authorization
-//! tokens the user obtained in a browser, create order, its identical retry
-//! and Order Management. It allows for what the real playground was recorded
-//! doing (appended explanations, an HTML 401, categories in any order),
-//! keeps to its rate limit ([`targets::Pacing`]) and retries a 429. It calls a
-//! `*.klarna.com` host only with credentials and `KLARNA_PLAYGROUND=1` (or
-//! `--yes-call-klarna`).
+//! [`certify`] (the `certify` command) is the engine run against a server
+//! without the mock's control API — Klarna's playground, or any URL: the
+//! properties that need no control API and no virtual clock, and
+//! `authorized-token-order` for tokens the user authorized in a browser; the
+//! others are reported as skipped. It judges leniently and by named fields,
+//! as the real playground was recorded answering, keeps to its rate limit
+//! ([`targets::Pacing`]) and retries a 429. It calls a `*.klarna.com` host
+//! only with credentials and `KLARNA_PLAYGROUND=1` (or `--yes-call-klarna`).
 
 pub mod certify;
 pub mod check;
@@ -126,3 +134,7 @@ pub mod sequence;
 pub mod snapshot;
 pub mod targets;
 pub mod verdict;
+
+// What most users need, at the top.
+pub use runner::report;
+pub use runner::{Property, RunConfig, RunReport, replay, run};

@@ -145,10 +145,22 @@ macro_rules! defect_tests {
         )+
 
         /// Every defect mode is in the table, and every property that can
-        /// run against the mock is shown to fail by one of them.
+        /// run against the mock is shown to fail by one of them; README lists
+        /// each defect with the property that catches it here.
         #[test]
         fn every_defect_and_property_is_covered() {
             let table = [$((Property::$property, Defect::$defect)),+];
+            let readme = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+            )
+            .unwrap();
+            for (p, d) in &table {
+                let row = format!("| `{d}` | {} | `{}` |", d.description().replace('|', "\\|"), p.name());
+                assert!(readme.contains(&row), "README lacks the row {row}");
+            }
+            for p in Property::all() {
+                assert!(readme.contains(&format!("| `{}` |", p.name())), "README lacks {}", p.name());
+            }
             for d in Defect::ALL {
                 assert!(table.iter().any(|(_, t)| t == d), "{d} is caught by no test");
             }

@@ -114,7 +114,7 @@ impl Family {
     }
 }
 
-/// The random part of a mutation, resolved against an order by [`resolve`].
+/// The random part of a mutation, resolved against an order when the operation runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     roll: u32,
