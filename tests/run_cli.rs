@@ -394,3 +394,38 @@ fn contract_dependent_rules_are_exact_unless_lenient() {
     let o = run(&["run", "--lenient", "--cases", "1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// A URL target is judged by the set of fields its messages name: a served
+/// mock that names only the first mismatch, or ignores amount changes, fails
+/// `changed-data-refused` over HTTP as it does embedded.
+#[test]
+fn a_url_target_must_name_every_changed_field() {
+    use klarna_conformance::mock::Defect;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for defect in [Defect::ReportFirstMismatchOnly, Defect::IgnoreAmountChanges] {
+        let server = rt
+            .block_on(MockServer::start(
+                MockConfig::default().seed(8).defect(defect),
+            ))
+            .unwrap();
+        let o = run(&[
+            "run",
+            "--target",
+            &server.base_url(),
+            "--property",
+            "changed-data-refused",
+            "--cases",
+            "200",
+            "--seed",
+            "6",
+            "--no-regressions",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{defect}: {}", text(&o));
+        assert!(
+            text(&o).contains("FAILED changed-data-refused"),
+            "{}",
+            text(&o)
+        );
+        rt.block_on(server.shutdown());
+    }
+}

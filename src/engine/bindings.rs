@@ -177,3 +177,35 @@ impl Bindings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_category_asked_for_is_one_the_session_offered() {
+        // A target that offers only `klarna` (as Klarna's own sample does) is
+        // asked for `klarna`, whatever index the operation drew.
+        let mut b = Bindings::default();
+        b.sessions.push(BoundSession {
+            id: "s-1".into(),
+            categories: vec!["klarna".into()],
+        });
+        let action = Action::Authorize {
+            session: 0,
+            data: r#"{"billing_address":{"email":"customer@email.se"}}"#.into(),
+            category: Some(2),
+        };
+        let request = b.request(&action);
+        assert_eq!(request.path, "/__mock/sessions/s-1/authorize");
+        let body: Value = serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["payment_method_category"], "klarna");
+        // None lets the target choose: no category is sent.
+        let action = Action::Authorize {
+            session: 0,
+            data: "{}".into(),
+            category: None,
+        };
+        assert_eq!(b.request(&action).body.as_deref(), Some("{}"));
+    }
+}

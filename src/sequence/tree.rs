@@ -154,6 +154,9 @@ impl Strategy for SequenceStrategy {
     }
 }
 
+/// Value-shrinking steps given to one operation before the next one's turn.
+const STEPS_PER_OPERATION: u32 = 40;
+
 #[derive(Debug, Clone, Copy)]
 enum Phase {
     /// Deleting operations, trying those before `next`, newest first.
@@ -161,9 +164,10 @@ enum Phase {
         next: usize,
         progress: bool,
     },
-    /// Shrinking the values of operation `index`.
+    /// Shrinking the values of operation `index`; `spent` steps so far.
     Shrink {
         index: usize,
+        spent: u32,
         progress: bool,
     },
     Done,
@@ -238,6 +242,7 @@ impl ValueTree for SequenceTree {
                         } else {
                             Phase::Shrink {
                                 index: 0,
+                                spent: 0,
                                 progress: false,
                             }
                         };
@@ -248,7 +253,11 @@ impl ValueTree for SequenceTree {
                     self.last = Some(Last::Deleted(i));
                     return true;
                 }
-                Phase::Shrink { index, progress } => {
+                Phase::Shrink {
+                    index,
+                    spent,
+                    progress,
+                } => {
                     if index >= self.parts.len() {
                         // Smaller values may have made more operations deletable.
                         self.phase = if progress {
@@ -261,12 +270,29 @@ impl ValueTree for SequenceTree {
                         };
                         continue;
                     }
+                    // A budget per operation and round, so that one big value
+                    // (a cart of 40 lines) does not use every step: the others
+                    // shrink too, and the next round comes back to it.
+                    if spent >= STEPS_PER_OPERATION {
+                        self.phase = Phase::Shrink {
+                            index: index + 1,
+                            spent: 0,
+                            progress: true,
+                        };
+                        continue;
+                    }
                     if self.present(index) && self.parts[index].simplify() {
+                        self.phase = Phase::Shrink {
+                            index,
+                            spent: spent + 1,
+                            progress,
+                        };
                         self.last = Some(Last::Shrunk(index));
                         return true;
                     }
                     self.phase = Phase::Shrink {
                         index: index + 1,
+                        spent: 0,
                         progress,
                     };
                 }
