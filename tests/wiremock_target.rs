@@ -9,7 +9,7 @@ use klarna_conformance::mock::MockConfig;
 use klarna_conformance::runner::{self, Property, RunConfig, RunReport};
 use klarna_conformance::targets::{Credentials, Embedded, Method, Target, TargetError, TargetSpec};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// A wiremock server on its own runtime (wiremock serves from a thread of
