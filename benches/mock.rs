@@ -318,3 +318,7 @@ fn memory_phase() {
         _ => println!("  VmHWM unavailable (no /proc/self/status)"),
     }
 }
+
+/// The binary's allocator, so the figures are `serve`'s (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
