@@ -197,20 +197,10 @@ pub fn run(args: RunArgs) -> u8 {
         Err(e) => return usage(e),
     };
     if !args.properties.is_empty() {
-        let mut chosen = Vec::new();
-        for name in &args.properties {
-            match Property::from_name(name) {
-                Some(p) => chosen.push(p),
-                None => {
-                    let known: Vec<&str> = Property::all().map(|p| p.name()).collect();
-                    return usage(format!(
-                        "--property {name:?} is not a property; known: {}",
-                        known.join(", ")
-                    ));
-                }
-            }
+        match properties(&args.properties) {
+            Ok(chosen) => config.properties = chosen,
+            Err(e) => return usage(e),
         }
-        config.properties = chosen;
     }
     if let Some(workers) = args.workers {
         config.workers = workers.max(1);
@@ -241,15 +231,27 @@ pub fn run(args: RunArgs) -> u8 {
     code
 }
 
+/// The properties `--property` names; an unknown name is an error listing the known ones.
+fn properties(names: &[String]) -> Result<Vec<Property>, String> {
+    names
+        .iter()
+        .map(|name| {
+            Property::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = Property::all().map(|p| p.name()).collect();
+                format!(
+                    "--property {name:?} is not a property; known: {}",
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
 /// `replay`.
 pub fn replay(args: ReplayArgs) -> u8 {
-    let Some(property) = Property::from_name(&args.property) else {
-        let known: Vec<&str> = Property::all().map(|p| p.name()).collect();
-        return usage(format!(
-            "--property {:?} is not a property; known: {}",
-            args.property,
-            known.join(", ")
-        ));
+    let property = match properties(std::slice::from_ref(&args.property)) {
+        Ok(chosen) => chosen[0],
+        Err(e) => return usage(e),
     };
     let config = match base_config(&args.target, args.seed, 1) {
         Ok(c) => c,
@@ -398,20 +400,10 @@ pub fn certify(args: CertifyArgs) -> u8 {
         }
     }
     if !args.properties.is_empty() {
-        let mut chosen = Vec::new();
-        for name in &args.properties {
-            match Property::from_name(name) {
-                Some(p) => chosen.push(p),
-                None => {
-                    let known: Vec<&str> = Property::all().map(|p| p.name()).collect();
-                    return usage(format!(
-                        "--property {name:?} is not a property; known: {}",
-                        known.join(", ")
-                    ));
-                }
-            }
+        match properties(&args.properties) {
+            Ok(chosen) => config.properties = chosen,
+            Err(e) => return usage(e),
         }
-        config.properties = chosen;
     }
     eprintln!(
         "klarna-conformance certify: {} cases per property against {}, seed {seed}",

@@ -54,27 +54,16 @@ impl Case {
     /// and cart from the session, addresses and customer from the
     /// authorization (shipping = billing when absent, docs/klarna.md §2.3).
     pub fn authorized_order(&self) -> CreateOrderRequest {
-        let s = &self.session;
         let a = &self.authorize;
+        let authorized = Session {
+            billing_address: Some(a.billing_address.clone()),
+            shipping_address: a.shipping_address.clone(),
+            customer: a.customer.clone(),
+            ..self.session.clone()
+        };
         CreateOrderRequest {
             auto_capture: self.auto_capture.then_some(true),
-            billing_address: Some(a.billing_address.clone()),
-            customer: a.customer.clone(),
-            locale: s.locale.clone(),
-            merchant_reference1: s.merchant_reference1.clone(),
-            merchant_reference2: s.merchant_reference2.clone(),
-            merchant_urls: s.merchant_urls.clone(),
-            order_amount: s.order_amount.unwrap_or(0),
-            order_lines: s.order_lines.clone().unwrap_or_default(),
-            order_tax_amount: s.order_tax_amount,
-            purchase_country: s.purchase_country.clone().unwrap_or_default(),
-            purchase_currency: s.purchase_currency.clone().unwrap_or_default(),
-            shipping_address: Some(
-                a.shipping_address
-                    .clone()
-                    .unwrap_or_else(|| a.billing_address.clone()),
-            ),
-            ..CreateOrderRequest::default()
+            ..CreateOrderRequest::authorized_for(&authorized)
         }
     }
 

@@ -42,6 +42,33 @@ pub struct CreateOrderRequest {
     pub unknown: Unknown,
 }
 
+impl CreateOrderRequest {
+    /// The create-order body that matches an authorized session exactly:
+    /// market, cart and merchant data from the session, addresses and
+    /// customer as authorized, the shipping address the billing one when
+    /// absent (docs/klarna.md §2.3, §3.4).
+    pub fn authorized_for(s: &super::Session) -> CreateOrderRequest {
+        CreateOrderRequest {
+            billing_address: s.billing_address.clone(),
+            customer: s.customer.clone(),
+            locale: s.locale.clone(),
+            merchant_reference1: s.merchant_reference1.clone(),
+            merchant_reference2: s.merchant_reference2.clone(),
+            merchant_urls: s.merchant_urls.clone(),
+            order_amount: s.order_amount.unwrap_or(0),
+            order_lines: s.order_lines.clone().unwrap_or_default(),
+            order_tax_amount: s.order_tax_amount,
+            purchase_country: s.purchase_country.clone().unwrap_or_default(),
+            purchase_currency: s.purchase_currency.clone().unwrap_or_default(),
+            shipping_address: s
+                .shipping_address
+                .clone()
+                .or_else(|| s.billing_address.clone()),
+            ..CreateOrderRequest::default()
+        }
+    }
+}
+
 /// `order`: the 200 answer to create order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {

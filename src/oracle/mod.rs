@@ -19,7 +19,7 @@ pub use answer::{
     Answer, OmView, OrderAnswer, OrderIx, Prediction, SessionIx, SessionView, TokenIx,
 };
 pub use compare::not_matching_fields;
-pub use world::{ClockModel, Observation, World, authorized_order};
+pub use world::{ClockModel, Observation, World};
 
 use crate::model::validate::Fidelity;
 

@@ -604,7 +604,7 @@ impl World {
                 self.tokens.push(TokenState {
                     session: Some(*session),
                     authorized_at: now,
-                    authorized: authorized_order(&snapshot),
+                    authorized: CreateOrderRequest::authorized_for(&snapshot),
                     cancelled: false,
                     replaced: false,
                     outcome: Outcome::None,
@@ -703,30 +703,6 @@ impl OrderState {
         } else {
             "PART_CAPTURED"
         }
-    }
-}
-
-/// The create-order body that matches an authorized session exactly: market,
-/// cart and merchant data from the session, addresses and customer as
-/// authorized (shipping = billing when absent, §2.3).
-pub fn authorized_order(s: &Session) -> CreateOrderRequest {
-    CreateOrderRequest {
-        billing_address: s.billing_address.clone(),
-        customer: s.customer.clone(),
-        locale: s.locale.clone(),
-        merchant_reference1: s.merchant_reference1.clone(),
-        merchant_reference2: s.merchant_reference2.clone(),
-        merchant_urls: s.merchant_urls.clone(),
-        order_amount: s.order_amount.unwrap_or(0),
-        order_lines: s.order_lines.clone().unwrap_or_default(),
-        order_tax_amount: s.order_tax_amount,
-        purchase_country: s.purchase_country.clone().unwrap_or_default(),
-        purchase_currency: s.purchase_currency.clone().unwrap_or_default(),
-        shipping_address: s
-            .shipping_address
-            .clone()
-            .or_else(|| s.billing_address.clone()),
-        ..CreateOrderRequest::default()
     }
 }
 

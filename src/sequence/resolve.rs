@@ -368,7 +368,7 @@ fn unknown_order_body(world: &World) -> String {
         && let Some(body) = world.session_body(s)
         && let Ok(session) = serde_json::from_value(Value::Object(body.clone()))
     {
-        let order: CreateOrderRequest = crate::oracle::authorized_order(&session);
+        let order = CreateOrderRequest::authorized_for(&session);
         return serde_json::to_string(&order).unwrap_or_default();
     }
     Value::Object(Map::new()).to_string()
