@@ -291,7 +291,8 @@ fn cart_extras(ctx: &mut Ctx, body: &Map<String, Value>) {
     ctx.string(body, "merchant_data", "merchant_data", 0, 6000);
     if let Some(urls) = ctx.object(body, "merchant_urls", "merchant_urls") {
         for key in ["confirmation", "notification", "push", "authorization"] {
-            ctx.string(urls, key, Path::Join("merchant_urls", key), 0, 2000);
+            // Not empty (docs/klarna.md §11.5, §13.7), at most 2000 (§2.5).
+            ctx.string(urls, key, Path::Join("merchant_urls", key), 1, 2000);
         }
     }
     if let Some(ids) = ctx.array(

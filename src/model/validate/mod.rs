@@ -23,9 +23,8 @@
 //! country, a line tax more than 1 from the exact formula but within 1 of its
 //! floor or ceiling (Klarna's rounding is undocumented), a fraction in an
 //! integer field (Klarna truncates it and judges the rest, see
-//! [`truncate_fractions`]), a phone shorter than 5 characters (SPEC23 only), a
-//! line `reference` of exactly 256 characters (SPEC24's schema and description
-//! disagree) and a line `type` outside the documented list (docs/klarna.md §2.2: the
+//! [`truncate_fractions`]), a phone shorter than 5 characters (SPEC23 only)
+//! and a line `type` outside the documented list (docs/klarna.md §2.2: the
 //! list is prose, not a schema enum, and no refusal was recorded). Unknown
 //! fields are never violations: Klarna adds fields over time.
 //!
