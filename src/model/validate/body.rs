@@ -18,15 +18,18 @@ pub(super) fn body(ctx: &mut Ctx, kind: BodyKind, body: &Map<String, Value>) {
             "purchase_currency",
         ],
         BodyKind::SessionUpdate => &[],
-        BodyKind::CustomerToken => &[
-            "description",
-            "intended_use",
-            "locale",
-            "purchase_country",
-            "purchase_currency",
-        ],
+        // `{}` was answered `Bad value: description, intended_use`
+        // (docs/klarna.md §11.2): the other required fields were not refused.
+        BodyKind::CustomerToken => &["description", "intended_use"],
     };
     ctx.required(body, "", required);
+    if kind == BodyKind::CustomerToken {
+        for key in ["locale", "purchase_country", "purchase_currency"] {
+            if body.get(key).is_none_or(Value::is_null) {
+                ctx.warn(key, Rule::Required);
+            }
+        }
+    }
 
     let place = purchase_market(ctx, kind, body);
     let market = place.market;
