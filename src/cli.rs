@@ -118,6 +118,14 @@ pub struct ServeArgs {
     /// Deliberate deviation from Klarna's behaviour (repeatable), e.g. accept-expired-tokens.
     #[arg(long = "defect", value_name = "NAME")]
     pub defects: Vec<Defect>,
+    /// Send notifications and authorization callbacks to any host, not only
+    /// loopback ones (docs/klarna.md §13.5).
+    #[arg(long)]
+    pub notify_any_host: bool,
+    /// Decide every pending order's fraud review after this many seconds,
+    /// instead of the minutes its e-mail names (docs/klarna.md §13.5).
+    #[arg(long, value_name = "SECONDS")]
+    pub pending_review: Option<u64>,
 }
 
 /// Where `run`, `replay` and `scenarios` send their requests.
@@ -336,6 +344,8 @@ debug_without_password!(ServeArgs {
     clock_start,
     body_limit,
     defects,
+    notify_any_host,
+    pending_review,
 });
 debug_without_password!(TargetArgs {
     target,
@@ -383,9 +393,14 @@ impl ServeArgs {
             .allow_cart_updates(self.allow_cart_updates)
             .system_clock(self.system_clock)
             .clock_start(self.clock_start)
-            .body_limit(self.body_limit);
+            .body_limit(self.body_limit)
+            .deliver_notifications(true)
+            .notify_any_host(self.notify_any_host);
         if let Some(seed) = self.seed {
             config = config.seed(seed);
+        }
+        if let Some(seconds) = self.pending_review {
+            config = config.pending_review(seconds);
         }
         for defect in &self.defects {
             config = config.defect(*defect);

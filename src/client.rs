@@ -34,8 +34,14 @@ impl KlarnaClient {
             method,
             path: path.to_owned(),
             body,
+            headers: Vec::new(),
         };
         self.target.send(&request, &self.credentials).await
+    }
+
+    /// Sends a request as it is, its extra headers included.
+    pub async fn send_request(&self, request: &Request) -> Answer {
+        self.target.send(request, &self.credentials).await
     }
 
     /// `POST /payments/v1/sessions` with a `session_create` body.
@@ -94,6 +100,16 @@ impl KlarnaClient {
             Some(body),
         )
         .await
+    }
+
+    /// A control-API request as it is (`what` names it in an error).
+    pub async fn control_request(&self, what: &str, request: &Request) -> Answer {
+        self.require_control_api(what)?;
+        let ex = self.send_request(request).await?;
+        if ex.status == 405 || (ex.status == 404 && !control_api_refusal(&ex)) {
+            return Err(self.no_control_api(what));
+        }
+        Ok(ex)
     }
 
     /// A control-API call: a target that answers it with 404 or 405 has no

@@ -15,6 +15,10 @@ pub struct Exchange {
     pub method: String,
     /// The path, e.g. `/payments/v1/authorizations/{token}/order` with the real token.
     pub path: String,
+    /// Request headers the harness set beyond authorization and content type
+    /// (`klarna-idempotency-key`), names lower-cased. Credentials never.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_headers: Vec<(String, String)>,
     /// The request body as sent (JSON text), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_body: Option<String>,

@@ -177,7 +177,8 @@ pub fn check_hygiene(ex: &Exchange, body: Option<&Value>) -> Result<(), Problem>
 }
 
 /// The answer's body reads as the model's type for its operation
-/// (`merchant_session`, `session_read`, `order`, Order Management's order;
+/// (`merchant_session`, `session_read`, `order`, customer tokens, Order
+/// Management's order, captures and refunds;
 /// errors as `ErrorV2`); `Err` says why not. Bodies of other answers are not judged.
 pub fn model_shape(ex: &Exchange, body: Option<&Value>) -> Result<(), String> {
     let Some(body) = body else {
@@ -191,14 +192,29 @@ pub fn model_shape(ex: &Exchange, body: Option<&Value>) -> Result<(), String> {
     if !(200..300).contains(&ex.status) {
         return Ok(());
     }
+    use crate::model::{self as m};
+    let om = path.strip_prefix("/ordermanagement/v1/orders/");
+    // `{order_id}`, then what follows it.
+    let om_rest: Option<Vec<&str>> = om.map(|rest| rest.split('/').skip(1).collect());
     read(if path == "/payments/v1/sessions" {
-        crate::model::MerchantSession::deserialize(body).map(drop)
+        m::MerchantSession::deserialize(body).map(drop)
     } else if path.starts_with("/payments/v1/sessions/") {
-        crate::model::Session::deserialize(body).map(drop)
+        m::Session::deserialize(body).map(drop)
+    } else if path.ends_with("/customer-token") {
+        m::CustomerTokenCreationResponse::deserialize(body).map(drop)
     } else if path.ends_with("/order") {
         Order::deserialize(body).map(drop)
-    } else if path.starts_with("/ordermanagement/v1/orders/") && ex.method == "GET" {
-        crate::model::OmOrder::deserialize(body).map(drop)
+    } else if path.starts_with("/customer-token/v1/tokens/") && ex.method == "GET" {
+        m::CustomerTokenRead::deserialize(body).map(drop)
+    } else if let (Some(rest), "GET") = (om_rest, ex.method.as_str()) {
+        match rest.as_slice() {
+            [] => m::OmOrder::deserialize(body).map(drop),
+            ["captures"] => Vec::<m::Capture>::deserialize(body).map(drop),
+            ["captures", _] => m::Capture::deserialize(body).map(drop),
+            ["refunds"] => Vec::<m::Refund>::deserialize(body).map(drop),
+            ["refunds", _] => m::Refund::deserialize(body).map(drop),
+            _ => Ok(()),
+        }
     } else {
         Ok(())
     })

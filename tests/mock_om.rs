@@ -1,4 +1,5 @@
-//! Order Management read-back and capture over HTTP (docs/klarna.md §9).
+//! Order Management read-back and capture over HTTP (docs/klarna.md §9, §13);
+//! the rest of the lifecycle is in mock_lifecycle.rs.
 
 mod mock_common;
 
@@ -58,10 +59,14 @@ async fn captures_up_to_the_remaining_amount() {
     let a = mock.post(&path, &json!({"captured_amount": 4000})).await;
     assert_eq!((a.status, a.raw.len()), (201, 0), "{a:?}");
     let capture_id = a.header("capture-id").unwrap().to_owned();
+    // Absolute: the scheme and host the request was sent to (docs/klarna.md §13.2).
     assert_eq!(
         a.header("location").unwrap(),
-        format!("/ordermanagement/v1/orders/{id}/captures/{capture_id}")
+        mock.url(&format!(
+            "/ordermanagement/v1/orders/{id}/captures/{capture_id}"
+        ))
     );
+    assert!(uuid::Uuid::parse_str(a.header("transaction-id").unwrap()).is_ok());
     let read = format!("/ordermanagement/v1/orders/{id}");
     assert_eq!(mock.get(&read).await.json()["status"], "PART_CAPTURED");
     mock.post(&path, &json!({"captured_amount": 7901}))
@@ -76,7 +81,11 @@ async fn captures_up_to_the_remaining_amount() {
     assert_eq!(mock.get(&read).await.json()["status"], "CAPTURED");
     mock.post(&path, &json!({"description": "no amount"}))
         .await
-        .refused(400, "BAD_VALUE", &["Bad value: captured_amount"]);
+        .refused(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            &["'captured_amount' must not be null"],
+        );
 }
 
 /// A PENDING order refuses captures (recorded, docs/klarna.md §11.3; the

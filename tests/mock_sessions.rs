@@ -22,8 +22,28 @@ async fn create_session_answers_a_merchant_session() {
             .unwrap();
         serde_json::from_slice(&bytes).unwrap()
     };
-    assert_eq!(decode(parts[0]), json!({"alg": "HS256", "typ": "JWT"}));
-    assert_eq!(decode(parts[1])["session_id"], id.as_str());
+    // docs/klarna.md §13.7: RS256 with a key id, the recorded claims.
+    let header = decode(parts[0]);
+    assert_eq!(header["alg"], "RS256");
+    assert!(header["kid"].is_string());
+    assert_eq!(
+        decode(parts[1]),
+        json!({
+            "session_id": id,
+            "base_url": "https://js.playground.klarna.com/eu/kp/legacy/payments",
+            "design": "klarna",
+            "language": "de",
+            "purchase_country": "DE",
+            "environment": "playground",
+            "merchant_name": "klarna-conformance",
+            "session_type": "PAYMENTS",
+            "region": "eu",
+        })
+    );
+    assert!(!parts[2].is_empty());
+    // The read-back carries the same token.
+    let read = mock.get(&format!("/payments/v1/sessions/{id}")).await;
+    assert_eq!(read.str("client_token"), token);
     let categories = a.json()["payment_method_categories"].as_array().unwrap();
     assert_eq!(categories[0]["identifier"], "pay_later");
     assert!(categories[0]["asset_urls"]["standard"].is_string());

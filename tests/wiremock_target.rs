@@ -176,14 +176,24 @@ impl Faithful {
                 let method = match request.method.as_str() {
                     "GET" => Method::Get,
                     "DELETE" => Method::Delete,
+                    "PATCH" => Method::Patch,
                     _ => Method::Post,
                 };
+                // The headers a merchant sets on Klarna's API, forwarded.
+                let headers = ["Klarna-Idempotency-Key", "Klarna-Integrator"]
+                    .into_iter()
+                    .filter_map(|name| {
+                        let value = request.headers.get(name)?.to_str().ok()?;
+                        Some((name, value.to_owned()))
+                    })
+                    .collect();
                 let body = (!request.body.is_empty())
                     .then(|| String::from_utf8_lossy(&request.body).into_owned());
                 let req = klarna_conformance::targets::Request {
                     method,
                     path: request.url.path().to_owned(),
                     body,
+                    headers,
                 };
                 let ex = rt.block_on(mock.send(&req, &credentials)).unwrap();
                 let mut template = ResponseTemplate::new(ex.status);

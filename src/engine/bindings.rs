@@ -1,12 +1,15 @@
 //! The real ids behind the model's indices: the n-th session the target
-//! created, the n-th token it issued, the n-th order it placed, as its
-//! answers named them. Bound only after an answer was judged right, so the
-//! indices of model and target stay in step.
+//! created, the n-th token it issued, the n-th order it placed with its
+//! captures and refunds, the n-th customer token, as its answers named them.
+//! Bound only after an answer was judged right, so the indices of model and
+//! target stay in step.
 
-use serde_json::Value;
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
 
 use crate::exchange::Exchange;
-use crate::oracle::{Action, Answer, Id, OrderIx, SessionIx, TokenIx};
+use crate::oracle::{Action, Answer, Id, OmOp, OrderIx, SessionIx, TokenIx};
 use crate::targets::{Method, Request};
 
 /// A session the target created.
@@ -17,12 +20,27 @@ pub struct BoundSession {
     pub categories: Vec<String>,
 }
 
+/// What a 201 of Order Management named (docs/klarna.md §13.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bound201 {
+    /// `Capture-Id` or `Refund-Id`.
+    pub id: String,
+    pub location: String,
+    pub transaction: String,
+}
+
 /// An order the target placed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BoundOrder {
     pub id: String,
     pub redirect_url: Option<String>,
     pub fraud_status: Option<String>,
+    /// `authorized_payment_method.type` of its create-order answer.
+    pub payment_type: Option<String>,
+    pub captures: Vec<Bound201>,
+    pub refunds: Vec<Bound201>,
+    /// The `Transaction-Id` of each 204 operation's first call.
+    pub transactions: HashMap<OmOp, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -30,6 +48,11 @@ pub struct Bindings {
     pub sessions: Vec<BoundSession>,
     pub tokens: Vec<String>,
     pub orders: Vec<BoundOrder>,
+    pub customer_tokens: Vec<String>,
+}
+
+fn header(ex: &Exchange, name: &str) -> String {
+    ex.header(name).unwrap_or("").to_owned()
 }
 
 impl Bindings {
@@ -53,6 +76,22 @@ impl Bindings {
         self.orders.get(o)
     }
 
+    pub fn order_id(&self, o: OrderIx) -> &str {
+        self.orders.get(o).map_or("", |b| b.id.as_str())
+    }
+
+    pub fn capture(&self, o: OrderIx, c: usize) -> Option<&Bound201> {
+        self.orders.get(o)?.captures.get(c)
+    }
+
+    pub fn refund(&self, o: OrderIx, r: usize) -> Option<&Bound201> {
+        self.orders.get(o)?.refunds.get(r)
+    }
+
+    pub fn customer_token(&self, c: usize) -> &str {
+        self.customer_tokens.get(c).map_or("", String::as_str)
+    }
+
     fn id<'a, T: Copy>(&'a self, id: &'a Id<T>, known: impl Fn(T) -> &'a str) -> &'a str {
         match id {
             Id::Known(ix) => known(*ix),
@@ -64,15 +103,30 @@ impl Bindings {
     /// API's requests are sent through the client, which knows them; this is
     /// what they look like on the wire all the same.
     pub fn request(&self, action: &Action) -> Request {
-        let post = |path: String, body: &str| Request {
-            method: Method::Post,
+        let request = |method, path: String, body: Option<String>| Request {
+            method,
             path,
-            body: Some(body.to_owned()),
+            body,
+            headers: Vec::new(),
         };
-        let get = |path: String| Request {
-            method: Method::Get,
-            path,
-            body: None,
+        let post = |path: String, body: &str| request(Method::Post, path, Some(body.to_owned()));
+        let get = |path: String| request(Method::Get, path, None);
+        let om = |o: OrderIx| format!("/ordermanagement/v1/orders/{}", self.order_id(o));
+        let keyed = |mut r: Request, key: &Option<String>| {
+            if let Some(key) = key {
+                r.headers.push(("Klarna-Idempotency-Key", key.clone()));
+            }
+            r
+        };
+        let amount_body = |field: &str, amount: &Option<i64>, description: &Option<String>| {
+            let mut body = Map::new();
+            if let Some(a) = amount {
+                body.insert(field.to_owned(), json!(a));
+            }
+            if let Some(d) = description {
+                body.insert("description".to_owned(), json!(d));
+            }
+            Value::Object(body).to_string()
         };
         match action {
             Action::CreateSession { body } => post("/payments/v1/sessions".to_owned(), body),
@@ -99,24 +153,110 @@ impl Bindings {
                 ),
                 body,
             ),
-            Action::CancelAuthorization { token } => Request {
-                method: Method::Delete,
-                path: format!(
+            Action::CancelAuthorization { token } => request(
+                Method::Delete,
+                format!(
                     "/payments/v1/authorizations/{}",
                     self.id(token, |t| self.token(t))
                 ),
-                body: None,
-            },
+                None,
+            ),
             Action::ReadOrder { order } => get(format!(
                 "/ordermanagement/v1/orders/{}",
-                self.id(order, |o| self.order(o).map_or("", |b| b.id.as_str()))
+                self.id(order, |o| self.order_id(o))
             )),
-            Action::Capture { order, amount } => post(
-                format!(
-                    "/ordermanagement/v1/orders/{}/captures",
-                    self.order(*order).map_or("", |b| b.id.as_str())
+            Action::Capture {
+                order,
+                amount,
+                description,
+                key,
+            } => keyed(
+                post(
+                    format!("{}/captures", om(*order)),
+                    &amount_body("captured_amount", amount, description),
                 ),
-                &format!("{{\"captured_amount\":{amount}}}"),
+                key,
+            ),
+            Action::Refund {
+                order,
+                amount,
+                description,
+                key,
+            } => keyed(
+                post(
+                    format!("{}/refunds", om(*order)),
+                    &amount_body("refunded_amount", amount, description),
+                ),
+                key,
+            ),
+            Action::OmOperation { order, op, body } => {
+                let capture_id = match op {
+                    OmOp::ShippingInfo(c) => self.capture(*order, *c).map_or("", |b| b.id.as_str()),
+                    _ => "",
+                };
+                let method = if *op == OmOp::MerchantReferences {
+                    Method::Patch
+                } else {
+                    Method::Post
+                };
+                request(
+                    method,
+                    format!("{}{}", om(*order), op.path(capture_id)),
+                    body.clone(),
+                )
+            }
+            Action::ReadCaptures { order } => get(format!("{}/captures", om(*order))),
+            Action::ReadCapture { order, capture } => get(format!(
+                "{}/captures/{}",
+                om(*order),
+                self.id(capture, |c| self
+                    .capture(*order, c)
+                    .map_or("", |b| b.id.as_str()))
+            )),
+            Action::ReadRefunds { order } => get(format!("{}/refunds", om(*order))),
+            Action::ReadRefund { order, refund } => get(format!(
+                "{}/refunds/{}",
+                om(*order),
+                self.id(refund, |r| self
+                    .refund(*order, r)
+                    .map_or("", |b| b.id.as_str()))
+            )),
+            Action::FraudDecision {
+                order,
+                fraud_status,
+            } => post(
+                format!("/__mock/orders/{}/fraud-decision", self.order_id(*order)),
+                &json!({ "fraud_status": fraud_status }).to_string(),
+            ),
+            Action::ReadNotifications => get("/__mock/notifications".to_owned()),
+            Action::CreateCustomerToken { token, body } => post(
+                format!(
+                    "/payments/v1/authorizations/{}/customer-token",
+                    self.id(token, |t| self.token(t))
+                ),
+                body,
+            ),
+            Action::ReadCustomerToken { ctoken } => get(format!(
+                "/customer-token/v1/tokens/{}",
+                self.id(ctoken, |c| self.customer_token(c))
+            )),
+            Action::SetCustomerTokenStatus { ctoken, status } => request(
+                Method::Patch,
+                format!(
+                    "/customer-token/v1/tokens/{}/status",
+                    self.customer_token(*ctoken)
+                ),
+                Some(json!({ "status": status }).to_string()),
+            ),
+            Action::CustomerTokenOrder { ctoken, body, key } => keyed(
+                post(
+                    format!(
+                        "/customer-token/v1/tokens/{}/order",
+                        self.customer_token(*ctoken)
+                    ),
+                    body,
+                ),
+                key,
             ),
             Action::AdvanceClock { seconds } => post(
                 "/__mock/clock".to_owned(),
@@ -151,10 +291,14 @@ impl Bindings {
 
     /// Records the ids a right answer handed out.
     pub fn bind(&mut self, answer: &Answer, ex: &Exchange, body: Option<&Value>) {
-        let _ = ex;
         let null = Value::Null;
         let body = body.unwrap_or(&null);
         let text = |key: &str| body[key].as_str().map(str::to_owned);
+        let created = || Bound201 {
+            id: header(ex, "capture-id") + &header(ex, "refund-id"),
+            location: header(ex, "location"),
+            transaction: header(ex, "transaction-id"),
+        };
         match answer {
             Answer::SessionCreated { .. } => self.sessions.push(BoundSession {
                 id: text("session_id").unwrap_or_default(),
@@ -172,10 +316,80 @@ impl Bindings {
                 id: text("order_id").unwrap_or_default(),
                 redirect_url: text("redirect_url"),
                 fraud_status: text("fraud_status"),
+                payment_type: payment_type(body),
+                ..BoundOrder::default()
             }),
+            Answer::TokenOrder { again: false, .. } => self.orders.push(BoundOrder {
+                id: text("order_id").unwrap_or_default(),
+                fraud_status: text("fraud_status"),
+                payment_type: payment_type(body),
+                ..BoundOrder::default()
+            }),
+            Answer::Captured {
+                order,
+                again: false,
+                ..
+            } => {
+                if let Some(o) = self.orders.get_mut(*order) {
+                    o.captures.push(created());
+                }
+            }
+            Answer::Refunded {
+                order,
+                again: false,
+                ..
+            } => {
+                if let Some(o) = self.orders.get_mut(*order) {
+                    o.refunds.push(created());
+                }
+            }
+            Answer::OmDone {
+                order,
+                op,
+                repeat: false,
+            } => {
+                if let Some(o) = self.orders.get_mut(*order) {
+                    o.transactions.insert(*op, header(ex, "transaction-id"));
+                }
+            }
+            // Captures made without a 201 (auto capture) are bound by the
+            // first read-back that lists them.
+            Answer::OmOrder(v) => self.bind_listed(v.order, &body["captures"]),
+            Answer::Captures(list) => {
+                if let Some(c) = list.first() {
+                    self.bind_listed(c.order, body);
+                }
+            }
+            Answer::CustomerTokenCreated { again: false, .. } => self
+                .customer_tokens
+                .push(text("token_id").unwrap_or_default()),
             _ => {}
         }
     }
+}
+
+impl Bindings {
+    fn bind_listed(&mut self, o: OrderIx, listed: &Value) {
+        let Some(order) = self.orders.get_mut(o) else {
+            return;
+        };
+        let listed = listed.as_array().map_or(&[][..], Vec::as_slice);
+        for c in listed.iter().skip(order.captures.len()) {
+            order.captures.push(Bound201 {
+                id: c["capture_id"].as_str().unwrap_or("").to_owned(),
+                ..Bound201::default()
+            });
+        }
+    }
+}
+
+/// `authorized_payment_method.type`, in either form it comes in.
+fn payment_type(body: &Value) -> Option<String> {
+    let method = &body["authorized_payment_method"];
+    method["type"]
+        .as_str()
+        .or(method.as_str())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ pub enum IdKind {
     Token,
     Order,
     Capture,
+    Transaction,
+    CustomerToken,
 }
 
 impl IdKind {
@@ -82,7 +84,9 @@ impl IdKind {
             IdKind::Session => "session_id",
             IdKind::Token => "authorization_token",
             IdKind::Order => "order_id",
-            IdKind::Capture => "Capture-Id",
+            IdKind::Capture => "Capture-Id or Refund-Id",
+            IdKind::Transaction => "Transaction-Id",
+            IdKind::CustomerToken => "customer token_id",
         }
     }
 }

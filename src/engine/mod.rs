@@ -6,14 +6,17 @@
 //! executor all record, check and judge exchanges here.
 
 mod bindings;
+mod describe;
 pub mod invariants;
 mod judge;
+mod judge_om;
 
 use std::sync::Arc;
 
 pub use bindings::{Bindings, BoundOrder, BoundSession};
+pub use describe::describe;
 pub use invariants::{IdKind, Invariants, RunIds, jwt_payload};
-pub use judge::{contains, describe, judge};
+pub use judge::{contains, judge};
 
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
@@ -253,23 +256,29 @@ impl Engine<'_> {
     async fn send(&self, action: &Action, b: &Bindings) -> Result<Exchange, TargetError> {
         let request = b.request(action);
         match action {
-            Action::Authorize { session, .. } => {
+            Action::Authorize { .. } => self.client.control_request("authorize", &request).await,
+            Action::AdvanceClock { .. } => {
                 self.client
-                    .authorize(b.session(*session), request.body)
+                    .control_request("advancing the clock", &request)
                     .await
             }
-            Action::AdvanceClock { seconds } => self.client.advance_clock(*seconds).await,
+            Action::FraudDecision { .. } => {
+                self.client
+                    .control_request("deciding a pending order", &request)
+                    .await
+            }
+            Action::ReadNotifications => {
+                self.client
+                    .control_request("reading the notification journal", &request)
+                    .await
+            }
             Action::WrongCredentials { .. } => {
                 self.client
                     .with_password(WRONG_PASSWORD)
-                    .send(request.method, &request.path, request.body)
+                    .send_request(&request)
                     .await
             }
-            _ => {
-                self.client
-                    .send(request.method, &request.path, request.body)
-                    .await
-            }
+            _ => self.client.send_request(&request).await,
         }
     }
 
@@ -313,11 +322,42 @@ impl Engine<'_> {
                     format!("order #{} (token {token})", o.order + 1),
                 )
             }
-            Answer::Captured { .. } => invariants.fresh(
-                IdKind::Capture,
-                ex.header("capture-id").unwrap_or(""),
+            Answer::Captured { again: false, .. } | Answer::Refunded { again: false, .. } => {
+                let id = ex
+                    .header("capture-id")
+                    .or(ex.header("refund-id"))
+                    .unwrap_or("");
+                invariants.fresh(IdKind::Capture, id, step, format!("step {step}"))?;
+                invariants.fresh(
+                    IdKind::Transaction,
+                    ex.header("transaction-id").unwrap_or(""),
+                    step,
+                    format!("step {step}"),
+                )
+            }
+            Answer::OmDone { repeat: false, .. } => invariants.fresh(
+                IdKind::Transaction,
+                ex.header("transaction-id").unwrap_or(""),
                 step,
-                format!("the capture of step {step}"),
+                format!("step {step}"),
+            ),
+            Answer::CustomerTokenCreated {
+                ctoken,
+                again: false,
+            } => invariants.fresh(
+                IdKind::CustomerToken,
+                &text("token_id"),
+                step,
+                format!("customer token #{}", ctoken + 1),
+            ),
+            Answer::TokenOrder {
+                order,
+                again: false,
+            } => invariants.fresh(
+                IdKind::Order,
+                &text("order_id"),
+                step,
+                format!("order #{} (a customer token's)", order + 1),
             ),
             _ => Ok(()),
         }
@@ -347,6 +387,20 @@ fn label(answer: &Answer, body: Option<&serde_json::Value>) -> String {
                 .unwrap_or_default()
         ),
         Answer::OmOrder(v) => format!("200 {}", v.status),
-        Answer::Captured { .. } => "201".to_owned(),
+        Answer::Captured { again: true, .. } | Answer::Refunded { again: true, .. } => {
+            "201 the first answer again".to_owned()
+        }
+        Answer::Captured { .. } | Answer::Refunded { .. } => "201".to_owned(),
+        Answer::OmDone { repeat: true, .. } => "204 no-op".to_owned(),
+        Answer::OmDone { .. } => "204".to_owned(),
+        Answer::Captures(l) => format!("200 {} captures", l.len()),
+        Answer::Refunds(l) => format!("200 {} refunds", l.len()),
+        Answer::Capture(_) | Answer::Refund(_) | Answer::TokenOrder { .. } => "200".to_owned(),
+        Answer::FraudDecided { fraud_status, .. } => format!("200 {fraud_status}"),
+        Answer::Notifications(n) => format!("200 {} entries", n.len()),
+        Answer::CustomerTokenCreated { again: true, .. } => "200 the same token".to_owned(),
+        Answer::CustomerTokenCreated { .. } => "200".to_owned(),
+        Answer::CustomerToken { status, .. } => format!("200 {status}"),
+        Answer::Accepted => "202".to_owned(),
     }
 }

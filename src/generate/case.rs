@@ -223,6 +223,9 @@ pub(crate) fn authorize(m: &Market, p: &People, decision: Decision) -> Authorize
     }
 }
 
+/// Where generated sessions ask for Klarna's notifications (docs/klarna.md §13.5).
+pub const NOTIFICATION_URL: &str = "https://shop.example/klarna/notification?oid={order.id}";
+
 /// The session body: market, locale, a consistent cart, merchant URLs (a
 /// `confirmation` URL in half the cases, so `redirect_url` must come back,
 /// docs/klarna.md §5.5) and a merchant reference sometimes.
@@ -237,9 +240,7 @@ pub(crate) fn session(
     let confirmation = d.chance(50).then(|| {
         "https://shop.example/klarna/confirmation?sid={session.id}&oid={order.id}".to_owned()
     });
-    let notification = d
-        .chance(30)
-        .then(|| "https://shop.example/klarna/notification?oid={order.id}".to_owned());
+    let notification = d.chance(30).then(|| NOTIFICATION_URL.to_owned());
     let merchant_urls = (confirmation.is_some() || notification.is_some()).then(|| MerchantUrls {
         confirmation,
         notification,

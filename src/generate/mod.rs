@@ -69,7 +69,7 @@ pub use timing::{
 pub(crate) use address::address;
 pub use cart::RawLine;
 pub(crate) use cart::{build_cart, raw_cart};
-pub use case::{Decision, People};
+pub use case::{Decision, NOTIFICATION_URL, People};
 pub(crate) use case::{authorize, people, session};
 pub(crate) use market::valid_choices;
 pub use mutation_strategy::{Family, Plan};

@@ -159,6 +159,50 @@ defects! {
     AcceptWrongCredentials => "accept-wrong-credentials",
     /// A session body without a required field is accepted (200).
     MissingFieldsAccepted => "missing-fields-accepted",
+    /// Refunds above what was captured (minus refunds) are accepted.
+    RefundOverCaptured => "refund-over-captured",
+    /// A refund of an order with no captures is accepted.
+    RefundWithoutCapture => "refund-without-capture",
+    /// Cancel of an order with captures answers 204 and cancels it.
+    CancelAfterCapture => "cancel-after-capture",
+    /// A repeated `Klarna-Idempotency-Key` makes a second capture or refund.
+    IdempotencyKeyIgnored => "idempotency-key-ignored",
+    /// The 201 and 204 answers of Order Management carry no `Transaction-Id`.
+    NoTransactionId => "no-transaction-id",
+    /// A repeated no-op (cancel, acknowledge, extend, release, shipping-info, merchant-references) gets a new `Transaction-Id`.
+    NewTransactionIdOnRepeat => "new-transaction-id-on-repeat",
+    /// `Location` of a capture or refund is a bare path.
+    RelativeLocation => "relative-location",
+    /// A capture or refund without its amount answers 400 BAD_VALUE instead of 422.
+    MissingAmount400 => "missing-amount-400",
+    /// The read-back's `refunded_amount` stays 0.
+    RefundedAmountNotShown => "refunded-amount-not-shown",
+    /// Pending orders stay PENDING after their review time.
+    PendingNeverDecided => "pending-never-decided",
+    /// A REJECTED (or STOPPED) order is not cancelled.
+    RejectedNotCancelled => "rejected-not-cancelled",
+    /// Fraud decisions are made but no notification is journaled or sent.
+    NoFraudNotification => "no-fraud-notification",
+    /// No authorization callback is journaled or sent.
+    NoAuthorizationCallback => "no-authorization-callback",
+    /// Orders never expire (still AUTHORIZED and capturable after `expires_at`).
+    NeverExpires => "never-expires",
+    /// Extend-authorization-time of an expired order answers 204.
+    ExtendAfterExpiry => "extend-after-expiry",
+    /// Release-remaining-authorization answers 204 and changes nothing.
+    ReleaseKeepsRemaining => "release-keeps-remaining",
+    /// The read-back's `captures` is always `[]`.
+    ReadBackWithoutCaptures => "read-back-without-captures",
+    /// `GET .../captures` leaves out the latest capture.
+    CaptureListDropsLatest => "capture-list-drops-latest",
+    /// `initial_payment_method.type` is the Payments type (`invoice`) instead of Order Management's (`INVOICE`).
+    KpVocabularyPaymentMethod => "kp-vocabulary-payment-method",
+    /// The identical customer-token request again gets 403 instead of the same `token_id`.
+    CustomerTokenRetryRefused => "customer-token-retry-refused",
+    /// A repeated `Klarna-Idempotency-Key` on a customer-token order makes a second order.
+    TokenOrderIdempotencyIgnored => "token-order-idempotency-ignored",
+    /// A cancelled customer token still places orders.
+    CancelledCustomerTokenOrders => "cancelled-customer-token-orders",
 }
 
 impl fmt::Display for Defect {
@@ -194,7 +238,7 @@ mod tests {
             assert_eq!(d.to_string().parse::<Defect>(), Ok(*d));
             assert!(!d.description().is_empty());
         }
-        assert_eq!(Defect::ALL.len(), 64);
+        assert_eq!(Defect::ALL.len(), 86);
         // The store keeps them as bits of a u128.
         assert!(Defect::ALL.len() <= 128);
         assert!("nope".parse::<Defect>().is_err());

@@ -1,8 +1,9 @@
-//! The thin HTTP layer: Basic credentials, routing, body parsing, then one
-//! call into the store under the lock (axum `examples/testing` style:
-//! `app(config) -> Router`).
+//! The thin HTTP layer: Basic credentials, routing (`routes.rs`), body
+//! parsing, then one call into the store under the lock (axum
+//! `examples/testing` style: `app(config) -> Router`); afterwards the
+//! notifications the store journaled for delivery are sent (`deliver.rs`).
 //!
-//! Routing is done here rather than with axum's path router because the
+//! Routing is done by hand rather than with axum's path router because the
 //! playground accepts trailing and doubled slashes (docs/klarna.md §10; refused in
 //! strict mode), and because every refusal, 404 and 405 included,
 //! must be a Klarna-shaped JSON error carrying a correlation id from the
@@ -14,19 +15,20 @@
 //!
 //! Credentials and `Authorization` headers are never logged (nothing is logged).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use serde_json::{Value, json};
 
 use super::clock::{Clock, LATEST, http_date, rfc3339};
-use super::store::{MockReply, MockRequest, MockState};
+use super::routes::{BodyUse, Call, Context, RouteError, route};
+use super::store::{Delivery, MockReply, MockState};
 use super::{Fidelity, MockConfig};
 
 /// Everything requests share: fixed settings, and the one lock around the
@@ -40,18 +42,14 @@ pub(crate) struct Shared {
     /// Documented fidelity: empty path segments are not ignored.
     strict_paths: bool,
     inner: Mutex<Inner>,
+    /// The client that delivers notifications, built on first use (`None`
+    /// when it cannot be built).
+    pub(super) notifier: OnceLock<Option<reqwest::Client>>,
 }
 
 struct Inner {
     clock: Clock,
     store: MockState,
-}
-
-/// What a routed request asks for.
-enum Call {
-    Store(MockRequest),
-    ReadClock,
-    AdvanceClock(Value),
 }
 
 impl Inner {
@@ -70,6 +68,9 @@ impl Inner {
                     .is_some_and(|seconds| self.clock.advance(seconds).is_ok());
                 if advanced {
                     let now = self.clock.now();
+                    // What fell due in the time passed happens now (fraud
+                    // decisions and their notifications, docs/klarna.md §13.5).
+                    self.store.tick(now);
                     self.store.reply(200, Some(json!({"now": rfc3339(now)})))
                 } else {
                     self.store.refuse(
@@ -110,19 +111,31 @@ impl Shared {
                 clock,
                 store: MockState::new(config),
             }),
+            notifier: OnceLock::new(),
         }
     }
 
-    /// Runs one call with the lock held only around the store.
-    fn call(&self, call: Call) -> MockReply {
+    /// Runs one call with the lock held only around the store; returns the
+    /// answer and what the call gave to deliver.
+    fn call(&self, call: Call) -> (MockReply, Vec<Delivery>) {
         // The store never panics while holding the lock; if it ever did, its
         // state is still a value the next request can use.
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.call(call)
+        let mut inner = self.lock();
+        let reply = inner.call(call);
+        (reply, inner.store.take_deliveries())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records one delivery attempt in the journal.
+    pub(super) fn record_attempt(&self, entry: u64, outcome: Result<u16, String>) {
+        self.lock().store.record_attempt(entry, outcome);
     }
 
     fn refuse(&self, status: u16, error_code: &'static str, messages: Vec<String>) -> MockReply {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.lock();
         let reply = inner.store.refuse(status, error_code, messages);
         inner.dated(reply)
     }
@@ -163,127 +176,30 @@ pub(crate) fn app(config: MockConfig) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-/// How an endpoint takes a body.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum BodyUse {
-    None,
-    Optional,
-    Required,
-}
-
-enum Route {
-    CreateSession,
-    ReadSession(String),
-    UpdateSession(String),
-    Authorize(String),
-    CreateOrder(String),
-    CancelAuthorization(String),
-    CustomerToken(String),
-    ReadOrder(String),
-    Capture(String),
-    ReadClock,
-    AdvanceClock,
-}
-
-enum RouteError {
-    NotFound,
-    MethodNotAllowed(&'static str),
-}
-
-impl Route {
-    fn body_use(&self) -> BodyUse {
-        match self {
-            Route::ReadSession(_)
-            | Route::CancelAuthorization(_)
-            | Route::ReadOrder(_)
-            | Route::ReadClock => BodyUse::None,
-            Route::Authorize(_) => BodyUse::Optional,
-            _ => BodyUse::Required,
-        }
+/// What the store needs from the headers: the idempotency key, and the scheme
+/// and host for an absolute `Location` (`http://` and the `Host` header;
+/// `http://localhost` when there is none or it is not a plain host[:port]). `[I]`
+fn context(headers: &HeaderMap) -> Context {
+    let idempotency_key = headers
+        .get("klarna-idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .unwrap_or("localhost");
+    Context {
+        idempotency_key,
+        base_url: format!("http://{host}"),
     }
-
-    fn into_call(self, body: Option<Value>) -> Call {
-        if let Route::Authorize(session_id) = self {
-            return Call::Store(MockRequest::Authorize { session_id, body });
-        }
-        // Required bodies were read and parsed before; `{}` only keeps this total.
-        let body = body.unwrap_or_else(|| json!({}));
-        let request = match self {
-            Route::CreateSession => MockRequest::CreateSession { body },
-            Route::ReadSession(session_id) => MockRequest::ReadSession { session_id },
-            Route::UpdateSession(session_id) => MockRequest::UpdateSession { session_id, body },
-            Route::Authorize(session_id) => MockRequest::Authorize {
-                session_id,
-                body: Some(body),
-            },
-            Route::CreateOrder(authorization_token) => MockRequest::CreateOrder {
-                authorization_token,
-                body,
-            },
-            Route::CancelAuthorization(authorization_token) => MockRequest::CancelAuthorization {
-                authorization_token,
-            },
-            Route::CustomerToken(authorization_token) => MockRequest::CreateCustomerToken {
-                authorization_token,
-                body,
-            },
-            Route::ReadOrder(order_id) => MockRequest::ReadOrder { order_id },
-            Route::Capture(order_id) => MockRequest::Capture { order_id, body },
-            Route::ReadClock => return Call::ReadClock,
-            Route::AdvanceClock => return Call::AdvanceClock(body),
-        };
-        Call::Store(request)
-    }
-}
-
-/// Klarna's paths and the control API's. Empty segments (trailing or doubled
-/// slashes) are ignored as the playground did (docs/klarna.md §10), unless
-/// `strict_paths` (documented fidelity): then such a path names no resource.
-fn route(method: &Method, path: &str, strict_paths: bool) -> Result<Route, RouteError> {
-    let mut segments: Vec<&str> = path.split('/').skip(1).collect();
-    if strict_paths && segments.iter().any(|s| s.is_empty()) {
-        return Err(RouteError::NotFound);
-    }
-    segments.retain(|s| !s.is_empty());
-    let id = |s: &str| s.to_owned();
-    let (get, post, delete): (Option<Route>, Option<Route>, Option<Route>) =
-        match segments.as_slice() {
-            ["payments", "v1", "sessions"] => (None, Some(Route::CreateSession), None),
-            ["payments", "v1", "sessions", s] => (
-                Some(Route::ReadSession(id(s))),
-                Some(Route::UpdateSession(id(s))),
-                None,
-            ),
-            ["payments", "v1", "authorizations", t] => {
-                (None, None, Some(Route::CancelAuthorization(id(t))))
-            }
-            ["payments", "v1", "authorizations", t, "order"] => {
-                (None, Some(Route::CreateOrder(id(t))), None)
-            }
-            ["payments", "v1", "authorizations", t, "customer-token"] => {
-                (None, Some(Route::CustomerToken(id(t))), None)
-            }
-            ["ordermanagement", "v1", "orders", o] => (Some(Route::ReadOrder(id(o))), None, None),
-            ["ordermanagement", "v1", "orders", o, "captures"] => {
-                (None, Some(Route::Capture(id(o))), None)
-            }
-            ["__mock", "sessions", s, "authorize"] => (None, Some(Route::Authorize(id(s))), None),
-            ["__mock", "clock"] => (Some(Route::ReadClock), Some(Route::AdvanceClock), None),
-            _ => return Err(RouteError::NotFound),
-        };
-    let allow = match (&get, &post, &delete) {
-        (Some(_), Some(_), _) => "GET, POST",
-        (Some(_), None, _) => "GET",
-        (None, Some(_), _) => "POST",
-        _ => "DELETE",
-    };
-    let chosen = match *method {
-        Method::GET => get,
-        Method::POST => post,
-        Method::DELETE => delete,
-        _ => None,
-    };
-    chosen.ok_or(RouteError::MethodNotAllowed(allow))
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -306,7 +222,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Err(RouteError::MethodNotAllowed(allow)) => {
             let message = format!("Method {} not allowed; allowed: {allow}", parts.method);
             let mut reply = shared.refuse(405, "METHOD_NOT_ALLOWED", vec![message]);
-            reply.headers.push(("Allow", allow.to_owned()));
+            reply.headers.push(("Allow", allow));
             return respond(reply);
         }
     };
@@ -317,8 +233,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             Err(reply) => return respond(reply),
         },
     };
-    let call = route.into_call(body);
-    respond(shared.call(call))
+    let call = route.into_call(body, context(&parts.headers));
+    let (reply, deliveries) = shared.call(call);
+    super::deliver::spawn(&shared, deliveries);
+    respond(reply)
 }
 
 /// Reads and parses a JSON object body. `[I]` choices: a body over the limit is
@@ -435,7 +353,7 @@ fn respond(reply: MockReply) -> Response {
 mod tests {
     //! The header-level defect modes on the wire, through the router (no socket).
 
-    use axum::http::Request;
+    use axum::http::{Method, Request};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 

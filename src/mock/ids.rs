@@ -7,7 +7,8 @@
 use std::hash::{BuildHasher, Hasher};
 
 /// Every id the mock hands out: session ids, authorization tokens, order ids,
-/// correlation ids, capture ids and Klarna references.
+/// correlation ids, capture, refund, transaction, customer-token and event
+/// ids, and Klarna references.
 #[derive(Debug, Clone)]
 pub struct IdGenerator {
     state: u64,
@@ -45,11 +46,12 @@ impl IdGenerator {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
-    /// A short customer-facing code like `K4MADNY` (OM `klarna_reference`, docs/klarna.md §5.6).
+    /// A short customer-facing code of 8 upper-case letters and digits, like
+    /// `K4MADNY2` (OM `klarna_reference`, docs/klarna.md §5.6, §13.4).
     pub fn klarna_reference(&mut self) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let mut bits = self.next_u64();
-        (0..7)
+        (0..8)
             .map(|_| {
                 let c = ALPHABET[(bits % ALPHABET.len() as u64) as usize] as char;
                 bits /= ALPHABET.len() as u64;
@@ -87,7 +89,7 @@ mod tests {
         assert_eq!(id.get_version_num(), 4);
         assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
         let r = g.klarna_reference();
-        assert_eq!(r.len(), 7);
+        assert_eq!(r.len(), 8);
         assert!(
             r.bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())

@@ -1,10 +1,11 @@
-//! The stateful mock of Klarna Payments v1 (and enough of Order Management to
-//! read back what was placed), with a virtual clock and a control API.
+//! The stateful mock of Klarna Payments v1, Order Management's order
+//! lifecycle and the Customer Token API, with a virtual clock and a control API.
 //!
 //! The shape follows wiremock-rs: all state lives in one pure state machine,
 //! [`MockState`] (`store/`), which takes a typed request and "now" and returns
 //! a reply; `http.rs` is a thin axum layer (credentials, routing, body
-//! parsing) in front of it; this module is the small public facade.
+//! parsing) in front of it, which also delivers the notifications the store
+//! journals (`deliver.rs`); this module is the small public facade.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,12 +28,29 @@
 //!   "authorization_token": ...}`, `{"approved": false, "show_form": false}` for
 //!   the denied e-mail patterns (`reject_reason_` only in US and CA), or
 //!   `{"approved": false, "show_form": true, "error": {"invalid_fields":
-//!   [...]}}` for invalid data.
+//!   [...]}}` for invalid data. An approved authorize of a session with
+//!   `merchant_urls.authorization` makes the authorization callback.
 //! - `GET /__mock/clock`, `POST /__mock/clock` `{"advance_seconds": N}`: both
 //!   answer `{"now": "<RFC 3339>"}`. Time stops at 9999-12-31T23:59:59Z: an
-//!   advance beyond it is 400 BAD_VALUE `Bad value: advance_seconds`.
+//!   advance beyond it is 400 BAD_VALUE `Bad value: advance_seconds`. What
+//!   falls due in the time passed (fraud decisions) happens at once.
+//! - `POST /__mock/orders/{order_id}/fraud-decision` `{"fraud_status":
+//!   "ACCEPTED" | "REJECTED" | "STOPPED"}`: decides a `PENDING` order now,
+//!   200 `{"order_id", "fraud_status"}` (docs/klarna.md §13.5).
+//! - `GET /__mock/notifications`: every notification and authorization
+//!   callback made, oldest first: `[{"kind": "notification" |
+//!   "authorization_callback", "url", "body", "attempts", "status", "error"}]`.
 //!
-//! # Create order and capture
+//! # Notifications
+//!
+//! A pending order is decided after the minutes its e-mail names (or
+//! [`MockConfig::pending_review()`]); the decision is notified to the session's
+//! `merchant_urls.notification` (docs/klarna.md §13.5). Delivery over HTTP
+//! ([`MockConfig::deliver_notifications()`]) is on for [`MockServer`] and
+//! `serve`, off for [`router`]; only loopback hosts are contacted unless
+//! [`MockConfig::notify_any_host()`]. The journal records every one either way.
+//!
+//! # Create order and Order Management
 //!
 //! `POST /payments/v1/authorizations/{token}/order` checks, in this order
 //! (docs/klarna.md §5.2, §10, §11.1):
@@ -53,11 +71,13 @@
 //!    (409, or 403 REJECTED for a dearer cart with cart updates allowed), then
 //!    the order.
 //!
-//! A capture (`POST /ordermanagement/v1/orders/{order_id}/captures`) of a
-//! PENDING order is 403 CAPTURE_NOT_ALLOWED `Capture not allowed` (the
-//! refusal was recorded, the message is `[I]`); one above the remaining
-//! authorized amount is 403 CAPTURE_NOT_ALLOWED `Captured amount is higher
-//! than the remaining authorized amount. Capture not possible.` (docs/klarna.md §11.3).
+//! Order Management (`/ordermanagement/v1/orders/{order_id}`: read-back,
+//! captures, refunds, shipping info, cancel, extend-authorization-time,
+//! release-remaining-authorization, acknowledge, merchant-references) and the
+//! Customer Token API (`/customer-token/v1/tokens/{token_id}`) follow
+//! docs/klarna.md §13; see `store/om.rs`, `store/om_captures.rs` and
+//! `store/customer_tokens.rs`. `Location` is absolute: `http://` and the
+//! request's `Host` (`http://localhost` without one).
 //!
 //! # Defaults
 //!
@@ -74,8 +94,10 @@
 
 mod clock;
 mod defect;
+mod deliver;
 mod http;
 mod ids;
+mod routes;
 mod store;
 
 use std::net::SocketAddr;
@@ -129,6 +151,16 @@ pub struct MockConfig {
     pub body_limit: usize,
     /// Deliberate deviations (empty for a faithful mock).
     pub defects: Vec<Defect>,
+    /// Send notifications and authorization callbacks over HTTP
+    /// (docs/klarna.md §13.5). `None` means the default of where the mock
+    /// runs: on for [`MockServer`] (and `serve`), off for [`router`] used
+    /// in-process. Either way the journal records them.
+    pub deliver_notifications: Option<bool>,
+    /// Contact any host, not only loopback ones (`serve --notify-any-host`).
+    pub notify_any_host: bool,
+    /// A fixed delay in seconds for every fraud review, instead of the minutes
+    /// the e-mail names (`serve --pending-review SECONDS`).
+    pub pending_review: Option<u64>,
 }
 
 impl Default for MockConfig {
@@ -143,6 +175,9 @@ impl Default for MockConfig {
             system_clock: false,
             body_limit: DEFAULT_BODY_LIMIT,
             defects: Vec::new(),
+            deliver_notifications: None,
+            notify_any_host: false,
+            pending_review: None,
         }
     }
 }
@@ -160,6 +195,9 @@ impl std::fmt::Debug for MockConfig {
             system_clock,
             body_limit,
             defects,
+            deliver_notifications,
+            notify_any_host,
+            pending_review,
         } = self;
         f.debug_struct("MockConfig")
             .field("seed", seed)
@@ -171,6 +209,9 @@ impl std::fmt::Debug for MockConfig {
             .field("system_clock", system_clock)
             .field("body_limit", body_limit)
             .field("defects", defects)
+            .field("deliver_notifications", deliver_notifications)
+            .field("notify_any_host", notify_any_host)
+            .field("pending_review", pending_review)
             .finish()
     }
 }
@@ -219,6 +260,24 @@ impl MockConfig {
 
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Deliver notifications and callbacks over HTTP (see the field).
+    pub fn deliver_notifications(mut self, deliver: bool) -> Self {
+        self.deliver_notifications = Some(deliver);
+        self
+    }
+
+    /// Contact any host with notifications, not only loopback ones.
+    pub fn notify_any_host(mut self, any: bool) -> Self {
+        self.notify_any_host = any;
+        self
+    }
+
+    /// Decide every fraud review after `seconds`.
+    pub fn pending_review(mut self, seconds: u64) -> Self {
+        self.pending_review = Some(seconds);
         self
     }
 
@@ -282,7 +341,8 @@ impl MockServer {
             .local_addr()
             .map_err(|source| MockError::Bind { addr, source })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = router(config);
+        let deliver = config.deliver_notifications.unwrap_or(true);
+        let app = router(config.deliver_notifications(deliver));
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.await;

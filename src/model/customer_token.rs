@@ -36,3 +36,13 @@ pub struct CustomerTokenCreationResponse {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+/// `GET /customer-token/v1/tokens/{token_id}` (docs/klarna.md §13.6).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomerTokenRead {
+    pub payment_method_type: String,
+    /// `ACTIVE`, `CANCELLED` (or `SUSPENDED`, never seen recorded).
+    pub status: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}

@@ -21,9 +21,11 @@ mod session;
 pub mod validate;
 
 pub use address::{Address, Customer};
-pub use customer_token::{CustomerTokenCreationRequest, CustomerTokenCreationResponse};
+pub use customer_token::{
+    CustomerTokenCreationRequest, CustomerTokenCreationResponse, CustomerTokenRead,
+};
 pub use error::ErrorV2;
-pub use om::{CaptureRequest, OmOrder};
+pub use om::{Capture, CaptureRequest, OmOrder, Refund};
 pub use order::{AuthorizedPaymentMethod, CreateOrderRequest, Order};
 pub use order_line::{OrderLine, OrderLineType, ProductIdentifiers, Subscription};
 pub use session::{

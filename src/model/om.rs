@@ -1,4 +1,5 @@
-//! Order Management v1, only as far as reading back what was placed (docs/klarna.md §9).
+//! Order Management v1: reading back what was placed, captured and refunded
+//! (docs/klarna.md §9, §13.4).
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,44 @@ pub struct OmOrder {
     pub created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captures: Option<Vec<Capture>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunds: Option<Vec<Refund>>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// A capture as read back (`GET .../captures/{capture_id}`, and in the order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Capture {
+    pub capture_id: String,
+    pub captured_amount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klarna_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_lines: Option<Vec<OrderLine>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_amount: Option<i64>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// A refund as read back (`GET .../refunds/{refund_id}`, and in the order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Refund {
+    pub refund_id: String,
+    pub refunded_amount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_lines: Option<Vec<OrderLine>>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

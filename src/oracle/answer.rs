@@ -18,6 +18,50 @@ pub type SessionIx = usize;
 pub type TokenIx = usize;
 /// The n-th order placed in the sequence.
 pub type OrderIx = usize;
+/// The n-th capture of an order.
+pub type CaptureIx = usize;
+/// The n-th refund of an order.
+pub type RefundIx = usize;
+/// The n-th customer token created in the sequence.
+pub type CustomerTokenIx = usize;
+
+/// The Order Management operations that answer 204 with a `Transaction-Id`
+/// and are no-ops when repeated (docs/klarna.md §13.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OmOp {
+    Cancel,
+    Acknowledge,
+    ExtendAuthorizationTime,
+    ReleaseRemainingAuthorization,
+    MerchantReferences,
+    /// Shipping info of this capture.
+    ShippingInfo(CaptureIx),
+}
+
+impl OmOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            OmOp::Cancel => "cancel order",
+            OmOp::Acknowledge => "acknowledge",
+            OmOp::ExtendAuthorizationTime => "extend authorization",
+            OmOp::ReleaseRemainingAuthorization => "release remaining",
+            OmOp::MerchantReferences => "merchant references",
+            OmOp::ShippingInfo(_) => "shipping info",
+        }
+    }
+
+    /// The path after `/ordermanagement/v1/orders/{order_id}`.
+    pub fn path(self, capture_id: &str) -> String {
+        match self {
+            OmOp::Cancel => "/cancel".to_owned(),
+            OmOp::Acknowledge => "/acknowledge".to_owned(),
+            OmOp::ExtendAuthorizationTime => "/extend-authorization-time".to_owned(),
+            OmOp::ReleaseRemainingAuthorization => "/release-remaining-authorization".to_owned(),
+            OmOp::MerchantReferences => "/merchant-references".to_owned(),
+            OmOp::ShippingInfo(_) => format!("/captures/{capture_id}/shipping-info"),
+        }
+    }
+}
 
 /// The predicted answer and, for lenient judging, the alternatives.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,10 +116,96 @@ pub enum Answer {
     Order(OrderAnswer),
     /// 200 Order Management order.
     OmOrder(Box<OmView>),
-    /// 201 capture: no body, `Capture-Id` and `Location` naming it.
-    Captured { order: OrderIx },
+    /// 201 capture: no body, `Capture-Id`, an absolute `Location` naming it,
+    /// `Transaction-Id`; `again`: the idempotency key's first answer again.
+    Captured {
+        order: OrderIx,
+        capture: CaptureIx,
+        again: bool,
+    },
+    /// 201 refund, as [`Answer::Captured`] with `Refund-Id`.
+    Refunded {
+        order: OrderIx,
+        refund: RefundIx,
+        again: bool,
+    },
+    /// 204 of an Order Management operation with a `Transaction-Id`; a
+    /// `repeat` carries the first call's.
+    OmDone {
+        order: OrderIx,
+        op: OmOp,
+        repeat: bool,
+    },
+    /// 200, the order's captures, oldest first.
+    Captures(Vec<CaptureView>),
+    /// 200, one capture.
+    Capture(Box<CaptureView>),
+    /// 200, the order's refunds, oldest first.
+    Refunds(Vec<RefundView>),
+    /// 200, one refund.
+    Refund(Box<RefundView>),
+    /// The control API's fraud decision: 200 `{order_id, fraud_status}`.
+    FraudDecided {
+        order: OrderIx,
+        fraud_status: &'static str,
+    },
+    /// The control API's journal: these entries, in any order.
+    Notifications(Vec<ExpectedNotification>),
+    /// 200 `{token_id, redirect_url, billing_address, customer}`; `again`: the
+    /// same `token_id` as the first time.
+    CustomerTokenCreated {
+        ctoken: CustomerTokenIx,
+        again: bool,
+    },
+    /// 200 `{payment_method_type, status}`.
+    CustomerToken {
+        ctoken: CustomerTokenIx,
+        status: &'static str,
+    },
+    /// 202 Accepted, no body.
+    Accepted,
+    /// 200 `{order_id, fraud_status, authorized_payment_method}`, no
+    /// `redirect_url`; `again`: the idempotency key's first order.
+    TokenOrder { order: OrderIx, again: bool },
     /// The control API's clock: `{"now": <RFC 3339>}`.
     Clock { now: i64 },
+}
+
+/// A capture as Order Management must show it (docs/klarna.md §13.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureView {
+    pub order: OrderIx,
+    pub capture: CaptureIx,
+    pub captured_amount: i64,
+    pub description: Option<String>,
+    /// The lines as given, or `[]`.
+    pub order_lines: Value,
+    /// As set through shipping-info, or `[]`.
+    pub shipping_info: Value,
+}
+
+/// A refund as Order Management must show it (docs/klarna.md §13.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundView {
+    pub order: OrderIx,
+    pub refund: RefundIx,
+    pub refunded_amount: i64,
+    pub description: Option<String>,
+    pub order_lines: Value,
+}
+
+/// One entry of the mock's notification journal (docs/klarna.md §13.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedNotification {
+    /// `notification` or `authorization_callback`.
+    pub kind: &'static str,
+    /// The merchant URL, `{order.id}` and `{session.id}` still in it.
+    pub url: String,
+    pub session: Option<SessionIx>,
+    pub order: Option<OrderIx>,
+    pub token: Option<TokenIx>,
+    /// `FRAUD_RISK_ACCEPTED` etc. for a notification.
+    pub event_type: Option<&'static str>,
 }
 
 /// What a successful create order carries (docs/klarna.md §2.6, §5.3, §5.5).
@@ -109,13 +239,13 @@ pub struct SessionView {
     pub expires_at: Option<i64>,
 }
 
-/// An order as Order Management must show it (docs/klarna.md §9, §11.3).
+/// An order as Order Management must show it (docs/klarna.md §9, §11.3, §13.4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OmView {
     pub order: OrderIx,
     pub status: &'static str,
     /// The `fraud_status` values allowed; with lenient judging, the one the
-    /// order was placed with.
+    /// order was placed with, until a decision.
     pub fraud_status: &'static [&'static str],
     pub order_amount: i64,
     pub captured_amount: i64,
@@ -124,4 +254,11 @@ pub struct OmView {
     pub purchase_currency: String,
     /// The lines as placed: every field sent must come back unchanged.
     pub order_lines: Vec<OrderLine>,
+    /// The captures and refunds, oldest first.
+    pub captures: Vec<CaptureView>,
+    pub refunds: Vec<RefundView>,
+    /// `merchant_reference1` / `2` as last set (`None`: not judged).
+    pub merchant_references: Option<(Option<String>, Option<String>)>,
+    /// `expires_at`, unix seconds, where the target's clock is the model's.
+    pub expires_at: Option<i64>,
 }

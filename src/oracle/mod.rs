@@ -12,13 +12,19 @@
 mod action;
 mod answer;
 mod compare;
+mod om;
+mod orders;
+mod sessions;
+mod tokens;
 mod world;
 
 pub use action::{Action, Id};
 pub use answer::{
-    Answer, OmView, OrderAnswer, OrderIx, Prediction, SessionIx, SessionView, TokenIx,
+    Answer, CaptureIx, CaptureView, CustomerTokenIx, ExpectedNotification, OmOp, OmView,
+    OrderAnswer, OrderIx, Prediction, RefundIx, RefundView, SessionIx, SessionView, TokenIx,
 };
 pub use compare::not_matching_fields;
+pub use om::om_payment_method;
 pub use world::{ClockModel, Observation, World};
 
 use crate::model::validate::Fidelity;

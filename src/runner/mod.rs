@@ -4,6 +4,8 @@
 //! its seed, and report. What a target offers decides which properties run;
 //! the others are reported as skipped, by name.
 
+mod generators;
+mod lifecycle;
 mod property;
 pub mod report;
 pub mod seed;

@@ -6,10 +6,9 @@
 
 use std::sync::Arc;
 
-use proptest::prelude::*;
-
-use crate::generate::{Decision, Family};
-use crate::sequence::{GenConfig, Kind, Ref, SequenceStrategy, Skeleton, Unknown, free, ops};
+use super::generators::*;
+use super::lifecycle::*;
+use crate::sequence::{GenConfig, SequenceStrategy};
 
 /// What a target must offer for a property's sequences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +72,13 @@ pub enum Property {
     SessionReadBack,
     SessionLifetime,
     OrderManagement,
+    Refunds,
+    CancelAndRelease,
+    IdempotencyKeys,
+    OperationsRepeat,
+    PendingReview,
+    AuthorizationExpiry,
+    CustomerTokens,
     UnknownIdsNotFound,
     WrongCredentialsRefused,
     ErrorsCarryCorrelationId,
@@ -91,7 +97,7 @@ pub struct PropertyDef {
 }
 
 /// Every property, in the order runs and reports list them.
-pub static PROPERTIES: [PropertyDef; 23] = [
+pub static PROPERTIES: [PropertyDef; 30] = [
     PropertyDef {
         property: Property::OrderSucceeds,
         name: "order-succeeds",
@@ -207,9 +213,58 @@ pub static PROPERTIES: [PropertyDef; 23] = [
     PropertyDef {
         property: Property::OrderManagement,
         name: "order-management",
-        rule: "captures never exceed the remaining authorized amount; captured + remaining = order_amount and the status follows (AUTHORIZED, PART_CAPTURED, CAPTURED); a capture answers 201 with Capture-Id and Location",
+        rule: "captures never exceed the remaining authorized amount; captured + remaining = order_amount and the status follows (AUTHORIZED, PART_CAPTURED, CAPTURED); a capture answers 201 with Capture-Id, an absolute Location naming it and a Transaction-Id; a missing amount is 422",
         needs: Needs::MOCK,
         generator: order_management,
+    },
+    PropertyDef {
+        property: Property::Refunds,
+        name: "refunds",
+        rule: "a refund never exceeds what was captured and not refunded (403 REFUND_NOT_ALLOWED), none before a capture; it answers 201 with Refund-Id, Location and Transaction-Id; refunded_amount, the captures and refunds read back as made, oldest first",
+        needs: Needs::MOCK,
+        generator: refunds,
+    },
+    PropertyDef {
+        property: Property::CancelAndRelease,
+        name: "cancel-and-release",
+        rule: "cancel before any capture makes the order CANCELLED with nothing remaining, after one it is 403 CANCEL_NOT_ALLOWED; releasing the remaining authorization closes it; neither can then be captured",
+        needs: Needs::MOCK,
+        generator: cancel_and_release,
+    },
+    PropertyDef {
+        property: Property::IdempotencyKeys,
+        name: "idempotency-keys",
+        rule: "a capture, refund or customer-token order sent again with its Klarna-Idempotency-Key answers the first answer again (the same ids, Location and Transaction-Id) and changes nothing; without a key every request is a new one",
+        needs: Needs::MOCK,
+        generator: idempotency_keys,
+    },
+    PropertyDef {
+        property: Property::OperationsRepeat,
+        name: "operations-repeat",
+        rule: "cancel, acknowledge, extend, release, merchant-references and shipping-info answer 204 with a Transaction-Id; repeating one answers its first Transaction-Id and changes nothing; shipping info without shipping_info is 422",
+        needs: Needs::MOCK,
+        generator: operations_repeat,
+    },
+    PropertyDef {
+        property: Property::PendingReview,
+        name: "pending-review",
+        rule: "a PENDING order is decided NN minutes after it was placed (or through the control API): ACCEPTED can be captured, REJECTED and STOPPED are CANCELLED; each decision is notified to merchant_urls.notification and each approved authorize to merchant_urls.authorization",
+        needs: Needs::MOCK,
+        generator: pending_review,
+    },
+    PropertyDef {
+        property: Property::AuthorizationExpiry,
+        name: "authorization-expiry",
+        rule: "an order's authorization expires at midnight UTC 28 days after creation: then EXPIRED (nothing captured) or CLOSED and captures are refused; an extension adds 28 days, never beyond 180, and is refused once expired",
+        needs: Needs::MOCK,
+        generator: authorization_expiry,
+    },
+    PropertyDef {
+        property: Property::CustomerTokens,
+        name: "customer-tokens",
+        rule: "a customer token needs intent tokenize or buy_and_tokenize; the identical request again returns the same token_id, another is 403; the token reads back ACTIVE with its payment method type, orders with it carry no redirect_url, and once cancelled it refuses orders",
+        needs: Needs::MOCK,
+        generator: customer_tokens,
     },
     PropertyDef {
         property: Property::UnknownIdsNotFound,
@@ -249,7 +304,7 @@ pub static PROPERTIES: [PropertyDef; 23] = [
     PropertyDef {
         property: Property::Sequences,
         name: "sequences",
-        rule: "free sequences over everything (several sessions, updates, reads, authorizations, orders, retries, cancels, captures, the clock): every answer as the model predicts, every id new",
+        rule: "free sequences over everything (several sessions, updates, reads, authorizations, orders, retries, cancels, Order Management, reviews, customer tokens, the clock): every answer as the model predicts, every id new",
         needs: Needs::MOCK,
         generator: sequences,
     },
@@ -291,344 +346,4 @@ impl Property {
     pub fn strategy(self, config: &Arc<GenConfig>) -> SequenceStrategy {
         (self.def().generator)(config)
     }
-}
-
-// ---- the generators ------------------------------------------------------
-
-fn approved() -> BoxedStrategy<crate::sequence::Op> {
-    ops::authorize(Decision::Approve)
-}
-
-fn untouched() -> BoxedStrategy<crate::sequence::Op> {
-    ops::create_order(Family::Untouched)
-}
-
-fn order_succeeds(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .maybe(40, ops::wait_seconds(0, 3599))
-        .then(untouched())
-        .then(ops::read_order())
-        .maybe(60, ops::read_session())
-        .maybe(30, ops::valid_update())
-        .noise(3, ops::noise(g, true))
-        .build(g)
-}
-
-fn changed_data_refused(g: &Arc<GenConfig>) -> SequenceStrategy {
-    let change = prop_oneof![
-        3 => ops::create_order(Family::Changing),
-        1 => ops::create_order(Family::Invalid),
-    ]
-    .boxed();
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .maybe(30, ops::wait_seconds(0, 3599))
-        .then(change)
-        .noise(3, ops::noise(g, true))
-        .build(g)
-}
-
-fn neutral_change_accepted(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(ops::create_order(Family::Neutral))
-        .maybe(50, ops::read_order())
-        .noise(3, ops::noise(g, true))
-        .build(g)
-}
-
-fn token_expiry(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        // Time between session and authorization must not count (§5.1).
-        .maybe(50, ops::wait_seconds(0, 7200))
-        .then(approved())
-        .then(ops::wait_token_boundary())
-        .then(untouched())
-        .noise(2, ops::noise(g, false))
-        .build(g)
-}
-
-fn unknown_token(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(ops::unknown_of(Unknown::CreateOrder))
-        .maybe(50, untouched())
-        .noise(3, ops::noise(g, true))
-        .build(g)
-}
-
-fn replaced_token(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .maybe(40, ops::valid_update())
-        .then(approved())
-        .then(ops::order_with(Ref(1), Family::Untouched))
-        .then(ops::order_with(Ref(0), Family::Untouched))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn cancelled_token(g: &Arc<GenConfig>) -> SequenceStrategy {
-    let cancel_after_order = Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(untouched())
-        .then(ops::cancel());
-    let cancel_then_order = Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(ops::cancel())
-        .then(untouched())
-        .maybe(30, ops::cancel());
-    // Both shapes, by the first operation's coin.
-    prop_oneof_skeletons(
-        g,
-        vec![(3, cancel_then_order), (1, cancel_after_order)],
-        ops::noise(g, true),
-    )
-}
-
-fn retry_idempotent(g: &Arc<GenConfig>) -> SequenceStrategy {
-    let wait = prop_oneof![
-        1 => ops::wait_seconds(0, 60),
-        1 => ops::wait_seconds(110, 600),
-    ]
-    .boxed();
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(ops::create_order(Family::Neutral))
-        .maybe(60, wait)
-        .then(ops::retry(true))
-        .maybe(40, ops::read_order())
-        .noise(2, ops::noise(g, false))
-        .build(g)
-}
-
-fn retry_conflict(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(untouched())
-        .then(ops::retry(false))
-        .noise(3, ops::noise(g, true))
-        .build(g)
-}
-
-fn retry_after_error(g: &Arc<GenConfig>) -> SequenceStrategy {
-    let first = prop_oneof![
-        2 => ops::create_order(Family::Changing),
-        2 => ops::create_order(Family::Invalid),
-        1 => untouched(),
-    ]
-    .boxed();
-    let then = prop_oneof![
-        3 => ops::retry_fixed(),
-        1 => ops::create_order(Family::Invalid),
-    ]
-    .boxed();
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(first)
-        .then(then)
-        .maybe(40, ops::retry(true))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn inconsistent_amounts(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::inconsistent_session(g))
-        .maybe(30, ops::create_session(g))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn missing_field_refused(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::session_without_field(g))
-        .maybe(30, ops::create_session(g))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn denied_not_authorized(g: &Arc<GenConfig>) -> SequenceStrategy {
-    // "Denial may not be testable in SE/NO" (docs/klarna.md §6.1).
-    let mut denied = (**g).clone();
-    denied
-        .markets
-        .retain(|m| m.country != "SE" && m.country != "NO");
-    let session = if denied.markets.is_empty() {
-        ops::create_session(g)
-    } else {
-        ops::create_session(&denied)
-    };
-    Skeleton::new()
-        .then(session)
-        .then(ops::authorize(Decision::Denied))
-        .maybe(40, ops::read_session())
-        .maybe(40, approved())
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn pending_fraud_status(g: &Arc<GenConfig>) -> SequenceStrategy {
-    let customer = prop_oneof![
-        3 => ops::authorize(Decision::Pending),
-        1 => ops::authorize(Decision::NearMissPending),
-    ]
-    .boxed();
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(customer)
-        .then(untouched())
-        .then(ops::read_order())
-        .maybe(40, ops::capture())
-        .maybe(30, ops::retry(true))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn session_read_back(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(ops::read_session())
-        .then(ops::update_session())
-        .then(ops::read_session())
-        .maybe(50, ops::update_session())
-        .maybe(50, ops::read_session())
-        .noise(2, ops::noise(g, false))
-        .build(g)
-}
-
-fn session_lifetime(g: &Arc<GenConfig>) -> SequenceStrategy {
-    let touch = prop_oneof![
-        2 => ops::valid_update(),
-        1 => approved(),
-    ]
-    .boxed();
-    let then = prop_oneof![
-        3 => ops::read_session(),
-        1 => ops::valid_update(),
-        1 => approved(),
-    ]
-    .boxed();
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .maybe(60, ops::wait_seconds(60, 40 * 3600))
-        .maybe(60, touch)
-        .then(ops::wait_session_boundary())
-        .then(then)
-        .maybe(50, ops::read_session())
-        .noise(1, ops::noise(g, false))
-        .build(g)
-}
-
-fn order_management(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(approved())
-        .then(ops::order_with(Ref(0), Family::Untouched))
-        .then(ops::read_order())
-        .then(ops::capture())
-        .then(ops::read_order())
-        .maybe(60, ops::capture())
-        .maybe(60, ops::read_order())
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn unknown_ids_not_found(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::unknown_of(Unknown::ReadSession))
-        .then(ops::unknown_of(Unknown::CreateOrder))
-        .then(ops::unknown_of(Unknown::CancelAuthorization))
-        .then(ops::unknown_of(Unknown::ReadOrder))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn wrong_credentials_refused(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .maybe(50, ops::create_session(g))
-        .then(ops::wrong_credentials())
-        .noise(1, ops::noise(g, true))
-        .build(g)
-}
-
-fn errors_carry_correlation_id(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::unknown_of(Unknown::ReadSession))
-        .then(ops::unknown_of(Unknown::CreateOrder))
-        .then(ops::session_without_field(g))
-        .then(ops::unknown_of(Unknown::CancelAuthorization))
-        .maybe(50, ops::inconsistent_session(g))
-        .maybe(50, ops::unknown_of(Unknown::ReadOrder))
-        .noise(2, ops::noise(g, true))
-        .build(g)
-}
-
-fn responses_match_model(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::create_session(g))
-        .then(ops::read_session())
-        .maybe(60, ops::update_session())
-        .then(ops::read_session())
-        .noise(3, ops::noise(g, true))
-        .build(g)
-}
-
-fn authorized_token_order(g: &Arc<GenConfig>) -> SequenceStrategy {
-    Skeleton::new()
-        .then(ops::given_order())
-        .then(ops::retry(true))
-        .then(ops::read_order())
-        .build(g)
-}
-
-fn sequences(g: &Arc<GenConfig>) -> SequenceStrategy {
-    free(
-        g,
-        8,
-        40,
-        vec![
-            (8, Kind::CreateSession),
-            (2, Kind::CreateBrokenSession),
-            (6, Kind::ReadSession),
-            (5, Kind::UpdateSession),
-            (10, Kind::Authorize),
-            (12, Kind::CreateOrder),
-            (5, Kind::Retry),
-            (3, Kind::CancelAuthorization),
-            (6, Kind::ReadOrder),
-            (5, Kind::Capture),
-            (4, Kind::WaitShort),
-            (3, Kind::WaitToken),
-            (2, Kind::WaitSession),
-            (2, Kind::Unknown),
-            (1, Kind::WrongCredentials),
-        ],
-    )
-}
-
-/// One of several skeletons, chosen per sequence by weight.
-fn prop_oneof_skeletons(
-    g: &Arc<GenConfig>,
-    shapes: Vec<(u32, Skeleton)>,
-    noise: BoxedStrategy<crate::sequence::Op>,
-) -> SequenceStrategy {
-    crate::sequence::one_of(
-        shapes
-            .into_iter()
-            .map(|(w, s)| (w, s.noise(2, noise.clone()).build(g)))
-            .collect(),
-    )
 }

@@ -111,6 +111,7 @@ pub fn parse_scenario(
             defined.extend(step.action.auto_saves().iter().map(|s| (*s).to_owned()));
         }
         defined.extend(step.save.iter().map(|(n, _)| n.clone()));
+        defined.extend(step.save_headers.iter().map(|(n, _)| n.clone()));
         steps.push(step);
     }
 
@@ -141,11 +142,17 @@ fn action_references(action: &Action, out: &mut Vec<String>) {
         Action::CreateOrder { token, .. } | Action::CancelAuthorization { token } => strs(token),
         Action::ReadOrder { order_id } | Action::Capture { order_id, .. } => strs(order_id),
         Action::Raw {
-            path, body_text, ..
+            path,
+            body_text,
+            headers,
+            ..
         } => {
             strs(path);
             if let Some(b) = body_text {
                 strs(b);
+            }
+            for (_, v) in headers {
+                strs(v);
             }
         }
         _ => {}
@@ -189,6 +196,7 @@ fn check_step(
             (raw.expect.is_some(), "expect"),
             (raw.snapshot.is_some(), "snapshot"),
             (raw.save.is_some(), "save"),
+            (raw.save_headers.is_some(), "save_headers"),
             (raw.credentials.is_some(), "credentials"),
         ] {
             if given {
@@ -358,11 +366,12 @@ fn check_step(
             let method = match m.get_ref().to_ascii_uppercase().as_str() {
                 "GET" => Method::Get,
                 "POST" => Method::Post,
+                "PATCH" => Method::Patch,
                 "DELETE" => Method::Delete,
                 other => {
                     return Err(at(
                         m.span(),
-                        format!("unsupported method `{other}` (GET, POST or DELETE)"),
+                        format!("unsupported method `{other}` (GET, POST, PATCH or DELETE)"),
                     ));
                 }
             };
@@ -380,10 +389,35 @@ fn check_step(
                 Some(b) => Some(b.to_string()),
                 None => raw.body_text.clone(),
             };
+            let mut headers = Vec::new();
+            if let Some(table) = &raw.headers {
+                for (name, value) in table.get_ref() {
+                    // Only the headers a merchant sets on Klarna's API;
+                    // authorization and content type are the executor's.
+                    let Some(known) = RAW_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(name))
+                    else {
+                        return Err(at(
+                            table.span(),
+                            format!(
+                                "step {index}: header `{name}` is not one a raw step may set (known: {})",
+                                RAW_HEADERS.join(", ")
+                            ),
+                        ));
+                    };
+                    let Some(value) = value.as_str() else {
+                        return Err(at(
+                            table.span(),
+                            format!("step {index}: header `{name}` must be a string"),
+                        ));
+                    };
+                    headers.push((*known, value.to_owned()));
+                }
+            }
             Action::Raw {
                 method,
                 path: path.get_ref().clone(),
                 body_text,
+                headers,
             }
         }
         _ => unreachable!("checked against STEP_KINDS above"),
@@ -427,16 +461,39 @@ fn check_step(
         }
     }
 
+    let mut save_headers = Vec::new();
+    if let Some(s) = &raw.save_headers {
+        for (name, header) in s.get_ref() {
+            if !is_name(name) {
+                return Err(at(
+                    s.span(),
+                    format!("`{name}` cannot be a name (lower case letters, digits and `_`)"),
+                ));
+            }
+            let header = header.as_str().ok_or_else(|| {
+                at(
+                    s.span(),
+                    format!("save_headers `{name}`: the header name must be a string"),
+                )
+            })?;
+            save_headers.push((name.clone(), header.to_owned()));
+        }
+    }
+
     Ok(Step {
         index,
         line: 0,
         action,
         expect,
         save,
+        save_headers,
         snapshot: raw.snapshot.unwrap_or(default_snapshot),
         wrong_credentials,
     })
 }
+
+/// The headers a `raw` step may set.
+const RAW_HEADERS: [&str; 2] = ["Klarna-Idempotency-Key", "Klarna-Integrator"];
 
 fn check_expect(raw: &RawExpect) -> Result<Expect, String> {
     let paths = |v: &[String]| {

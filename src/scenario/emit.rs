@@ -15,7 +15,7 @@ use super::format::MockSettings;
 use super::path::escape;
 use crate::engine::Step;
 use crate::exchange::Exchange;
-use crate::oracle::Answer;
+use crate::oracle::{Answer, CaptureView, RefundView};
 
 /// The ids earlier answers handed out, and the names they are saved under.
 #[derive(Default)]
@@ -68,10 +68,26 @@ pub fn from_sequence(
         if let Some(body) = &ex.request_body {
             t.insert("body_text".into(), names.template(body).into());
         }
+        if !ex.request_headers.is_empty() {
+            let headers: toml::Table = ex
+                .request_headers
+                .iter()
+                .map(|(n, v)| (n.clone(), names.template(v).into()))
+                .collect();
+            t.insert("headers".into(), toml::Value::Table(headers));
+        }
         let mut expect = toml::Table::new();
         let mut save = toml::Table::new();
+        let mut save_headers = toml::Table::new();
         match &step.answer {
-            Some(answer) => expectations(answer, ex, &mut names, &mut expect, &mut save)?,
+            Some(answer) => expectations(
+                answer,
+                ex,
+                &mut names,
+                &mut expect,
+                &mut save,
+                &mut save_headers,
+            )?,
             None => {
                 expect.insert("status".into(), 200.into());
             }
@@ -82,6 +98,9 @@ pub fn from_sequence(
         t.insert("expect".into(), toml::Value::Table(expect));
         if !save.is_empty() {
             t.insert("save".into(), toml::Value::Table(save));
+        }
+        if !save_headers.is_empty() {
+            t.insert("save_headers".into(), toml::Value::Table(save_headers));
         }
         out.push(toml::Value::Table(t));
     }
@@ -126,6 +145,7 @@ fn expectations(
     names: &mut Names,
     expect: &mut toml::Table,
     save: &mut toml::Table,
+    save_headers: &mut toml::Table,
 ) -> Result<(), ScenarioError> {
     let body = ex.json().unwrap_or(Value::Null);
     let mut equal = toml::Table::new();
@@ -237,12 +257,107 @@ fn expectations(
             );
             200
         }
-        Answer::Captured { .. } => {
-            expect.insert(
-                "headers".into(),
-                toml::Value::Array(vec!["capture-id".into(), "location".into()]),
-            );
+        Answer::Captured {
+            order,
+            capture,
+            again,
+        } => {
+            headers(expect, &["capture-id", "location", "transaction-id"]);
+            if !again {
+                let name = format!("capture_{}_{}", order + 1, capture + 1);
+                names.add(ex.header("capture-id").unwrap_or(""), name.clone());
+                save_headers.insert(name, "Capture-Id".into());
+            }
             201
+        }
+        Answer::Refunded {
+            order,
+            refund,
+            again,
+        } => {
+            headers(expect, &["refund-id", "location", "transaction-id"]);
+            if !again {
+                let name = format!("refund_{}_{}", order + 1, refund + 1);
+                names.add(ex.header("refund-id").unwrap_or(""), name.clone());
+                save_headers.insert(name, "Refund-Id".into());
+            }
+            201
+        }
+        Answer::OmDone { .. } => {
+            headers(expect, &["transaction-id"]);
+            204
+        }
+        Answer::Captures(list) => {
+            for (i, c) in list.iter().enumerate() {
+                capture_fields(&mut equal, &format!("[{i}]."), c, names);
+            }
+            absent.push(format!("[{}]", list.len()));
+            200
+        }
+        Answer::Capture(c) => {
+            capture_fields(&mut equal, "", c, names);
+            200
+        }
+        Answer::Refunds(list) => {
+            for (i, r) in list.iter().enumerate() {
+                refund_fields(&mut equal, &format!("[{i}]."), r, names);
+            }
+            absent.push(format!("[{}]", list.len()));
+            200
+        }
+        Answer::Refund(r) => {
+            refund_fields(&mut equal, "", r, names);
+            200
+        }
+        Answer::FraudDecided {
+            order,
+            fraud_status,
+        } => {
+            equal.insert("order_id".into(), format!("{{order_{}}}", order + 1).into());
+            equal.insert("fraud_status".into(), (*fraud_status).into());
+            200
+        }
+        // The journal is judged as a multiset by the engine; a scenario
+        // pins only how many entries there are.
+        Answer::Notifications(list) => {
+            if let Some(last) = list.len().checked_sub(1) {
+                present.push(format!("[{last}].kind"));
+            }
+            absent.push(format!("[{}]", list.len()));
+            200
+        }
+        Answer::CustomerTokenCreated { ctoken, again } => {
+            let name = format!("customer_token_{}", ctoken + 1);
+            if *again {
+                equal.insert("token_id".into(), format!("{{{name}}}").into());
+            } else {
+                names.add(body["token_id"].as_str().unwrap_or(""), name.clone());
+                save.insert(name, "token_id".into());
+                present.push("token_id".into());
+            }
+            200
+        }
+        Answer::CustomerToken { status, .. } => {
+            equal.insert("status".into(), (*status).into());
+            present.push("payment_method_type".into());
+            200
+        }
+        Answer::Accepted => 202,
+        Answer::TokenOrder { order, again } => {
+            let name = format!("order_{}", order + 1);
+            if *again {
+                equal.insert("order_id".into(), format!("{{{name}}}").into());
+            } else {
+                let id = body["order_id"].as_str().unwrap_or("").to_owned();
+                names.add(&id, name.clone());
+                names.orders.push((id, None));
+                save.insert(name, "order_id".into());
+            }
+            present.extend(
+                ["order_id", "fraud_status", "authorized_payment_method"].map(String::from),
+            );
+            absent.push("redirect_url".into());
+            200
         }
         Answer::Clock { now } => {
             equal.insert("now".into(), crate::mock::rfc3339(*now).into());
@@ -260,6 +375,46 @@ fn expectations(
         expect.insert("equal".into(), toml::Value::Table(equal));
     }
     Ok(())
+}
+
+fn headers(expect: &mut toml::Table, names: &[&str]) {
+    expect.insert(
+        "headers".into(),
+        toml::Value::Array(names.iter().map(|n| (*n).into()).collect()),
+    );
+}
+
+fn capture_fields(equal: &mut toml::Table, at: &str, c: &CaptureView, names: &Names) {
+    equal.insert(
+        format!("{at}capture_id"),
+        format!("{{capture_{}_{}}}", c.order + 1, c.capture + 1).into(),
+    );
+    equal.insert(format!("{at}captured_amount"), c.captured_amount.into());
+    if let Some(d) = &c.description {
+        equal.insert(format!("{at}description"), escape(d).into());
+    }
+    for (key, value) in [
+        ("order_lines", &c.order_lines),
+        ("shipping_info", &c.shipping_info),
+    ] {
+        if let Some(t) = json_to_toml(&templated(value, names)) {
+            equal.insert(format!("{at}{key}"), t);
+        }
+    }
+}
+
+fn refund_fields(equal: &mut toml::Table, at: &str, r: &RefundView, names: &Names) {
+    equal.insert(
+        format!("{at}refund_id"),
+        format!("{{refund_{}_{}}}", r.order + 1, r.refund + 1).into(),
+    );
+    equal.insert(format!("{at}refunded_amount"), r.refunded_amount.into());
+    if let Some(d) = &r.description {
+        equal.insert(format!("{at}description"), escape(d).into());
+    }
+    if let Some(t) = json_to_toml(&templated(&r.order_lines, names)) {
+        equal.insert(format!("{at}order_lines"), t);
+    }
 }
 
 /// A JSON value with known ids in its strings written as `{name}`.

@@ -413,10 +413,18 @@ impl Run {
                 method,
                 path,
                 body_text,
+                headers,
             } => {
-                let path = self.text(path)?;
-                let body = body_text.as_deref().map(|b| self.text(b)).transpose()?;
-                client.send(*method, &path, body).await?
+                let request = crate::targets::Request {
+                    method: *method,
+                    path: self.text(path)?,
+                    body: body_text.as_deref().map(|b| self.text(b)).transpose()?,
+                    headers: headers
+                        .iter()
+                        .map(|(n, v)| Ok((*n, self.text(v)?)))
+                        .collect::<Result<_, StepError>>()?,
+                };
+                client.send_request(&request).await?
             }
         };
         Ok(Some(exchange))
@@ -450,6 +458,16 @@ impl Run {
                 }
                 None => problems.push(format!(
                     "save `{name}`: the answer has no text or number at `{path}`"
+                )),
+            }
+        }
+        for (name, header) in &step.save_headers {
+            match exchange.header(header) {
+                Some(v) => {
+                    self.values.insert(name.clone(), v.to_owned());
+                }
+                None => problems.push(format!(
+                    "save_headers `{name}`: the answer has no `{header}` header"
                 )),
             }
         }

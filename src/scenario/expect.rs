@@ -153,6 +153,7 @@ mod tests {
         Exchange {
             method: "POST".into(),
             path: "/payments/v1/authorizations/t/order".into(),
+            request_headers: Vec::new(),
             request_body: None,
             status,
             response_headers: vec![("content-type".into(), "application/json".into())],

@@ -69,6 +69,8 @@ pub struct Step {
     pub expect: Expect,
     /// `save = { name = "json.path" }`: values of the answer kept for later steps.
     pub save: Vec<(String, JsonPath)>,
+    /// `save_headers = { name = "Capture-Id" }`: response headers kept for later steps.
+    pub save_headers: Vec<(String, String)>,
     pub snapshot: bool,
     /// `credentials = "wrong"`: send a wrong password (expect 401).
     pub wrong_credentials: bool,
@@ -161,11 +163,13 @@ pub enum Action {
         body: Option<Value>,
         captured_amount: Option<i64>,
     },
-    /// Any request; `body_text` is sent verbatim (malformed JSON included).
+    /// Any request; `body_text` is sent verbatim (malformed JSON included),
+    /// with `headers` such as `Klarna-Idempotency-Key`.
     Raw {
         method: Method,
         path: String,
         body_text: Option<String>,
+        headers: Vec<(&'static str, String)>,
     },
 }
 

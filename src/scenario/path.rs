@@ -42,10 +42,13 @@ impl JsonPath {
             if key.contains(']') {
                 return Err(bad("unbalanced `]`"));
             }
-            if key.is_empty() {
+            // `[0].x` indexes a top-level array (a list of captures).
+            if key.is_empty() && !(segments.is_empty() && !rest.is_empty()) {
                 return Err(bad("empty key"));
             }
-            segments.push(Segment::Key(key.to_owned()));
+            if !key.is_empty() {
+                segments.push(Segment::Key(key.to_owned()));
+            }
             while !rest.is_empty() {
                 let close = rest.find(']').ok_or_else(|| bad("unclosed `[`"))?;
                 let index: usize = rest[1..close]

@@ -47,9 +47,11 @@ pub(super) struct RawStep {
     pub(super) captured_amount: Option<i64>,
     pub(super) method: Option<Spanned<String>>,
     pub(super) path: Option<Spanned<String>>,
+    pub(super) headers: Option<Spanned<toml::Table>>,
     pub(super) credentials: Option<Spanned<String>>,
     pub(super) expect: Option<Spanned<RawExpect>>,
     pub(super) save: Option<Spanned<toml::Table>>,
+    pub(super) save_headers: Option<Spanned<toml::Table>>,
     pub(super) snapshot: Option<bool>,
 }
 
@@ -84,6 +86,7 @@ impl RawStep {
         add(self.captured_amount.is_some(), "captured_amount");
         add(self.method.is_some(), "method");
         add(self.path.is_some(), "path");
+        add(self.headers.is_some(), "headers");
         out
     }
 }
@@ -155,7 +158,7 @@ pub(super) fn allowed_fields(kind: &str) -> &'static [&'static str] {
         "read_session" => &["session_id"],
         "read_order" => &["order_id"],
         "capture" => &["order_id", "body", "captured_amount"],
-        "raw" => &["method", "path", "body", "body_text"],
+        "raw" => &["method", "path", "body", "body_text", "headers"],
         _ => &[],
     }
 }

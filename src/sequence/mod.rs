@@ -8,12 +8,13 @@
 //! ([`resolve`]); a [`SequenceStrategy`] draws a property's sequences and its
 //! [`SequenceTree`] shrinks a failing one to its fewest operations.
 
+mod lifecycle;
 mod op;
 mod resolve;
 mod strategy;
 mod tree;
 
-pub use op::{CaptureAmount, Op, Ref, Unknown, Update, Wait, unknown_id};
+pub use op::{CaptureAmount, Key, OmChoice, Op, Ref, TokenBody, Unknown, Update, Wait, unknown_id};
 pub use resolve::{Resolved, resolve};
 pub use strategy::{Kind, Skeleton, free, ops};
 pub use tree::{SequenceStrategy, SequenceTree, one_of};
@@ -103,7 +104,22 @@ impl<'a> Walk<'a> {
                 }
             }
             Kind::Retry if w.attempts().is_empty() => self.possible(Kind::CreateOrder),
-            Kind::ReadOrder | Kind::Capture if w.orders() == 0 => self.possible(Kind::CreateOrder),
+            Kind::ReadOrder
+            | Kind::Capture
+            | Kind::Refund
+            | Kind::OmOperation
+            | Kind::ReadLifecycle
+            | Kind::FraudDecision
+            | Kind::WaitExpiry
+            | Kind::WaitReview
+                if w.orders() == 0 =>
+            {
+                self.possible(Kind::CreateOrder)
+            }
+            Kind::CustomerToken if need_token => self.possible(Kind::CreateOrder),
+            Kind::UseCustomerToken if w.customer_tokens() == 0 => {
+                self.possible(Kind::CustomerToken)
+            }
             Kind::Authorize if !self.config.control_api => Kind::ReadSession,
             other => other,
         }

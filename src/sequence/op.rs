@@ -68,9 +68,64 @@ pub enum Op {
     ReadOrder {
         order: Ref,
     },
+    /// Capture part of what remains authorized, with an idempotency key or
+    /// without, with a description or without.
     Capture {
         order: Ref,
         amount: CaptureAmount,
+        key: Key,
+        described: bool,
+    },
+    /// Refund part of what was captured and not refunded.
+    Refund {
+        order: Ref,
+        amount: CaptureAmount,
+        key: Key,
+    },
+    /// One of the 204 operations of Order Management.
+    OmOperation {
+        order: Ref,
+        op: OmChoice,
+        seed: u32,
+    },
+    ReadCaptures {
+        order: Ref,
+    },
+    ReadCapture {
+        order: Ref,
+        capture: Ref,
+    },
+    ReadRefunds {
+        order: Ref,
+    },
+    ReadRefund {
+        order: Ref,
+        refund: Ref,
+    },
+    /// Klarna's manual review deciding a pending order, through the target's
+    /// control API (`decision` modulo ACCEPTED, REJECTED, STOPPED).
+    FraudDecision {
+        order: Ref,
+        decision: u8,
+    },
+    /// What the target sent to the shop's notification and authorization
+    /// callback URLs, through its control API.
+    ReadNotifications,
+    /// Create a customer token from an authorization token.
+    CreateCustomerToken {
+        token: Ref,
+        body: TokenBody,
+    },
+    ReadCustomerToken {
+        ctoken: Ref,
+    },
+    CancelCustomerToken {
+        ctoken: Ref,
+    },
+    /// Create an order with a customer token (a recurring purchase).
+    CustomerTokenOrder {
+        ctoken: Ref,
+        key: Key,
     },
     /// Move the target's virtual clock.
     Wait(Wait),
@@ -106,10 +161,60 @@ pub enum Update {
     BrokenAmount { delta: i64 },
 }
 
+/// A `Klarna-Idempotency-Key` to send, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    None,
+    /// A key not sent before.
+    New(u32),
+    /// A key sent before for the same order (or customer token).
+    Reuse(Ref),
+}
+
+/// Which 204 operation of Order Management.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OmChoice {
+    Cancel,
+    Acknowledge,
+    ExtendAuthorizationTime,
+    ReleaseRemainingAuthorization,
+    MerchantReferences,
+    ShippingInfo {
+        capture: Ref,
+    },
+    /// Shipping info without its `shipping_info` (the recorded 422).
+    EmptyShippingInfo {
+        capture: Ref,
+    },
+}
+
+/// The body of a customer-token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenBody {
+    /// As the authorized order says (the same every time: a retry is identical).
+    Valid,
+    /// Another description.
+    Other,
+    /// Another purchase country than the session's.
+    OtherCountry,
+    /// `{}`.
+    Empty,
+}
+
 /// How far the clock moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
     Seconds(u64),
+    /// Until `offset` seconds from the order's authorization expiry.
+    UntilExpiry {
+        order: Ref,
+        offset: i32,
+    },
+    /// Until `offset` seconds from the order's fraud review.
+    UntilReview {
+        order: Ref,
+        offset: i32,
+    },
     /// Until the token is `age` seconds old (no move if it is older).
     TokenAge {
         token: Ref,
@@ -122,15 +227,18 @@ pub enum Wait {
     },
 }
 
-/// How much a capture asks for, of what remains authorized.
+/// How much a capture (refund) asks for, of what remains authorized
+/// (captured and not refunded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaptureAmount {
-    /// This percentage of the remaining amount (at least 1).
+    /// This percentage of what remains (at least 1).
     Part(u8),
     /// All of it (at least 1).
     Remaining,
     /// This much more than remains: refused.
     Over(u32),
+    /// No amount at all (the recorded 422).
+    Missing,
 }
 
 /// Which request names an unknown id.
@@ -140,6 +248,7 @@ pub enum Unknown {
     CreateOrder,
     CancelAuthorization,
     ReadOrder,
+    ReadCustomerToken,
 }
 
 /// A well-formed id no target issued, the same for the same seed.

@@ -8,10 +8,10 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::GenConfig;
-use super::op::{CaptureAmount, Op, Ref, Unknown, Update, Wait};
+use super::op::{Op, Ref, Unknown, Update, Wait};
 use super::tree::{SequenceStrategy, Shape};
 use crate::generate::{self, Decision, EmailKind, Family};
-use crate::model::{SESSION_LIFETIME_SECONDS, TOKEN_LIFETIME_SECONDS};
+use crate::model::{MerchantUrls, SESSION_LIFETIME_SECONDS, Session, TOKEN_LIFETIME_SECONDS};
 
 /// A sequence made of fixed parts, each always or sometimes there, and noise
 /// operations inserted anywhere between them.
@@ -85,6 +85,15 @@ pub enum Kind {
     CancelAuthorization,
     ReadOrder,
     Capture,
+    Refund,
+    OmOperation,
+    ReadLifecycle,
+    FraudDecision,
+    ReadNotifications,
+    CustomerToken,
+    UseCustomerToken,
+    WaitExpiry,
+    WaitReview,
     WaitShort,
     WaitToken,
     WaitSession,
@@ -115,6 +124,15 @@ impl Kind {
             Kind::CancelAuthorization => ops::cancel(),
             Kind::ReadOrder => ops::read_order(),
             Kind::Capture => ops::capture(),
+            Kind::Refund => ops::refund(),
+            Kind::OmOperation => ops::om_operation(),
+            Kind::ReadLifecycle => ops::read_lifecycle(),
+            Kind::FraudDecision => ops::fraud_decision(),
+            Kind::ReadNotifications => ops::read_notifications(),
+            Kind::CustomerToken => ops::create_customer_token(),
+            Kind::UseCustomerToken => ops::use_customer_token(),
+            Kind::WaitExpiry => ops::wait_expiry_boundary(),
+            Kind::WaitReview => ops::wait_review_boundary(),
             Kind::WaitShort => ops::wait_seconds(0, 300),
             Kind::WaitToken => ops::wait_token_boundary(),
             Kind::WaitSession => ops::wait_session_boundary(),
@@ -127,6 +145,7 @@ impl Kind {
 /// Strategies of single operations.
 pub mod ops {
     use super::*;
+    pub use crate::sequence::lifecycle::*;
 
     /// `Ref(0)`, the newest, most of the time.
     pub fn newest_mostly() -> BoxedStrategy<Ref> {
@@ -137,24 +156,66 @@ pub mod ops {
         select(config.markets.clone()).boxed()
     }
 
-    /// A valid session: a market's cart, merchant URLs sometimes, and in
-    /// about one case in six a billing address given at creation already.
+    /// A valid session: a market's cart, merchant URLs sometimes (an
+    /// authorization callback URL in one case in five), in about one case in
+    /// six a billing address given at creation already, and in one in five
+    /// an intent that allows a customer token (docs/klarna.md §13.6).
     pub fn create_session(config: &GenConfig) -> BoxedStrategy<Op> {
         (
             markets(config),
             generate::raw_cart(),
             generate::seed(),
             proptest::option::weighted(0.15, generate::seed()),
+            0u8..100,
         )
-            .prop_filter_map("a market of the table", |(choice, raws, seed, billing)| {
-                let m = choice.market()?;
-                let mut body = generate::session(&choice, m, &raws, seed);
-                if let Some(b) = billing {
-                    body.billing_address = Some(generate::address(m, EmailKind::Approve, b, false));
+            .prop_filter_map(
+                "a market of the table",
+                |(choice, raws, seed, billing, roll)| {
+                    let m = choice.market()?;
+                    let mut body = generate::session(&choice, m, &raws, seed);
+                    if let Some(b) = billing {
+                        body.billing_address =
+                            Some(generate::address(m, EmailKind::Approve, b, false));
+                    }
+                    body.intent = match roll % 10 {
+                        0 => Some("tokenize".to_owned()),
+                        1 => Some("buy_and_tokenize".to_owned()),
+                        _ => None,
+                    };
+                    if roll < 20 {
+                        with_url(&mut body, |u| {
+                            u.authorization = Some(AUTHORIZATION_URL.to_owned())
+                        });
+                    }
+                    Some(Op::CreateSession {
+                        body: Box::new(body),
+                    })
+                },
+            )
+            .boxed()
+    }
+
+    /// Where generated sessions ask for Klarna's authorization callback.
+    pub const AUTHORIZATION_URL: &str = "https://shop.example/klarna/authorized?sid={session.id}";
+
+    fn with_url(body: &mut Session, set: impl FnOnce(&mut MerchantUrls)) {
+        set(body.merchant_urls.get_or_insert_with(MerchantUrls::default));
+    }
+
+    /// A valid session of this intent, with a notification URL (so a review
+    /// is announced) and an authorization callback URL.
+    pub fn create_session_for(config: &GenConfig, intent: &'static str) -> BoxedStrategy<Op> {
+        create_session(config)
+            .prop_map(move |op| match op {
+                Op::CreateSession { mut body } => {
+                    body.intent = (intent != "buy").then(|| intent.to_owned());
+                    with_url(&mut body, |u| {
+                        u.notification = Some(generate::NOTIFICATION_URL.to_owned());
+                        u.authorization = Some(AUTHORIZATION_URL.to_owned());
+                    });
+                    Op::CreateSession { body }
                 }
-                Some(Op::CreateSession {
-                    body: Box::new(body),
-                })
+                other => other,
             })
             .boxed()
     }
@@ -299,18 +360,6 @@ pub mod ops {
     pub fn read_order() -> BoxedStrategy<Op> {
         newest_mostly()
             .prop_map(|order| Op::ReadOrder { order })
-            .boxed()
-    }
-
-    /// Part of what remains (most often), all of it, or more than remains.
-    pub fn capture() -> BoxedStrategy<Op> {
-        let amount = prop_oneof![
-            5 => (1u8..=100).prop_map(CaptureAmount::Part),
-            3 => Just(CaptureAmount::Remaining),
-            2 => (1u32..10_000).prop_map(CaptureAmount::Over),
-        ];
-        (newest_mostly(), amount)
-            .prop_map(|(order, amount)| Op::Capture { order, amount })
             .boxed()
     }
 

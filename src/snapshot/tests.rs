@@ -12,6 +12,7 @@ fn exchange(
     Exchange {
         method: method.into(),
         path: path.into(),
+        request_headers: Vec::new(),
         request_body: None,
         status,
         response_headers: headers

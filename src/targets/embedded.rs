@@ -40,6 +40,9 @@ impl Embedded {
             .method(request.method.as_str())
             .uri(&request.path)
             .header("authorization", credentials.header_value());
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
         let body = match &request.body {
             Some(body) => {
                 builder = builder.header("content-type", "application/json");

@@ -72,12 +72,16 @@ impl HttpTarget {
         let method = match request.method {
             super::Method::Get => reqwest::Method::GET,
             super::Method::Post => reqwest::Method::POST,
+            super::Method::Patch => reqwest::Method::PATCH,
             super::Method::Delete => reqwest::Method::DELETE,
         };
         let mut builder = self
             .client
             .request(method, &url)
             .header(reqwest::header::AUTHORIZATION, credentials.header_value());
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
         if let Some(body) = &request.body {
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

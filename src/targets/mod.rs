@@ -27,12 +27,15 @@ use crate::exchange::Exchange;
 /// A boxed future, so targets can be used as `dyn Target`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One request to a target: method, path (with query, if any) and JSON body text.
+/// One request to a target: method, path (with query, if any), JSON body
+/// text, and headers beyond authorization and content type (e.g.
+/// `Klarna-Idempotency-Key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: Method,
     pub path: String,
     pub body: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// The HTTP methods Klarna's Payments and Order Management APIs use.
@@ -40,6 +43,7 @@ pub struct Request {
 pub enum Method {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -48,6 +52,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
     }
@@ -156,6 +161,11 @@ fn exchange<'h>(
     Exchange {
         method: request.method.as_str().to_owned(),
         path: request.path.clone(),
+        request_headers: request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect(),
         request_body: request.body.clone(),
         status,
         response_headers: headers

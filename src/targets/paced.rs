@@ -199,6 +199,7 @@ mod tests {
                 Ok(Exchange {
                     method: request.method.as_str().to_owned(),
                     path: request.path.clone(),
+                    request_headers: Vec::new(),
                     request_body: None,
                     status,
                     response_headers: Vec::new(),
@@ -213,6 +214,7 @@ mod tests {
             method: Method::Get,
             path: "/".to_owned(),
             body: None,
+            headers: Vec::new(),
         }
     }
 

@@ -117,16 +117,68 @@ impl Mock {
     /// Sends a request with the mock's credentials and checks the answer
     /// against Klarna's OpenAPI documents.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    /// [`Mock::call`] with extra request headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut request = self
             .client
             .request(method.clone(), self.url(path))
             .basic_auth(&self.user, Some(&self.password));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
         let answer = read(request.send().await.expect("request sent")).await;
         check_openapi(method.as_str(), path, &answer);
         answer
+    }
+
+    /// Sends `body` as it is, with the mock's credentials and `content_type`.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Answer {
+        let mut r = self
+            .client
+            .request(method, self.url(path))
+            .basic_auth(&self.user, Some(&self.password))
+            .body(body.to_owned());
+        if let Some(ct) = content_type {
+            r = r.header("content-type", ct);
+        }
+        read(r.send().await.expect("request sent")).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Answer {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    /// Places the order that repeats the approved German session; returns its id.
+    pub async fn placed(&self) -> String {
+        let (_, token) = self.authorized(&session_body()).await;
+        let a = self.order(&token, &order_body()).await;
+        assert_eq!(a.status, 200, "{a:?}");
+        a.str("order_id")
+    }
+
+    /// `GET /__mock/notifications`.
+    pub async fn journal(&self) -> Vec<Value> {
+        let a = self.get("/__mock/notifications").await;
+        assert_eq!(a.status, 200, "{a:?}");
+        a.json().as_array().expect("an array").clone()
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -217,6 +269,13 @@ fn check_openapi(method: &str, path: &str, answer: &Answer) {
     };
     let Some(api) = api else { return };
     let mut errors = api.check_response(method, &clean, answer.status, answer.body.as_ref());
+    // Operations docs/klarna.md §13.3 has and the Order Management document
+    // lacks (`GET …/captures`, `GET …/refunds`): nothing to check a success against.
+    let no_operation = errors.len() == 1
+        && (errors[0].message.contains("has no ") || errors[0].message.contains("no operation"));
+    if no_operation && answer.status < 400 {
+        return;
+    }
     let undeclared = errors.len() == 1
         && (errors[0].message.contains("is not declared")
             || errors[0].message.contains("has no ")

@@ -10,13 +10,17 @@
 //! 409) and the sticky refusal (docs/klarna.md §11.1; see `orders.rs`).
 
 mod compare;
+mod customer_tokens;
+mod notifications;
 mod om;
+mod om_captures;
 mod orders;
+mod request;
 mod sessions;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -27,6 +31,12 @@ use super::defect::Defect;
 use super::ids::IdGenerator;
 use crate::model::validate::{self, BodyKind, Fidelity, Grade, Rule, Violation};
 
+use customer_tokens::CustomerTokenRecord;
+pub(crate) use notifications::Delivery;
+use notifications::Journal;
+use om::OrderRecord;
+pub use request::{MockReply, MockRequest};
+
 /// Authorization tokens are valid while less than 60 minutes have passed (docs/klarna.md §5.1).
 pub const TOKEN_LIFETIME: i64 = 3600;
 /// Sessions live 48 hours after their last update (docs/klarna.md §5.1).
@@ -36,89 +46,16 @@ const SHORT_SESSION_LIFETIME: i64 = 2 * 3600;
 /// An identical retry this many seconds after the order is "late" for the
 /// `new-order-id-on-late-retry` defect.
 const LATE_RETRY: i64 = 120;
-/// An order's authorization can be captured for 28 days (docs/klarna.md §5.1).
+/// An order's authorization can be captured for 28 days (docs/klarna.md §5.1, §13.1).
 pub const ORDER_LIFETIME: i64 = 28 * 86_400;
+/// An order is forgotten (404 NO_SUCH_ORDER) 365 days after its creation, so
+/// the mock's memory stays bounded (docs/klarna.md §13.1). Customer tokens are
+/// forgotten as long after their creation. `[I]`
+pub const ORDER_MEMORY: i64 = 365 * 86_400;
 /// Expired records are swept at most once per this many seconds of mock time,
 /// on the first request after the clock moved past the mark (amortised; a
 /// frozen clock never sweeps because nothing can expire).
 const SWEEP_INTERVAL: i64 = 60;
-
-/// One operation of Klarna's API (or the control API) with its parsed body.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MockRequest {
-    /// `POST /payments/v1/sessions`
-    CreateSession { body: Value },
-    /// `GET /payments/v1/sessions/{session_id}`
-    ReadSession { session_id: String },
-    /// `POST /payments/v1/sessions/{session_id}`
-    UpdateSession { session_id: String, body: Value },
-    /// `POST /__mock/sessions/{session_id}/authorize` (control API)
-    Authorize {
-        session_id: String,
-        body: Option<Value>,
-    },
-    /// `POST /payments/v1/authorizations/{authorization_token}/order`
-    CreateOrder {
-        authorization_token: String,
-        body: Value,
-    },
-    /// `DELETE /payments/v1/authorizations/{authorization_token}`
-    CancelAuthorization { authorization_token: String },
-    /// `POST /payments/v1/authorizations/{authorization_token}/customer-token`
-    CreateCustomerToken {
-        authorization_token: String,
-        body: Value,
-    },
-    /// `GET /ordermanagement/v1/orders/{order_id}`
-    ReadOrder { order_id: String },
-    /// `POST /ordermanagement/v1/orders/{order_id}/captures`
-    Capture { order_id: String, body: Value },
-}
-
-/// The answer: status, Klarna-Correlation-Id, extra headers, optional JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MockReply {
-    pub status: u16,
-    /// The `Klarna-Correlation-Id` header; empty means no header is sent
-    /// (only the `no-correlation-id-on-success` defect does that).
-    pub correlation_id: String,
-    pub headers: Vec<(&'static str, String)>,
-    /// The JSON body, serialized once by the store (keys in sorted order, so a
-    /// seeded mock is byte-identical); the HTTP layer sends these bytes as they are.
-    pub body: Option<String>,
-}
-
-impl MockReply {
-    /// The body parsed (`Null` when there is none).
-    pub fn json(&self) -> Value {
-        self.body
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null)
-    }
-
-    /// `error_code` of an error body.
-    pub fn error_code(&self) -> Option<String> {
-        self.json()
-            .get("error_code")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    }
-
-    /// `error_messages` of an error body (empty when none).
-    pub fn error_messages(&self) -> Vec<String> {
-        self.json()
-            .get("error_messages")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
 
 /// An error answer before it gets its correlation id; kept on a token when
 /// errors stick (Fidelity::Playground, docs/klarna.md §10 and §11.1).
@@ -216,7 +153,9 @@ struct Authorization {
     /// REJECTED), repeated for every later call whose body passes validation.
     sticky: Option<Refusal>,
     placed: Option<Placed>,
-    customer_token_created: bool,
+    /// The customer token this authorization issued, for identical retries
+    /// (docs/klarna.md §13.6).
+    customer_token: Option<Box<customer_tokens::Issued>>,
 }
 
 /// The order placed with a token, for identical retries (docs/klarna.md §5.2).
@@ -225,20 +164,6 @@ struct Placed {
     request: Value,
     answer: Value,
     placed_at: i64,
-}
-
-/// An order as Order Management sees it (docs/klarna.md §9).
-#[derive(Debug, Clone)]
-struct OrderRecord {
-    created_at: i64,
-    /// The placed order with addresses and locale resolved from the session.
-    order: crate::model::CreateOrderRequest,
-    fraud_status: &'static str,
-    klarna_reference: String,
-    captured_amount: i64,
-    /// A capture took place (auto_capture counts, even of an order of 0:
-    /// it is then fully captured). `[I]`
-    captured: bool,
 }
 
 /// Sessions, authorizations, orders and the id generator: the mock's whole state.
@@ -252,6 +177,14 @@ pub struct MockState {
     sessions: HashMap<Uuid, SessionRecord>,
     authorizations: HashMap<Uuid, Authorization>,
     orders: HashMap<Uuid, OrderRecord>,
+    customer_tokens: HashMap<Uuid, CustomerTokenRecord>,
+    /// Pending orders waiting for their fraud decision, by (when, order id):
+    /// applied by `handle` once `now` reaches them (docs/klarna.md §13.5).
+    decisions: BTreeSet<(i64, Uuid)>,
+    /// `serve --pending-review SECONDS`: every review takes this long.
+    pending_review: Option<i64>,
+    /// Notifications and authorization callbacks made, and those to deliver.
+    journal: Journal,
     next_sweep: i64,
     /// The first correlation id handed out (`repeated-correlation-id` defect).
     first_correlation_id: Option<String>,
@@ -291,6 +224,15 @@ impl MockState {
             sessions: HashMap::new(),
             authorizations: HashMap::new(),
             orders: HashMap::new(),
+            customer_tokens: HashMap::new(),
+            decisions: BTreeSet::new(),
+            pending_review: config
+                .pending_review
+                .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+            journal: Journal::new(
+                config.deliver_notifications.unwrap_or(false),
+                config.notify_any_host,
+            ),
             next_sweep: i64::MIN,
             first_correlation_id: None,
             first_order_id: None,
@@ -299,10 +241,7 @@ impl MockState {
 
     /// The one entry point: answers `request` as Klarna would at `now`.
     pub fn handle(&mut self, request: MockRequest, now: i64) -> MockReply {
-        if now >= self.next_sweep {
-            self.sweep(now);
-            self.next_sweep = now.saturating_add(SWEEP_INTERVAL);
-        }
+        self.tick(now);
         let result = match request {
             MockRequest::CreateSession { body } => self.create_session(body, now),
             MockRequest::ReadSession { session_id } => self.read_session(&session_id, now),
@@ -322,11 +261,74 @@ impl MockState {
                 body,
             } => self.create_customer_token(&authorization_token, body, now),
             MockRequest::ReadOrder { order_id } => self.read_order(&order_id, now),
-            MockRequest::Capture { order_id, body } => self.capture(&order_id, body, now),
+            MockRequest::Capture {
+                order_id,
+                body,
+                idempotency_key,
+                base_url,
+            } => self.capture(&order_id, body, idempotency_key, &base_url, now),
+            MockRequest::ListCaptures { order_id } => self.list_captures(&order_id, now),
+            MockRequest::ReadCapture {
+                order_id,
+                capture_id,
+            } => self.read_capture(&order_id, &capture_id, now),
+            MockRequest::AddShippingInfo {
+                order_id,
+                capture_id,
+                body,
+            } => self.add_shipping_info(&order_id, &capture_id, body, now),
+            MockRequest::Refund {
+                order_id,
+                body,
+                idempotency_key,
+                base_url,
+            } => self.refund(&order_id, body, idempotency_key, &base_url, now),
+            MockRequest::ListRefunds { order_id } => self.list_refunds(&order_id, now),
+            MockRequest::ReadRefund {
+                order_id,
+                refund_id,
+            } => self.read_refund(&order_id, &refund_id, now),
+            MockRequest::CancelOrder { order_id } => self.cancel_order(&order_id, now),
+            MockRequest::ExtendAuthorizationTime { order_id } => {
+                self.extend_authorization_time(&order_id, now)
+            }
+            MockRequest::ReleaseRemainingAuthorization { order_id } => {
+                self.release_remaining_authorization(&order_id, now)
+            }
+            MockRequest::AcknowledgeOrder { order_id } => self.acknowledge(&order_id, now),
+            MockRequest::UpdateMerchantReferences { order_id, body } => {
+                self.update_merchant_references(&order_id, body, now)
+            }
+            MockRequest::ReadCustomerToken { token_id } => self.read_customer_token(&token_id, now),
+            MockRequest::UpdateCustomerTokenStatus { token_id, body } => {
+                self.update_customer_token_status(&token_id, body, now)
+            }
+            MockRequest::CustomerTokenOrder {
+                token_id,
+                body,
+                idempotency_key,
+            } => self.customer_token_order(&token_id, body, idempotency_key, now),
+            MockRequest::FraudDecision { order_id, body } => {
+                self.fraud_decision(&order_id, body, now)
+            }
+            MockRequest::ListNotifications => Ok(self.list_notifications()),
         };
         match result {
             Ok(reply) => reply,
             Err(refusal) => self.refusal_reply(refusal),
+        }
+    }
+
+    /// Lets time pass up to `now`: applies the fraud decisions that are due
+    /// (docs/klarna.md §13.5) and, at most once a minute of mock time, sweeps
+    /// what has expired. `handle` calls it first; the HTTP layer also calls it
+    /// after the control API moved the clock, so that notifications due go out
+    /// at once.
+    pub fn tick(&mut self, now: i64) {
+        self.decide_due(now);
+        if now >= self.next_sweep {
+            self.sweep(now);
+            self.next_sweep = now.saturating_add(SWEEP_INTERVAL);
         }
     }
 
@@ -387,6 +389,11 @@ impl MockState {
     /// Live orders (not yet swept).
     pub fn order_count(&self) -> usize {
         self.orders.len()
+    }
+
+    /// Live customer tokens (not yet swept).
+    pub fn customer_token_count(&self) -> usize {
+        self.customer_tokens.len()
     }
 
     fn refusal_reply(&mut self, r: Refusal) -> MockReply {
@@ -450,8 +457,8 @@ impl MockState {
     }
 
     /// Removes what has expired: sessions 48 h after their last update, tokens
-    /// 60 min after authorization, orders 28 days after creation (so memory
-    /// stays bounded). Lookups check expiry themselves, so a record that waits
+    /// 60 min after authorization, orders and customer tokens 365 days after
+    /// creation (docs/klarna.md §13.1; so memory stays bounded). Lookups check expiry themselves, so a record that waits
     /// for the next sweep is never served.
     fn sweep(&mut self, now: i64) {
         let rules = self.session_rules();
@@ -469,7 +476,9 @@ impl MockState {
             });
         }
         self.orders
-            .retain(|_, o| now.saturating_sub(o.created_at) < ORDER_LIFETIME);
+            .retain(|_, o| now.saturating_sub(o.created_at) < ORDER_MEMORY);
+        self.customer_tokens
+            .retain(|_, t| now.saturating_sub(t.created_at) < ORDER_MEMORY);
     }
 
     /// Validates a request body and refuses it as Klarna would (400 BAD_VALUE).

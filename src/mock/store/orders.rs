@@ -1,4 +1,5 @@
-//! Authorization tokens: create order, cancel, customer token (docs/klarna.md §1.3, 3.4, 5).
+//! Authorization tokens: create order and cancel (docs/klarna.md §1.3, 3.4, 5);
+//! customer tokens are in `customer_tokens.rs`.
 //!
 //! Create order (`POST /payments/v1/authorizations/{token}/order`) checks, in
 //! this order (docs/klarna.md §5.2, §10, §11.1):
@@ -25,6 +26,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::compare::{self, Group};
+use super::notifications::fill_placeholders;
+use super::om::payment_method_type;
 use super::{
     LATE_RETRY, MockReply, MockState, OrderRecord, Placed, Refusal, TOKEN_LIFETIME, as_read,
     parse_id, typed,
@@ -32,19 +35,7 @@ use super::{
 use crate::mock::defect::Defect;
 use crate::model::market::{EmailOutcome, email_outcome};
 use crate::model::validate::{BodyKind, Fidelity};
-use crate::model::{CreateOrderRequest, CustomerTokenCreationRequest, Session};
-
-/// `authorized_payment_method` for the category chosen at authorization
-/// (docs/klarna.md §2.6: the spec's object form). `[I]` pay_later and klarna are a
-/// 30-day invoice, pay_over_time three fixed instalments, pay_now a direct debit.
-fn authorized_payment_method(category: &str) -> Value {
-    match category {
-        "pay_over_time" => json!({"type": "fixed_amount", "number_of_installments": 3}),
-        "pay_now" | "direct_debit" => json!({"type": "direct_debit"}),
-        "direct_bank_transfer" => json!({"type": "direct_bank_transfer"}),
-        _ => json!({"type": "invoice", "number_of_days": 30}),
-    }
-}
+use crate::model::{CreateOrderRequest, Session};
 
 /// A `+pend…` tag in the local part, whether or not it fits the exact pattern
 /// (what the `pending-near-miss` defect takes for pending).
@@ -57,7 +48,7 @@ fn has_pend_tag(email: &str) -> bool {
 }
 
 /// Where Klarna sends the customer after the order (docs/klarna.md §5.5, DOCS sample form). `[I]`
-fn redirect_url(id: Uuid) -> String {
+pub(super) fn redirect_url(id: Uuid) -> String {
     format!("https://payments.klarna.com/redirect/{id}")
 }
 
@@ -65,7 +56,7 @@ impl MockState {
     /// The token behind a path, if it can still be used: unknown, expired
     /// (valid while less than 3600 s have passed; docs/klarna.md §5.1), cancelled or
     /// replaced by a newer authorization all give 404 `Invalid authorization token`.
-    fn usable_token(&self, token: &str, now: i64) -> Result<Uuid, Refusal> {
+    pub(super) fn usable_token(&self, token: &str, now: i64) -> Result<Uuid, Refusal> {
         let unknown = || {
             if self.has(Defect::UnknownTokenBadRequest) {
                 Refusal::bad_field("authorization_token")
@@ -151,7 +142,7 @@ impl MockState {
             return Err(sticky.clone());
         }
         // 5. After a customer token for intent `tokenize` nothing is left to buy. `[I]`
-        if auth.customer_token_created && self.intent(id) == "tokenize" {
+        if auth.customer_token.is_some() && self.intent(id) == "tokenize" {
             return Err(Refusal::token_consumed());
         }
         let authorized = self.authorized_session(id);
@@ -174,7 +165,7 @@ impl MockState {
     }
 
     /// Validates a create-order body and reads it as Klarna does (400 BAD_VALUE).
-    fn read_order_body(&self, body: &Value) -> Result<CreateOrderRequest, Refusal> {
+    pub(super) fn read_order_body(&self, body: &Value) -> Result<CreateOrderRequest, Refusal> {
         self.check_body(BodyKind::CreateOrder, body)?;
         typed(&as_read(body.clone()))
     }
@@ -274,7 +265,8 @@ impl MockState {
         let country = authorized.purchase_country.as_deref().unwrap_or("");
         // PENDING only for the pending e-mail patterns, and only in the US and
         // the UK (docs/klarna.md §5.3, 6.1); the authorized purchase country decides. `[I]`
-        let pattern = matches!(email_outcome(email), EmailOutcome::Pending { .. });
+        let outcome = email_outcome(email);
+        let pattern = matches!(outcome, EmailOutcome::Pending { .. });
         let us_or_gb = country.eq_ignore_ascii_case("US") || country.eq_ignore_ascii_case("GB");
         let near_miss = !pattern && self.has(Defect::PendingNearMiss) && has_pend_tag(email);
         let pending = ((pattern && (us_or_gb || self.has(Defect::PendingEverywhere)))
@@ -311,7 +303,7 @@ impl MockState {
         if !self.has(Defect::DropAuthorizedPaymentMethod) {
             answer.insert(
                 "authorized_payment_method".into(),
-                authorized_payment_method(payment_method_category),
+                json!({"type": payment_method_type(payment_method_category)}),
             );
         }
         let answer = Value::Object(answer);
@@ -330,20 +322,33 @@ impl MockState {
         if order.customer.as_ref().is_none_or(|c| c.is_empty()) {
             order.customer = authorized.customer.clone();
         }
-        let captured = order.auto_capture == Some(true) && !self.has(Defect::OmNeverCaptured);
-        let captured_amount = if captured { order.order_amount } else { 0 };
         let klarna_reference = self.ids.klarna_reference();
-        self.orders.insert(
-            order_id,
-            OrderRecord {
-                created_at: now,
-                order,
-                fraud_status,
-                klarna_reference,
-                captured_amount,
-                captured,
-            },
+        let record = OrderRecord::new(
+            now,
+            order,
+            fraud_status,
+            klarna_reference,
+            payment_method_category,
         );
+        self.insert_order(order_id, record);
+        if pending {
+            // Decided after the delay the e-mail names, on the virtual clock
+            // (docs/klarna.md §13.5); a near miss names none. The notification
+            // goes to the session's merchant_urls.notification as authorized.
+            let decision = match outcome {
+                EmailOutcome::Pending {
+                    accept,
+                    delay_minutes,
+                } => Some((accept, i64::from(delay_minutes) * 60)),
+                _ => None,
+            };
+            let url = authorized
+                .merchant_urls
+                .as_ref()
+                .and_then(|u| u.notification.as_deref())
+                .map(|u| fill_placeholders(u, order_id, session_id));
+            self.open_review(order_id, now, decision, url);
+        }
         if let Some(auth) = self.authorizations.get_mut(&id) {
             auth.placed = Some(Placed {
                 request: body,
@@ -382,60 +387,11 @@ impl MockState {
     }
 
     /// The session intent as authorized (`buy` when absent, docs/klarna.md §2.1).
-    fn intent(&self, id: Uuid) -> String {
+    pub(super) fn intent(&self, id: Uuid) -> String {
         self.authorizations
             .get(&id)
             .and_then(|a| serde_json::from_str::<Value>(&a.authorized).ok())
             .and_then(|s| s.get("intent").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_else(|| "buy".to_owned())
-    }
-
-    /// `POST /payments/v1/authorizations/{token}/customer-token` (docs/klarna.md §2.6, 3.3, 4.2).
-    /// Order of checks: token, consumed, body, intent, purchase country. `[I]`
-    pub(super) fn create_customer_token(
-        &mut self,
-        token: &str,
-        body: Value,
-        now: i64,
-    ) -> Result<MockReply, Refusal> {
-        let id = self.usable_token(token, now)?;
-        let auth = &self.authorizations[&id];
-        // One customer token per authorization, and none after the order. `[I]`
-        if auth.placed.is_some() || auth.customer_token_created {
-            return Err(Refusal::token_consumed());
-        }
-        self.check_body(BodyKind::CustomerToken, &body)?;
-        let request: CustomerTokenCreationRequest = typed(&as_read(body))?;
-        let intent = self.intent(id);
-        if intent == "buy" {
-            // Reference 4.2's error table wording (DOCS step-3 writes
-            // "…tokens for intent buy.").
-            return Err(Refusal::new(
-                403,
-                "INVALID_OPERATION",
-                "Not allowed to create customer token for intent buy",
-            ));
-        }
-        let authorized: Session =
-            serde_json::from_str(&self.authorizations[&id].authorized).unwrap_or_default();
-        let same_country = authorized
-            .purchase_country
-            .as_deref()
-            .is_some_and(|c| c.eq_ignore_ascii_case(&request.purchase_country));
-        if !same_country {
-            // Reference 3.3: "The billing address country is different from that
-            // of the country specified for this session".
-            return Err(Refusal::bad_field("purchase_country"));
-        }
-        if let Some(auth) = self.authorizations.get_mut(&id) {
-            auth.customer_token_created = true;
-        }
-        let token_id = self.ids.uuid();
-        let redirect = self.ids.uuid();
-        let answer = json!({
-            "token_id": token_id.to_string(),
-            "redirect_url": redirect_url(redirect),
-        });
-        Ok(self.reply(200, Some(answer)))
     }
 }

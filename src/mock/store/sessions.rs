@@ -65,15 +65,9 @@ fn categories(purchase_country: Option<&str>) -> Value {
         category_ids(purchase_country)
             .iter()
             .map(|id| {
-                let name = match *id {
-                    "pay_later" => "Pay later",
-                    "pay_over_time" => "Pay over time",
-                    "pay_now" => "Pay now",
-                    _ => "Pay with Klarna",
-                };
                 json!({
                     "identifier": id,
-                    "name": name,
+                    "name": category_name(id),
                     "asset_urls": {"descriptive": ASSET, "standard": ASSET},
                 })
             })
@@ -81,14 +75,65 @@ fn categories(purchase_country: Option<&str>) -> Value {
     )
 }
 
-/// A JWT-shaped `client_token` (docs/klarna.md §2.6): header `{"alg":"HS256","typ":"JWT"}`,
-/// a payload naming the session, and a fake signature derived from the session id,
-/// so the token is the same on every read without being stored. `[I]`
-fn client_token(session_id: &Uuid) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(format!(
-        r#"{{"environment":"mock","session_id":"{session_id}","session_type":"PAYMENTS"}}"#
-    ));
+/// A category's display name (docs/klarna.md §10: "Pay now" as of 2024). `[I]`
+pub(super) fn category_name(id: &str) -> &'static str {
+    match id {
+        "pay_later" => "Pay later",
+        "pay_over_time" => "Pay over time",
+        "pay_now" => "Pay now",
+        _ => "Pay with Klarna",
+    }
+}
+
+/// The key id in the `client_token` header. `[I]`
+const CLIENT_TOKEN_KID: &str = "82305ebb-ce9c-4d1c-a2bb-5c5f7c2f8b8a";
+
+/// Klarna's region of a purchase country: `na` for US, CA and MX, `oc` for
+/// AU and NZ, else `eu` (docs/klarna.md §1.1). `[I]`
+fn region(purchase_country: &str) -> &'static str {
+    match purchase_country.to_ascii_uppercase().as_str() {
+        "US" | "CA" | "MX" => "na",
+        "AU" | "NZ" => "oc",
+        _ => "eu",
+    }
+}
+
+/// A three-part JWT `client_token` (docs/klarna.md §13.7, §11.4): header
+/// `{"alg":"RS256","kid":...}`, a payload with the recorded claims, and a
+/// signature part that is no signature, derived from the session id.
+/// `[I]` the claims' values: `base_url`
+/// `https://js.playground.klarna.com/<region>/kp/legacy/payments`, `design`
+/// `klarna`, `environment` `playground`, `language` the locale's language
+/// (`en` without a locale), `merchant_name` `klarna-conformance`,
+/// `purchase_country` in upper case, `region` as [`region`], `session_type`
+/// `PAYMENTS`; market and language follow the session as it is answered.
+fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","kid":"{CLIENT_TOKEN_KID}"}}"#));
+    let country = session
+        .get("purchase_country")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let language = session
+        .get("locale")
+        .and_then(Value::as_str)
+        .and_then(|l| l.split(['-', '_']).next())
+        .filter(|l| !l.is_empty())
+        .unwrap_or("en")
+        .to_ascii_lowercase();
+    let region = region(&country);
+    let claims = json!({
+        "base_url": format!("https://js.playground.klarna.com/{region}/kp/legacy/payments"),
+        "design": "klarna",
+        "environment": "playground",
+        "language": language,
+        "merchant_name": "klarna-conformance",
+        "purchase_country": country,
+        "region": region,
+        "session_id": session_id.to_string(),
+        "session_type": "PAYMENTS",
+    });
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let (hi, lo) = session_id.as_u64_pair();
     let mut sig = [0u8; 32];
     let mut z = hi ^ mix(lo);
@@ -155,13 +200,13 @@ fn into_object(body: Value) -> Map<String, Value> {
 
 impl MockState {
     /// The session's `client_token`, as the defect modes shape it.
-    fn client_token(&self, session_id: &Uuid) -> String {
+    fn client_token(&self, session_id: &Uuid, session: &Map<String, Value>) -> String {
         if self.has(Defect::ClientTokenNotJwt) {
             opaque_client_token(session_id)
         } else if self.has(Defect::ClientTokenWrongSession) {
-            client_token(&other_session_id(session_id))
+            client_token(&other_session_id(session_id), session)
         } else {
-            client_token(session_id)
+            client_token(session_id, session)
         }
     }
 
@@ -180,6 +225,10 @@ impl MockState {
         let _: Session = typed(&stored)?;
         let categories = categories_json(stored.get("purchase_country").and_then(Value::as_str));
         let session_id = self.ids.uuid();
+        let client_token = match &stored {
+            Value::Object(fields) => self.client_token(&session_id, fields),
+            _ => self.client_token(&session_id, &Map::new()),
+        };
         let body = stored.to_string().into_boxed_str();
         let shown = self
             .has(Defect::ReadBackIgnoresUpdates)
@@ -198,8 +247,7 @@ impl MockState {
         );
         // Keys in sorted order, as every other answer (serde_json's map).
         let answer = format!(
-            r#"{{"client_token":"{}","payment_method_categories":{categories},"session_id":"{session_id}"}}"#,
-            self.client_token(&session_id)
+            r#"{{"client_token":"{client_token}","payment_method_categories":{categories},"session_id":"{session_id}"}}"#
         );
         Ok(self.reply_text(200, Some(answer)))
     }
@@ -252,7 +300,8 @@ impl MockState {
             .get("purchase_country")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        view.insert("client_token".into(), self.client_token(&id).into());
+        let client_token = self.client_token(&id, &view);
+        view.insert("client_token".into(), client_token.into());
         let expires_at = if self.has(Defect::ExpiresAtFromCreation) {
             record.created_at.saturating_add(SESSION_LIFETIME)
         } else {
@@ -424,9 +473,17 @@ impl MockState {
                 replaced: false,
                 sticky: None,
                 placed: None,
-                customer_token_created: false,
+                customer_token: None,
             },
         );
+        // The authorization callback to merchant_urls.authorization, as
+        // authorized (docs/klarna.md §7, §13.5).
+        if let Some(url) = snapshot
+            .pointer("/merchant_urls/authorization")
+            .and_then(Value::as_str)
+        {
+            self.authorization_callback(url, token, id);
+        }
         let answer = json!({
             "approved": true,
             "show_form": true,

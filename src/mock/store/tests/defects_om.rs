@@ -172,14 +172,14 @@ fn no_such_order_wrong_code() {
         refused(&read_order(&mut s, id), 404, "NOT_FOUND", &message);
         refused(&capture(&mut s, id, 1), 404, "NOT_FOUND", &message);
     }
-    // An expired order too.
+    // A forgotten order too (docs/klarna.md §13.1: 365 days).
     let mut s = with(Defect::NoSuchOrderWrongCode);
     let id = placed(&mut s, false);
     let r = s.handle(
         MockRequest::ReadOrder {
             order_id: id.clone(),
         },
-        T0 + ORDER_LIFETIME,
+        T0 + ORDER_MEMORY,
     );
     assert_eq!(r.error_code().as_deref(), Some("NOT_FOUND"), "{r:?}");
 }
@@ -193,7 +193,7 @@ fn capture_without_location() {
     let capture_id = header(&r, "Capture-Id").unwrap().to_owned();
     assert_eq!(
         header(&r, "Location"),
-        Some(format!("/ordermanagement/v1/orders/{id}/captures/{capture_id}").as_str())
+        Some(format!("{BASE}/ordermanagement/v1/orders/{id}/captures/{capture_id}").as_str())
     );
 
     let mut s = with(Defect::CaptureWithoutLocation);

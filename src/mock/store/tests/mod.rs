@@ -383,28 +383,40 @@ fn read_order(s: &mut MockState, order_id: &str) -> MockReply {
     )
 }
 
+/// Where the store's tests say requests were sent.
+const BASE: &str = "http://localhost";
+
+/// A capture request without an idempotency key.
+fn capture_request(order_id: &str, body: Value) -> MockRequest {
+    MockRequest::Capture {
+        order_id: order_id.to_owned(),
+        body,
+        idempotency_key: None,
+        base_url: BASE.to_owned(),
+    }
+}
+
 fn capture(s: &mut MockState, order_id: &str, amount: i64) -> MockReply {
     s.handle(
-        MockRequest::Capture {
-            order_id: order_id.to_owned(),
-            body: json!({"captured_amount": amount}),
-        },
+        capture_request(order_id, json!({"captured_amount": amount})),
         T0,
     )
 }
 
 fn header<'a>(r: &'a MockReply, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    r.header(name)
 }
 
+mod captures;
+mod customer_tokens;
 mod defects;
 mod defects_http;
 mod defects_om;
 mod defects_orders;
 mod defects_sessions;
+mod lifecycle;
+mod lifecycle_defects;
+mod notifications;
 mod orders;
 mod precedence;
 mod review;

@@ -229,14 +229,13 @@ fn a_pending_order_refuses_captures() {
             "CAPTURE_NOT_ALLOWED",
             "Capture not allowed",
         );
-        let no_amount = s.handle(
-            MockRequest::Capture {
-                order_id: id.clone(),
-                body: json!({}),
-            },
-            T0,
+        let no_amount = s.handle(capture_request(&id, json!({})), T0);
+        refused(
+            &no_amount,
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "'captured_amount' must not be null",
         );
-        refused(&no_amount, 400, "BAD_VALUE", "Bad value: captured_amount");
         let dto = read_order(&mut s, &id).json();
         assert_eq!(
             (

@@ -120,10 +120,7 @@ fn whole_number_floats_are_integers_everywhere() {
     assert_eq!(r.status, 200, "{r:?}");
     let order_id = r.json()["order_id"].as_str().unwrap().to_owned();
     let r = s.handle(
-        MockRequest::Capture {
-            order_id: order_id.clone(),
-            body: json!({"captured_amount": 1000.0}),
-        },
+        capture_request(&order_id, json!({"captured_amount": 1000.0})),
         T0,
     );
     assert_eq!(r.status, 201, "{r:?}");
