@@ -49,12 +49,13 @@ const ID_KEYS: [&str; 9] = [
 
 /// Response headers kept in a snapshot, in the order they are redacted
 /// (ids in `Capture-Id` are numbered before `Location` repeats them).
-const KEPT_HEADERS: [&str; 5] = [
+const KEPT_HEADERS: [&str; 6] = [
     "content-type",
     "klarna-correlation-id",
     "capture-id",
     "refund-id",
     "location",
+    "transaction-id",
 ];
 
 /// Values shorter than this are only replaced where they are the whole string,
@@ -97,6 +98,14 @@ impl Redactor {
         let mut request = Map::new();
         request.insert("method".into(), exchange.method.clone().into());
         request.insert("path".into(), self.redact_text(None, &exchange.path).into());
+        if !exchange.request_headers.is_empty() {
+            let headers: Map<String, Value> = exchange
+                .request_headers
+                .iter()
+                .map(|(n, v)| (n.clone(), self.redact_text(None, v).into()))
+                .collect();
+            request.insert("headers".into(), Value::Object(headers));
+        }
         if let Some(body) = &exchange.request_body {
             let mut v = parse_or_text(body);
             self.redact(None, &mut v);
@@ -114,6 +123,7 @@ impl Redactor {
                 "klarna-correlation-id" => "[correlation_id]".to_owned(),
                 "capture-id" => self.register("capture_id", value),
                 "refund-id" => self.register("refund_id", value),
+                "transaction-id" => self.register("transaction_id", value),
                 _ => self.redact_text(None, value),
             };
             headers.insert(name.into(), redacted.into());

@@ -324,6 +324,12 @@ fn emitted_sequences_pin_down_their_defect() {
         (Property::SessionReadBack, Defect::UpdateIgnored),
         (Property::OrderManagement, Defect::OmRemainingNotReduced),
         (Property::RetryIdempotent, Defect::NewOrderIdOnLateRetry),
+        (Property::Refunds, Defect::RefundOverCaptured),
+        (Property::IdempotencyKeys, Defect::IdempotencyKeyIgnored),
+        (Property::OperationsRepeat, Defect::NewTransactionIdOnRepeat),
+        (Property::Refunds, Defect::CaptureListDropsLatest),
+        (Property::CustomerTokens, Defect::CancelledCustomerTokenOrders),
+        (Property::PendingReview, Defect::RejectedNotCancelled),
     ];
     for (property, defect) in pairs {
         let mut config = RunConfig::new(21, 300);

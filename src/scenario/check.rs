@@ -93,6 +93,9 @@ pub fn parse_scenario(
         for (_, v) in &step.expect.equal {
             json_references(v, &mut used);
         }
+        for (_, v) in &step.expect.header_equal {
+            json_references(&Value::String(v.clone()), &mut used);
+        }
         if let Some(name) = used.iter().find(|n| !defined.contains(n.as_str())) {
             return Err(at(
                 step_span,
@@ -519,6 +522,11 @@ fn check_expect(raw: &RawExpect) -> Result<Expect, String> {
         absent: paths(&raw.absent)?,
         equal,
         headers: raw.headers.clone(),
+        header_equal: raw
+            .header_equal
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     })
 }
 

@@ -15,7 +15,7 @@ use super::format::MockSettings;
 use super::path::escape;
 use crate::engine::Step;
 use crate::exchange::Exchange;
-use crate::oracle::{Answer, CaptureView, RefundView};
+use crate::oracle::{Answer, CaptureView, OmOp, RefundView};
 
 /// The ids earlier answers handed out, and the names they are saved under.
 #[derive(Default)]
@@ -262,12 +262,8 @@ fn expectations(
             capture,
             again,
         } => {
-            headers(expect, &["capture-id", "location", "transaction-id"]);
-            if !again {
-                let name = format!("capture_{}_{}", order + 1, capture + 1);
-                names.add(ex.header("capture-id").unwrap_or(""), name.clone());
-                save_headers.insert(name, "Capture-Id".into());
-            }
+            let name = format!("capture_{}_{}", order + 1, capture + 1);
+            created(expect, save_headers, names, ex, &name, "Capture-Id", *again);
             201
         }
         Answer::Refunded {
@@ -275,16 +271,22 @@ fn expectations(
             refund,
             again,
         } => {
-            headers(expect, &["refund-id", "location", "transaction-id"]);
-            if !again {
-                let name = format!("refund_{}_{}", order + 1, refund + 1);
-                names.add(ex.header("refund-id").unwrap_or(""), name.clone());
-                save_headers.insert(name, "Refund-Id".into());
-            }
+            let name = format!("refund_{}_{}", order + 1, refund + 1);
+            created(expect, save_headers, names, ex, &name, "Refund-Id", *again);
             201
         }
-        Answer::OmDone { .. } => {
-            headers(expect, &["transaction-id"]);
+        Answer::OmDone { order, op, repeat } => {
+            let slug = match op {
+                OmOp::ShippingInfo(c) => format!("shipping_info_{}", c + 1),
+                _ => op.path("").trim_start_matches('/').replace('-', "_"),
+            };
+            let name = format!("transaction_{}_{slug}", order + 1);
+            if *repeat {
+                header_equal(expect, "Transaction-Id", &name);
+            } else {
+                headers(expect, &["transaction-id"]);
+                save_headers.insert(name, "Transaction-Id".into());
+            }
             204
         }
         Answer::Captures(list) => {
@@ -375,6 +377,39 @@ fn expectations(
         expect.insert("equal".into(), toml::Value::Table(equal));
     }
     Ok(())
+}
+
+/// A 201: its id and transaction saved under `name` the first time, the
+/// same again for a repeated key.
+fn created(
+    expect: &mut toml::Table,
+    save_headers: &mut toml::Table,
+    names: &mut Names,
+    ex: &Exchange,
+    name: &str,
+    id_header: &str,
+    again: bool,
+) {
+    let transaction = format!("{name}_transaction");
+    if again {
+        header_equal(expect, id_header, name);
+        header_equal(expect, "Transaction-Id", &transaction);
+        headers(expect, &["location"]);
+    } else {
+        headers(expect, &[id_header, "location", "transaction-id"]);
+        names.add(ex.header(id_header).unwrap_or(""), name.to_owned());
+        save_headers.insert(name.to_owned(), id_header.into());
+        save_headers.insert(transaction, "Transaction-Id".into());
+    }
+}
+
+fn header_equal(expect: &mut toml::Table, header: &str, name: &str) {
+    let table = expect
+        .entry("header_equal")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(t) = table {
+        t.insert(header.to_owned(), format!("{{{name}}}").into());
+    }
 }
 
 fn headers(expect: &mut toml::Table, names: &[&str]) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::format::Expect;
-use super::path::interpolate_json;
+use super::path::{interpolate, interpolate_json};
 use crate::exchange::Exchange;
 
 /// The unmet expectations of one answer; empty when all hold.
@@ -46,7 +46,7 @@ pub fn check(
                 }
             ));
         }
-        headers(expect, exchange, &mut problems);
+        headers(expect, exchange, values, &mut problems);
         return problems;
     };
 
@@ -102,14 +102,33 @@ pub fn check(
             None => problems.push(format!("expected `{path}` = {want}, it is absent")),
         }
     }
-    headers(expect, exchange, &mut problems);
+    headers(expect, exchange, values, &mut problems);
     problems
 }
 
-fn headers(expect: &Expect, exchange: &Exchange, problems: &mut Vec<String>) {
+fn headers(
+    expect: &Expect,
+    exchange: &Exchange,
+    values: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) {
     for name in &expect.headers {
         if exchange.header(name).is_none() {
             problems.push(format!("expected a `{name}` header, there is none"));
+        }
+    }
+    for (name, want) in &expect.header_equal {
+        let want = match interpolate(want, values) {
+            Ok(w) => w,
+            Err(e) => {
+                problems.push(format!("header `{name}`: {e}"));
+                continue;
+            }
+        };
+        match exchange.header(name) {
+            Some(got) if got == want => {}
+            Some(got) => problems.push(format!("expected header `{name}: {want}`, got `{got}`")),
+            None => problems.push(format!("expected header `{name}: {want}`, there is none")),
         }
     }
 }

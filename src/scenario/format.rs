@@ -236,6 +236,9 @@ pub struct Expect {
     pub equal: Vec<(JsonPath, Value)>,
     /// Response headers that must be present (case-insensitive).
     pub headers: Vec<String>,
+    /// `header_equal = { Transaction-Id = "{txn_1}" }`: response headers
+    /// with exactly these values (saved names filled in).
+    pub header_equal: Vec<(String, String)>,
 }
 
 impl Expect {

@@ -107,6 +107,8 @@ pub(super) struct RawExpect {
     pub(super) equal: toml::Table,
     #[serde(default)]
     pub(super) headers: Vec<String>,
+    #[serde(default)]
+    pub(super) header_equal: std::collections::BTreeMap<String, String>,
 }
 
 /// Fields each kind reads besides the common ones (`do`, `expect`, `save`,
