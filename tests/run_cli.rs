@@ -330,7 +330,10 @@ fn a_url_target_is_checked_over_http() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains("22 passed, 0 failed, 1 skipped"),
+        text(&o).contains(&format!(
+            "{} passed, 0 failed, 1 skipped",
+            klarna_conformance::runner::Property::all().count() - 1
+        )),
         "{}",
         text(&o)
     );

@@ -328,7 +328,10 @@ fn emitted_sequences_pin_down_their_defect() {
         (Property::IdempotencyKeys, Defect::IdempotencyKeyIgnored),
         (Property::OperationsRepeat, Defect::NewTransactionIdOnRepeat),
         (Property::Refunds, Defect::CaptureListDropsLatest),
-        (Property::CustomerTokens, Defect::CancelledCustomerTokenOrders),
+        (
+            Property::CustomerTokens,
+            Defect::CancelledCustomerTokenOrders,
+        ),
         (Property::PendingReview, Defect::RejectedNotCancelled),
     ];
     for (property, defect) in pairs {

@@ -11,7 +11,7 @@ use super::answer::{
     Answer, CaptureIx, CaptureView, ExpectedNotification, OmOp, OmView, OrderIx, Prediction,
     RefundIx, RefundView,
 };
-use super::world::{CaptureState, Keyed, OrderState, RefundState, Review, World, parse};
+use super::world::{CaptureState, OrderState, RefundState, Review, World, parse};
 use super::{ExpectedError, ExpectedMessages};
 use crate::model::ORDER_LIFETIME_SECONDS;
 
@@ -202,7 +202,7 @@ impl World {
     ) -> Prediction {
         let order = &self.orders[o];
         // Only the key matters (§1.4, §13.2).
-        if let Some(Keyed::Capture(c)) = key.and_then(|k| order.keys.get(k)) {
+        if let Some(c) = key.and_then(|k| order.capture_keys.get(k)) {
             return Prediction::new(Answer::Captured {
                 order: o,
                 capture: *c,
@@ -258,9 +258,8 @@ impl World {
                 known: true,
             });
             if let Some(key) = key {
-                order
-                    .keys
-                    .insert(key.to_owned(), Keyed::Capture(order.captures.len() - 1));
+                let c = order.captures.len() - 1;
+                order.capture_keys.insert(key.to_owned(), c);
             }
         }
     }
@@ -272,7 +271,7 @@ impl World {
         key: Option<&str>,
     ) -> Prediction {
         let order = &self.orders[o];
-        if let Some(Keyed::Refund(r)) = key.and_then(|k| order.keys.get(k)) {
+        if let Some(r) = key.and_then(|k| order.refund_keys.get(k)) {
             return Prediction::new(Answer::Refunded {
                 order: o,
                 refund: *r,
@@ -327,9 +326,8 @@ impl World {
                 order_lines: json!([]),
             });
             if let Some(key) = key {
-                order
-                    .keys
-                    .insert(key.to_owned(), Keyed::Refund(order.refunds.len() - 1));
+                let r = order.refunds.len() - 1;
+                order.refund_keys.insert(key.to_owned(), r);
             }
         }
     }

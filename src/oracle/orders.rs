@@ -241,7 +241,8 @@ impl World {
             released: false,
             extended: false,
             merchant_references: None,
-            keys: HashMap::new(),
+            capture_keys: HashMap::new(),
+            refund_keys: HashMap::new(),
         });
         self.orders.len() - 1
     }

@@ -50,9 +50,10 @@ impl World {
                 Prediction::error(ExpectedError::token_consumed())
             };
         }
+        // A missing country is a warning (§13.6), not another country.
         let same_country = value["purchase_country"]
             .as_str()
-            .is_some_and(|c| c.eq_ignore_ascii_case(&state.authorized.purchase_country));
+            .is_none_or(|c| c.eq_ignore_ascii_case(&state.authorized.purchase_country));
         if !same_country {
             return refused(400, "BAD_VALUE", "Bad value: purchase_country");
         }

@@ -132,15 +132,10 @@ pub(super) struct OrderState {
     pub(super) released: bool,
     pub(super) extended: bool,
     pub(super) merchant_references: Option<(Option<String>, Option<String>)>,
-    /// `Klarna-Idempotency-Key` -> what its first 201 made.
-    pub(super) keys: HashMap<String, Keyed>,
-}
-
-/// What an idempotency key's first successful request made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Keyed {
-    Capture(usize),
-    Refund(usize),
+    /// `Klarna-Idempotency-Key` -> the capture (refund) its first 201 made;
+    /// captures and refunds keep their keys apart. `[I]`
+    pub(super) capture_keys: HashMap<String, usize>,
+    pub(super) refund_keys: HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]

@@ -181,6 +181,27 @@ mod tests {
     }
 
     #[test]
+    fn header_values_are_compared_with_saved_names_filled_in() {
+        let expect = Expect {
+            status: Some(204),
+            header_equal: vec![("Transaction-Id".into(), "{first}".into())],
+            ..Expect::default()
+        };
+        let mut ex = exchange(204, "");
+        ex.response_headers
+            .push(("transaction-id".into(), "t-1".into()));
+        let same = BTreeMap::from([("first".to_owned(), "t-1".to_owned())]);
+        assert!(check(&expect, &ex, &same).is_empty());
+        let other = BTreeMap::from([("first".to_owned(), "t-0".to_owned())]);
+        let problems = check(&expect, &ex, &other);
+        assert_eq!(
+            problems,
+            ["expected header `Transaction-Id: t-0`, got `t-1`"],
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn every_unmet_expectation_is_reported() {
         let expect = Expect {
             status: Some(409),
@@ -193,6 +214,7 @@ mod tests {
             absent: vec![JsonPath::parse("order_id").unwrap()],
             equal: vec![(JsonPath::parse("order_id").unwrap(), json!("{order_id}"))],
             headers: vec!["klarna-correlation-id".into()],
+            header_equal: vec![("Content-Type".into(), "application/json".into())],
         };
         let values = BTreeMap::from([("order_id".to_owned(), "o-1".to_owned())]);
         let ok = exchange(

@@ -43,7 +43,8 @@ impl JsonPath {
                 return Err(bad("unbalanced `]`"));
             }
             // `[0].x` indexes a top-level array (a list of captures).
-            if key.is_empty() && !(segments.is_empty() && !rest.is_empty()) {
+            let top_level_index = segments.is_empty() && !rest.is_empty();
+            if key.is_empty() && !top_level_index {
                 return Err(bad("empty key"));
             }
             if !key.is_empty() {
@@ -297,6 +298,16 @@ mod tests {
         for bad in ["", "a..b", "a[x]", "a[1", "a]b", "a[0]b"] {
             assert!(JsonPath::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_leading_index_reads_a_top_level_array() {
+        let v = json!([{"capture_id": "c-1"}, {"capture_id": "c-2"}]);
+        let p = JsonPath::parse("[1].capture_id").unwrap();
+        assert_eq!(p.get(&v), Some(&json!("c-2")));
+        assert!(JsonPath::parse("[2]").unwrap().get(&v).is_none());
+        // Only at the start: `a.[0]` is still an empty key.
+        assert!(JsonPath::parse("a.[0]").is_err());
     }
 
     #[test]

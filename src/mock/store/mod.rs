@@ -7,7 +7,13 @@
 //! order, the token or session id (404), body validation (400 BAD_VALUE),
 //! comparison with the authorized data (409), then success. Create order adds
 //! two steps after validation, the token's placed order (identical retry or
-//! 409) and the sticky refusal (docs/klarna.md §11.1; see `orders.rs`).
+//! 409) and the sticky refusal (docs/klarna.md §11.1; see `orders.rs`). Order
+//! Management and the Customer Token API list their own order of checks
+//! (docs/klarna.md §13.3, §13.6; `om.rs`, `om_captures.rs`, `customer_tokens.rs`).
+//!
+//! Time-driven behaviour (fraud reviews deciding, docs/klarna.md §13.5) is
+//! applied when a call's `now` reaches it (`tick`); what Klarna would send is
+//! journaled (`notifications.rs`) and delivered by the HTTP layer.
 
 mod compare;
 mod customer_tokens;

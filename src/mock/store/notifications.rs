@@ -265,16 +265,18 @@ impl MockState {
     }
 
     /// Journals the authorization callback of an approved authorize
-    /// (docs/klarna.md §7, §13.5).
+    /// (docs/klarna.md §7, §13.5); `{session.id}` in the URL is replaced as
+    /// in a notification's. `[I]`
     pub(super) fn authorization_callback(&mut self, url: &str, token: Uuid, session_id: Uuid) {
         if self.has(Defect::NoAuthorizationCallback) {
             return;
         }
+        let url = url.replace("{session.id}", &session_id.to_string());
         let body = json!({
             "authorization_token": token.to_string(),
             "session_id": session_id.to_string(),
         });
-        self.journal.record("authorization_callback", url, body);
+        self.journal.record("authorization_callback", &url, body);
     }
 
     /// `GET /__mock/notifications`: every entry, oldest first, as

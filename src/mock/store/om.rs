@@ -430,15 +430,13 @@ impl MockState {
         method
     }
 
-    /// `POST …/cancel` (docs/klarna.md §13.3): a repeat (or an order already
-    /// cancelled, e.g. by a fraud rejection) is 204; an order with captures is
-    /// 403 CANCEL_NOT_ALLOWED; else 204, even when `EXPIRED`.
+    /// `POST …/cancel` (docs/klarna.md §13.3): a repeat is 204; an order with
+    /// captures (even one of 0) is 403 CANCEL_NOT_ALLOWED; else 204, even when
+    /// `EXPIRED`. `[I]` An order cancelled by a fraud rejection has had no
+    /// cancel call, so its first one is judged like any other.
     pub(super) fn cancel_order(&mut self, order_id: &str, now: i64) -> Result<MockReply, Refusal> {
         let id = self.live_order(order_id, now)?;
         self.one_shot(id, OneShot::Cancel, |s, record| {
-            if record.cancelled {
-                return Ok(());
-            }
             if !record.captures.is_empty() && !s.has(Defect::CancelAfterCapture) {
                 return Err(Refusal::new(
                     403,

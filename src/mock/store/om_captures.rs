@@ -422,7 +422,7 @@ impl MockState {
     /// (docs/klarna.md §13.3): the order, the capture, a repeat (204 with the
     /// first `Transaction-Id`), 422 when `shipping_info` is missing or `null`,
     /// 400 `Bad value: shipping_info` when it is not an array `[I]`, else 204.
-    /// The items are added to the capture's `shipping_info`. `[I]`
+    /// The items replace the capture's `shipping_info` (§13.4: "as set"). `[I]`
     pub(super) fn add_shipping_info(
         &mut self,
         order_id: &str,
@@ -449,7 +449,7 @@ impl MockState {
         };
         let transaction = self.ids.uuid();
         let capture = &mut self.orders.get_mut(&id).expect("checked above").captures[index];
-        capture.shipping_info.extend(items);
+        capture.shipping_info = items;
         capture.shipping_transaction = Some(transaction);
         Ok(self.with_transaction(204, transaction))
     }

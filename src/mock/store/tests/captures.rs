@@ -342,7 +342,7 @@ fn refunds_of_what_was_captured() {
 }
 
 #[test]
-fn shipping_info_is_added_once() {
+fn shipping_info_is_set_once() {
     let mut s = faithful();
     let id = placed(&mut s, false);
     let r = capture_with(
@@ -391,7 +391,7 @@ fn shipping_info_is_added_once() {
     let dto = read_at(&mut s, &id, T0);
     assert_eq!(
         dto["captures"][0]["shipping_info"],
-        json!([{"tracking_number": "A"}, {"tracking_number": "B"}])
+        json!([{"tracking_number": "B"}])
     );
     // Per capture: another capture takes its own.
     let r = capture(&mut s, &id, 100);

@@ -7,7 +7,7 @@ use super::lifecycle::{capture_with, read_at};
 use super::*;
 
 pub(super) const NOTIFY: &str = "http://127.0.0.1:9/kp/{order.id}?session={session.id}";
-pub(super) const CALLBACK: &str = "http://localhost:9/authorized";
+pub(super) const CALLBACK: &str = "http://localhost:9/authorized?sid={session.id}";
 
 /// A GB session with both merchant URLs.
 pub(super) fn gb_with_urls() -> Value {
@@ -239,7 +239,7 @@ fn an_approved_authorize_journals_the_callback() {
         entries,
         [json!({
             "kind": "authorization_callback",
-            "url": CALLBACK,
+            "url": CALLBACK.replace("{session.id}", &id),
             "body": {"authorization_token": token, "session_id": id},
             "attempts": 0,
             "status": null,
