@@ -11,6 +11,7 @@
 mod lifecycle;
 mod op;
 mod resolve;
+mod resolve_lifecycle;
 mod strategy;
 mod tree;
 
