@@ -197,6 +197,7 @@ defect_tests! {
     address_spaces_trimmed: ChangedDataRefused by TrimAddressSpaces,
     customer_changes_ignored: ChangedDataRefused by CustomerChangesIgnored,
     neutral_change_refused: NeutralChangeAccepted by RequireCustomerMatch,
+    read_only_fields_refused: NeutralChangeAccepted by ReadOnlyFieldsRefused,
     expired_tokens_accepted: TokenExpiry by AcceptExpiredTokens,
     expiry_one_second_late: TokenExpiry by ExpireOneSecondLate,
     token_lifetime_from_session: TokenExpiry by TokenLifetimeFromSession,

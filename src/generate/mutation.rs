@@ -122,6 +122,11 @@ pub enum Mutation {
     OmitCustomer,
     /// The same data with every object's keys in reverse order. Neutral.
     ReorderKeys,
+    /// Read-only session fields added (`status`, `client_token`,
+    /// `expires_at`, `design`, another `authorization_token`,
+    /// `payment_method_categories`) and a lower-case `acquiring_channel`:
+    /// ignored, not refused (recorded, docs/klarna.md §11.1). Neutral.
+    ReadOnlyFields,
     /// The authorized body as it is. Neutral.
     Unchanged,
 }
@@ -162,7 +167,7 @@ fn address_field<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Err
 
 impl Mutation {
     /// Every label [`Mutation::kind`] returns, neutral ones last.
-    pub const KINDS: [&'static str; 20] = [
+    pub const KINDS: [&'static str; 21] = [
         "add-line",
         "remove-line",
         "reorder-lines",
@@ -182,6 +187,7 @@ impl Mutation {
         "country",
         "omit-customer",
         "reorder-keys",
+        "read-only-fields",
         "unchanged",
     ];
 
@@ -213,6 +219,7 @@ impl Mutation {
             Mutation::Country { .. } => "country",
             Mutation::OmitCustomer => "omit-customer",
             Mutation::ReorderKeys => "reorder-keys",
+            Mutation::ReadOnlyFields => "read-only-fields",
             Mutation::Unchanged => "unchanged",
         }
     }
@@ -221,7 +228,10 @@ impl Mutation {
     pub fn is_neutral(&self) -> bool {
         matches!(
             self,
-            Mutation::OmitCustomer | Mutation::ReorderKeys | Mutation::Unchanged
+            Mutation::OmitCustomer
+                | Mutation::ReorderKeys
+                | Mutation::ReadOnlyFields
+                | Mutation::Unchanged
         )
     }
 
@@ -333,6 +343,19 @@ impl Mutation {
                 }
             }
             Mutation::OmitCustomer => o.customer = None,
+            Mutation::ReadOnlyFields => {
+                o.status = Some("complete".to_owned());
+                o.authorization_token = Some("00000000-0000-4000-8000-0000000000aa".to_owned());
+                o.payment_method_categories = Some(Vec::new());
+                for (key, value) in [
+                    ("client_token", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"),
+                    ("expires_at", "2020-01-01T00:00:00Z"),
+                    ("design", "klarna"),
+                    ("acquiring_channel", "ecommerce"),
+                ] {
+                    o.unknown.insert(key.to_owned(), value.into());
+                }
+            }
             Mutation::ReorderKeys | Mutation::Unchanged => {}
         }
         o
@@ -448,6 +471,9 @@ impl fmt::Display for Mutation {
             ),
             Mutation::OmitCustomer => f.write_str("omit customer"),
             Mutation::ReorderKeys => f.write_str("re-serialise with object keys in reverse order"),
+            Mutation::ReadOnlyFields => {
+                f.write_str("add the read-only fields and acquiring_channel \"ecommerce\"")
+            }
             Mutation::Unchanged => f.write_str("no change"),
         }
     }

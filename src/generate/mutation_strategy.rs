@@ -25,6 +25,7 @@ enum Kind {
     Unchanged,
     ReorderKeys,
     OmitCustomer,
+    ReadOnlyFields,
     BillingAddress,
     ShippingAddress,
     AddressCase,
@@ -68,6 +69,7 @@ impl Family {
                 (Unchanged, 10),
                 (ReorderKeys, 8),
                 (OmitCustomer, 7),
+                (ReadOnlyFields, 3),
                 (BillingAddress, 10),
                 (ShippingAddress, 8),
                 (AddressCase, 3),
@@ -86,7 +88,12 @@ impl Family {
                 (OrderAmount, 5),
                 (Currency, 5),
             ],
-            Family::Neutral => &[(Unchanged, 1), (ReorderKeys, 1), (OmitCustomer, 1)],
+            Family::Neutral => &[
+                (Unchanged, 1),
+                (ReorderKeys, 1),
+                (OmitCustomer, 1),
+                (ReadOnlyFields, 1),
+            ],
             Family::Untouched => &[(Unchanged, 1)],
             Family::Changing => &[
                 (BillingAddress, 12),
@@ -174,6 +181,7 @@ pub fn neutral_mutation() -> impl Strategy<Value = Mutation> + Clone {
         Just(Mutation::Unchanged),
         Just(Mutation::ReorderKeys),
         Just(Mutation::OmitCustomer),
+        Just(Mutation::ReadOnlyFields),
     ]
 }
 
@@ -276,6 +284,7 @@ fn candidate(
     Some(match kind {
         Kind::Unchanged => Mutation::Unchanged,
         Kind::ReorderKeys => Mutation::ReorderKeys,
+        Kind::ReadOnlyFields => Mutation::ReadOnlyFields,
         Kind::OmitCustomer => {
             o.customer.as_ref().filter(|c| !c.is_empty())?;
             Mutation::OmitCustomer

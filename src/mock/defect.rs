@@ -65,6 +65,8 @@ defects! {
     NoItemCountMessage => "no-item-count-message",
     /// A missing or empty customer counts as a mismatch of the authorized customer.
     RequireCustomerMatch => "require-customer-match",
+    /// A create-order body carrying read-only session fields (`status`, `client_token`, ...) is refused with 400.
+    ReadOnlyFieldsRefused => "read-only-fields-refused",
     /// An identical retry gets a new order_id.
     NewOrderIdOnRetry => "new-order-id-on-retry",
     /// A retry with a different body gets the first order instead of 409.
@@ -238,7 +240,7 @@ mod tests {
             assert_eq!(d.to_string().parse::<Defect>(), Ok(*d));
             assert!(!d.description().is_empty());
         }
-        assert_eq!(Defect::ALL.len(), 86);
+        assert_eq!(Defect::ALL.len(), 87);
         // The store keeps them as bits of a u128.
         assert!(Defect::ALL.len() <= 128);
         assert!("nope".parse::<Defect>().is_err());

@@ -115,7 +115,7 @@ pub static PROPERTIES: [PropertyDef; 30] = [
     PropertyDef {
         property: Property::NeutralChangeAccepted,
         name: "neutral-change-accepted",
-        rule: "omitting customer, re-ordering keys or changing nothing is not refused",
+        rule: "omitting customer, re-ordering keys, adding the read-only session fields (status, client_token, ...) or changing nothing is not refused",
         needs: Needs::MOCK,
         generator: neutral_change_accepted,
     },

@@ -167,6 +167,17 @@ impl MockState {
     /// Validates a create-order body and reads it as Klarna does (400 BAD_VALUE).
     pub(super) fn read_order_body(&self, body: &Value) -> Result<CreateOrderRequest, Refusal> {
         self.check_body(BodyKind::CreateOrder, body)?;
+        if self.has(Defect::ReadOnlyFieldsRefused)
+            && let Some(field) = ["status", "client_token", "expires_at", "design"]
+                .into_iter()
+                .find(|f| body.get(f).is_some())
+        {
+            return Err(Refusal::new(
+                400,
+                "BAD_VALUE",
+                format!("Bad value: {field}"),
+            ));
+        }
         typed(&as_read(body.clone()))
     }
 

@@ -133,6 +133,17 @@ fn every_defect_changes_an_answer() {
                 body["customer"] = json!({"gender": "female"});
                 order_after(s, body, |_| {}, T0)
             }),
+            Defect::ReadOnlyFieldsRefused => both(defect, |s| {
+                order_after(
+                    s,
+                    session_body(),
+                    |o| {
+                        o["status"] = json!("complete");
+                        o["client_token"] = json!("x.y.z");
+                    },
+                    T0,
+                )
+            }),
             Defect::NewOrderIdOnRetry => both(defect, |s| {
                 let (_, token) = authorized(s, session_body());
                 order(s, &token, order_body(), T0);
