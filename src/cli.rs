@@ -285,6 +285,10 @@ pub struct CertifyArgs {
     /// Allow calls to a *.klarna.com host (same as KLARNA_PLAYGROUND=1).
     #[arg(long)]
     pub yes_call_klarna: bool,
+    /// Pace every host to the playground's rate limit (4 requests a second);
+    /// by default only Klarna's hosts are paced, others go at full speed.
+    #[arg(long)]
+    pub pace: bool,
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
@@ -375,6 +379,7 @@ debug_without_password!(CertifyArgs {
     authorization_tokens,
     order_bodies,
     yes_call_klarna,
+    pace,
     junit,
     openapi,
     properties,

@@ -181,10 +181,21 @@ pub fn run(args: RunArgs) -> u8 {
         .map(Ok)
         .unwrap_or_else(|| env_number("PROPTEST_CASES").map(|c| c.unwrap_or(DEFAULT_CASES)))
     {
+        Ok(0) if args.cases.is_none() => {
+            return usage(
+                "PROPTEST_CASES=0: a run of no case checks nothing (unset it, or give --cases N)",
+            );
+        }
         Ok(0) => return usage("--cases must be at least 1: a run of no case checks nothing"),
         Ok(c) => c,
         Err(e) => return usage(e),
     };
+    // An unwritable report path fails now, not after a long run.
+    if let Some(path) = &args.junit
+        && let Err(e) = writable(path)
+    {
+        return usage(e);
+    }
     let seed =
         match args.seed.map(Ok).unwrap_or_else(|| {
             env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed))
@@ -209,6 +220,7 @@ pub fn run(args: RunArgs) -> u8 {
         config.regressions_dir = Some(args.regressions.clone());
     }
     config.progress = Progress::auto();
+    config.interrupt = Some(stop_on_ctrl_c());
     eprintln!(
         "klarna-conformance run: {} properties x {cases} cases against {}, seed {seed}",
         config.properties.len(),
@@ -229,6 +241,47 @@ pub fn run(args: RunArgs) -> u8 {
         code = code.max(exit::USAGE);
     }
     code
+}
+
+/// A flag set by the first Ctrl-C, so the run stops after the cases in
+/// flight and reports what it found; a second Ctrl-C quits at once.
+fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let watcher = std::thread::Builder::new()
+        .name("ctrl-c".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    set.store(true, Ordering::Relaxed);
+                    eprintln!(
+                        "\ninterrupted: finishing the cases in flight, then the report (Ctrl-C again quits)"
+                    );
+                }
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(exit::INTERRUPTED));
+                }
+            });
+        });
+    drop(watcher);
+    flag
+}
+
+/// Whether a report can be written at `path` (it is created, empty, to find out).
+fn writable(path: &std::path::Path) -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(drop)
+        .map_err(|e| format!("cannot write the JUnit report {}: {e}", path.display()))
 }
 
 /// The properties `--property` names; an unknown name is an error listing the known ones.
@@ -376,6 +429,11 @@ pub fn certify(args: CertifyArgs) -> u8 {
     if args.cases == 0 {
         return usage("--cases must be at least 1: a run of no case checks nothing");
     }
+    if let Some(path) = &args.junit
+        && let Err(e) = writable(path)
+    {
+        return usage(e);
+    }
     let seed = args.seed.unwrap_or_else(random_seed);
     let mut config = CertifyConfig::new(
         args.region.into(),
@@ -393,6 +451,8 @@ pub fn certify(args: CertifyArgs) -> u8 {
         .collect();
     config.authorized_orders = authorized_orders;
     config.call_klarna = args.yes_call_klarna || from_env;
+    config.pace_any_host = args.pace;
+    config.progress = Progress::auto();
     if let Some(path) = &args.openapi {
         match OpenApi::load(path) {
             Ok(api) => config.openapi = Some(Arc::new(api)),

@@ -15,6 +15,26 @@ pub mod exit {
     /// A usage error, or an input or target that could not be used
     /// (a file that cannot be read or is not JSON).
     pub const USAGE: u8 = 2;
+    /// Interrupted (Ctrl-C) before every case ran, with no failure found so
+    /// far: what did run is reported, but nothing is certified.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// How the user runs the tool, for the commands reports print: the binary's
+/// name, or `cargo run --release --` when it was started by `cargo run`
+/// from the project (the quick start never installs it). Set once by the
+/// binary; a library user's reports say `klarna-conformance`.
+pub fn invocation() -> &'static str {
+    INVOCATION
+        .get()
+        .map_or("klarna-conformance", String::as_str)
+}
+
+static INVOCATION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Called by the binary with what [`invocation`] should say.
+pub fn set_invocation(how: String) {
+    let _ = INVOCATION.set(how);
 }
 
 /// An input that could not be used at all (exit code [`exit::USAGE`]).

@@ -21,6 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2 (errors::exit::USAGE).
     let cli = Cli::parse();
+    klarna_conformance::errors::set_invocation(invocation());
     let code = match cli.command {
         Command::CheckPayload(args) => check::check_payloads(
             args.kind.into(),
@@ -35,6 +36,25 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)
+}
+
+/// `cargo run --release --` when this binary is the project's own build
+/// (`target/release` or `target/debug` under the working directory), so a
+/// printed replay command works as it is; else the binary's name.
+fn invocation() -> String {
+    let exe = std::env::current_exe().ok();
+    let cwd = std::env::current_dir().ok();
+    if let (Some(exe), Some(cwd)) = (exe, cwd) {
+        for (dir, how) in [
+            ("release", "cargo run --release --"),
+            ("debug", "cargo run --"),
+        ] {
+            if exe.parent() == Some(cwd.join("target").join(dir).as_path()) {
+                return how.to_owned();
+            }
+        }
+    }
+    "klarna-conformance".to_owned()
 }
 
 /// `serve`: the mock until SIGINT/SIGTERM; 2 when it cannot start (e.g. the

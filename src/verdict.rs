@@ -63,7 +63,75 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.check)?;
-        write!(f, "{}", line_diff(&self.expected, &self.actual))
+        write!(f, "{}", focused_diff(&self.expected, &self.actual))
+    }
+}
+
+/// The diff of a failure. When both sides are a status line and a JSON
+/// body, the actual body is cut down to the fields the expectation names
+/// (a target may add fields of its own, and the whole answer is printed
+/// with the exchange anyway), so the diff shows what differs.
+pub fn focused_diff(expected: &str, actual: &str) -> String {
+    let split = |text: &str| -> Option<(String, serde_json::Value)> {
+        let (status, body) = text.split_once('\n')?;
+        Some((status.to_owned(), serde_json::from_str(body).ok()?))
+    };
+    let (Some((want_status, want)), Some((got_status, got))) = (split(expected), split(actual))
+    else {
+        return line_diff(expected, actual);
+    };
+    let mut left_out = 0;
+    let shown = project(&got, &want, &mut left_out);
+    let mut out = line_diff(
+        &format!(
+            "{want_status}\n{}",
+            crate::exchange::pretty(&want.to_string())
+        ),
+        &format!(
+            "{got_status}\n{}",
+            crate::exchange::pretty(&shown.to_string())
+        ),
+    );
+    if left_out > 0 {
+        out.push_str(&format!(
+            "  (and {left_out} more field{} of the answer that the expectation does not name)\n",
+            if left_out == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
+/// `got` restricted to the keys `want` has, at every level of objects
+/// (arrays element by element); `left_out` counts the keys dropped.
+fn project(
+    got: &serde_json::Value,
+    want: &serde_json::Value,
+    left_out: &mut usize,
+) -> serde_json::Value {
+    use serde_json::Value;
+    match (got, want) {
+        (Value::Object(g), Value::Object(w)) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in g {
+                match w.get(k) {
+                    Some(wv) => {
+                        out.insert(k.clone(), project(v, wv, left_out));
+                    }
+                    None => *left_out += 1,
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(g), Value::Array(w)) => Value::Array(
+            g.iter()
+                .enumerate()
+                .map(|(i, v)| match w.get(i) {
+                    Some(wv) => project(v, wv, left_out),
+                    None => v.clone(),
+                })
+                .collect(),
+        ),
+        _ => got.clone(),
     }
 }
 
@@ -549,6 +617,22 @@ mod tests {
             &["Invalid authorization token (expired)".to_owned()]
         ));
         assert!(!named_match(&token, &["Invalid session id".to_owned()]));
+    }
+
+    #[test]
+    fn a_focused_diff_shows_only_the_named_fields() {
+        let expected = "200\n{\"status\": \"CAPTURED\", \"captured_amount\": 10}";
+        let actual = "200\n{\"status\": \"AUTHORIZED\", \"captured_amount\": 10, \"order_id\": \"o\", \"locale\": \"en-GB\"}";
+        let d = focused_diff(expected, actual);
+        assert!(d.contains("-   \"status\": \"CAPTURED\""), "{d}");
+        assert!(d.contains("+   \"status\": \"AUTHORIZED\""), "{d}");
+        assert!(!d.contains("order_id") && !d.contains("locale"), "{d}");
+        assert!(d.contains("and 2 more fields"), "{d}");
+        // Not JSON: the plain line diff.
+        assert_eq!(
+            focused_diff("409\nx", "200\ny"),
+            line_diff("409\nx", "200\ny")
+        );
     }
 
     #[test]

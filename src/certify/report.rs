@@ -20,7 +20,8 @@ pub fn rerun_command(
     let seed = report.run.as_ref().map_or(0, |r| r.seed);
     let cases = report.cases;
     format!(
-        "klarna-conformance certify{target_flags} --seed {seed} --cases {cases} --property {}",
+        "{} certify{target_flags} --seed {seed} --cases {cases} --property {}",
+        crate::errors::invocation(),
         property.name()
     )
 }

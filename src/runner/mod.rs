@@ -56,6 +56,9 @@ pub struct RunConfig {
     pub markets: Vec<String>,
     /// Tokens the user authorized in a browser, each with its create-order body.
     pub given: Vec<(String, String)>,
+    /// Set (e.g. by Ctrl-C) to stop after the cases in flight: what was found
+    /// so far is reported.
+    pub interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// How the runner shows progress.
@@ -96,6 +99,7 @@ impl RunConfig {
             progress: Progress::None,
             markets: Vec::new(),
             given: Vec::new(),
+            interrupt: None,
         }
     }
 
@@ -191,6 +195,8 @@ impl RunReport {
             crate::errors::exit::USAGE
         } else if self.properties.iter().any(|p| p.failure.is_some()) {
             crate::errors::exit::FAILURE
+        } else if self.properties.iter().any(|p| p.interrupted) {
+            crate::errors::exit::INTERRUPTED
         } else {
             crate::errors::exit::OK
         }
@@ -227,7 +233,8 @@ pub fn run(config: &RunConfig) -> RunReport {
     let queue: Mutex<Vec<Property>> = Mutex::new(runnable.iter().rev().copied().collect());
     let results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
     let target_error: Mutex<Option<TargetError>> = Mutex::new(None);
-    let stop = AtomicBool::new(false);
+    let own_stop = AtomicBool::new(false);
+    let stop: &AtomicBool = config.interrupt.as_deref().unwrap_or(&own_stop);
     let done = AtomicU64::new(0);
     let total = config.cases.saturating_mul(runnable.len() as u64);
     let ids = RunIds::new();
@@ -237,7 +244,7 @@ pub fn run(config: &RunConfig) -> RunReport {
         config,
         generation: &generation,
         ids: &ids,
-        stop: &stop,
+        stop,
         done: &done,
     };
     std::thread::scope(|scope| {
@@ -252,8 +259,10 @@ pub fn run(config: &RunConfig) -> RunReport {
                 }
             });
         }
-        if config.progress == Progress::Bar {
-            scope.spawn(|| report::progress_bar(&done, total, &stop, &results, runnable.len()));
+        if config.progress != Progress::None {
+            let terminal = config.progress == Progress::Bar;
+            let (done, results, n) = (&done, &results, runnable.len());
+            scope.spawn(move || report::progress_bar(done, total, stop, results, n, terminal));
         }
     });
     properties.extend(results.into_inner().unwrap_or_default());

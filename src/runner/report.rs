@@ -15,10 +15,9 @@ pub fn progress_line(report: &PropertyReport) -> String {
     let name = report.property.name();
     match (&report.failure, report.skipped) {
         (_, Some(why)) => format!("{name}: skipped ({why})"),
-        (None, None) if report.interrupted => format!(
-            "{name}: stopped after {} cases (the run could not go on)",
-            report.cases
-        ),
+        (None, None) if report.interrupted => {
+            format!("{name}: stopped after {} cases", report.cases)
+        }
         (None, None) => format!("{name}: {} cases, all held", report.cases),
         (Some(f), None) => format!(
             "{name}: FAILED after {} cases (seed {})",
@@ -27,36 +26,81 @@ pub fn progress_line(report: &PropertyReport) -> String {
     }
 }
 
-/// Redraws `[#####.....] 1234/3584 cases, 5/14 properties` on stderr until the run stops.
+/// Shows progress on stderr until the run stops: on a terminal a line
+/// redrawn ten times a second (`[#####.....] 1234/3584 cases, 5/14
+/// properties, 3 s, about 9 s left`); elsewhere (CI logs) the same line
+/// every five seconds.
 pub fn progress_bar(
     done: &AtomicU64,
     total: u64,
     stop: &AtomicBool,
     results: &Mutex<Vec<PropertyReport>>,
     properties: usize,
+    terminal: bool,
 ) {
+    let start = std::time::Instant::now();
+    let tick = if terminal {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(5)
+    };
+    let mut last = start;
     loop {
         let finished = results.lock().map_or(0, |r| r.len());
-        let n = done.load(Ordering::Relaxed).min(total);
-        let width = 30u64;
-        let filled = (n * width).checked_div(total).unwrap_or(width) as usize;
-        eprint!(
-            "\r[{}{}] {n}/{total} cases, {finished}/{properties} properties",
-            "#".repeat(filled),
-            ".".repeat(width as usize - filled)
-        );
-        if finished >= properties || stop.load(Ordering::Relaxed) {
-            eprintln!();
+        let over = finished >= properties || stop.load(Ordering::Relaxed);
+        if terminal || over || last.elapsed() >= tick {
+            let n = done.load(Ordering::Relaxed).min(total);
+            let line = progress_text(n, total, finished, properties, start.elapsed());
+            if terminal {
+                eprint!("\r{line}\x1b[K");
+                if over {
+                    eprintln!();
+                }
+            } else if !over {
+                eprintln!("progress: {line}");
+            }
+            last = std::time::Instant::now();
+        }
+        if over {
             return;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(if terminal {
+            tick
+        } else {
+            Duration::from_millis(200)
+        });
     }
+}
+
+/// `[#####.....] 1234/3584 cases, 5/14 properties, 3 s, about 9 s left`.
+fn progress_text(
+    n: u64,
+    total: u64,
+    finished: usize,
+    properties: usize,
+    elapsed: Duration,
+) -> String {
+    let width = 30u64;
+    let filled = (n * width).checked_div(total).unwrap_or(width) as usize;
+    let secs = elapsed.as_secs();
+    // The rate so far, once there is one to go by.
+    let left = (n > 0 && n < total).then(|| {
+        let rate = n as f64 / elapsed.as_secs_f64().max(1e-3);
+        ((total - n) as f64 / rate).ceil() as u64
+    });
+    let eta = left.map_or(String::new(), |l| format!(", about {l} s left"));
+    format!(
+        "[{}{}] {n}/{total} cases, {finished}/{properties} properties, {secs} s{eta}",
+        "#".repeat(filled),
+        ".".repeat(width as usize - filled)
+    )
 }
 
 /// The command that reproduces a failure exactly.
 pub fn replay_command(property: Property, failure: &FailureReport, target_flag: &str) -> String {
     format!(
-        "klarna-conformance replay --property {} --seed {}{}",
+        "{} replay --property {} --seed {}{}",
+        crate::errors::invocation(),
         property.name(),
         failure.case_seed,
         target_flag
@@ -142,23 +186,7 @@ pub fn render_with(report: &RunReport, reproduce: &Reproduce<'_>) -> String {
             failed
         );
     }
-    let _ = writeln!(
-        out,
-        "\ncoverage of passing cases (how many steps got each answer):"
-    );
-    let mut merged: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, u64>> =
-        Default::default();
-    for p in &report.properties {
-        for (kind, values) in &p.labels {
-            for (value, n) in values {
-                *merged.entry(kind).or_default().entry(value).or_default() += n;
-            }
-        }
-    }
-    for (kind, values) in merged {
-        let listed: Vec<String> = values.iter().map(|(v, n)| format!("{v} {n}")).collect();
-        let _ = writeln!(out, "  {kind}: {}", listed.join(", "));
-    }
+    coverage(&mut out, report);
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         out,
@@ -172,6 +200,77 @@ pub fn render_with(report: &RunReport, reproduce: &Reproduce<'_>) -> String {
     );
     let _ = writeln!(out, "{}", summary(report));
     out
+}
+
+/// What the passing cases covered, in words: sessions per market, create
+/// orders per change made after authorization, and, per request, how often
+/// each answer came; counts in numeric order of their labels.
+fn coverage(out: &mut String, report: &RunReport) {
+    use std::collections::BTreeMap;
+    let mut merged: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for p in &report.properties {
+        for (kind, values) in &p.labels {
+            for (value, n) in values {
+                *merged.entry(kind).or_default().entry(value).or_default() += n;
+            }
+        }
+    }
+    if merged.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nwhat the passing cases covered:");
+    let listed = |values: Vec<(&str, u64)>| {
+        let mut values = values;
+        values.sort_by(|a, b| natural(a.0, b.0));
+        values
+            .iter()
+            .map(|(v, n)| format!("{v} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (kind, values) in merged {
+        match kind {
+            "step" => {
+                let _ = writeln!(out, "  answers, per request:");
+                let mut per: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+                for (label, n) in values {
+                    let (request, answer) = label.split_once(" → ").unwrap_or((label, ""));
+                    per.entry(request).or_default().push((answer, n));
+                }
+                for (request, answers) in per {
+                    let _ = writeln!(out, "    {request}: {}", listed(answers));
+                }
+            }
+            _ => {
+                let what = match kind {
+                    "market" => "sessions created, per purchase country",
+                    "mutation" => "create orders, per change made after authorization",
+                    other => other,
+                };
+                let _ = writeln!(out, "  {what}: {}", listed(values.into_iter().collect()));
+            }
+        }
+    }
+}
+
+/// Labels compared with their numbers as numbers (`2 captures` before `10 captures`).
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    // Runs of digits and of other characters, digits compared by value.
+    fn chunks(s: &str) -> Vec<(Option<u64>, &str)> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            let digit = c.is_ascii_digit();
+            let end = rest
+                .find(|x: char| x.is_ascii_digit() != digit)
+                .unwrap_or(rest.len());
+            let (chunk, tail) = rest.split_at(end);
+            out.push((digit.then(|| chunk.parse().unwrap_or(u64::MAX)), chunk));
+            rest = tail;
+        }
+        out
+    }
+    chunks(a).cmp(&chunks(b))
 }
 
 /// `20 passed, 1 failed, 2 skipped`: made from the same reports as the exit
@@ -191,6 +290,8 @@ pub fn summary(report: &RunReport) -> String {
     }
     if report.target_error.is_some() {
         out.push_str(" — the target could not be used (exit 2)");
+    } else if stopped > 0 && failed == 0 {
+        out.push_str(" — interrupted before every case ran (exit 130)");
     }
     out
 }
@@ -216,8 +317,13 @@ pub fn junit_with(report: &RunReport, suite_name: &str, reproduce: &Reproduce<'_
             None if p.interrupted => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(format!(
-                    "stopped after {} cases: the target could not be used",
-                    p.cases
+                    "stopped after {} cases: {}",
+                    p.cases,
+                    if report.target_error.is_some() {
+                        "the target could not be used"
+                    } else {
+                        "the run was interrupted"
+                    }
                 ));
                 s
             }
@@ -320,5 +426,15 @@ pub fn persist_regression(dir: Option<&Path>, property: Property, failure: &Fail
             "note: could not record the failing seed in {}: {e}",
             path.display()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_sort_with_numbers_as_numbers() {
+        let mut labels = vec!["200 10 captures", "200 2 captures", "200 0 captures", "404 x"];
+        labels.sort_by(|a, b| super::natural(a, b));
+        assert_eq!(labels, ["200 0 captures", "200 2 captures", "200 10 captures", "404 x"]);
     }
 }

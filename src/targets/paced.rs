@@ -46,6 +46,17 @@ impl Pacing {
     };
 }
 
+impl Pacing {
+    /// No pause between requests (a 429 is still retried, honouring
+    /// `Retry-After`): for servers that are not Klarna's.
+    pub const UNPACED: Pacing = Pacing {
+        max_requests: usize::MAX,
+        per: Duration::ZERO,
+        retries: 4,
+        retry_pause: Duration::from_secs(1),
+    };
+}
+
 impl Default for Pacing {
     fn default() -> Self {
         Pacing::PLAYGROUND
