@@ -140,7 +140,12 @@ fn a_failure_prints_a_replay_command_that_fails_the_same_way() {
     );
     assert!(xml.contains(&replay), "{xml}");
 
-    let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    // The printed command starts with however the tool was started
+    // (`cargo run --` from the project, else its name).
+    let args: Vec<&str> = replay
+        .split_whitespace()
+        .skip_while(|t| *t != "replay")
+        .collect();
     let again = run(&args);
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
     assert!(text(&again).contains("FAILED order-succeeds"));
@@ -164,13 +169,14 @@ fn a_failure_prints_a_replay_command_that_fails_the_same_way() {
     assert_eq!(run(&defective).status.code(), Some(1));
 }
 
-/// The replay command a failing `run` prints (without the program name).
+/// The replay command a failing `run` prints, from `replay` on (without
+/// the way the tool was started).
 fn replay_args(out: &str) -> Vec<String> {
     out.lines()
         .find_map(|l| l.strip_prefix("replay: "))
         .unwrap_or_else(|| panic!("a replay line in:\n{out}"))
         .split_whitespace()
-        .skip(1)
+        .skip_while(|t| *t != "replay")
         .map(str::to_owned)
         .collect()
 }
@@ -431,4 +437,50 @@ fn a_url_target_must_name_every_changed_field() {
         );
         rt.block_on(server.shutdown());
     }
+}
+
+#[test]
+fn an_unwritable_junit_path_fails_before_the_run() {
+    let o = run(&["run", "--junit", "/nonexistent-dir/report.xml", "--cases", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("cannot write the JUnit report"), "{out}");
+    assert!(!out.contains("passed"), "nothing ran: {out}");
+}
+
+#[test]
+fn proptest_cases_zero_is_named() {
+    let o = bin()
+        .args(["run", "--no-regressions"])
+        .env("PROPTEST_CASES", "0")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("PROPTEST_CASES=0"), "{}", text(&o));
+}
+
+/// Ctrl-C stops after the cases in flight and still prints the report of
+/// what ran; the exit code says the run is incomplete.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_reports_what_ran() {
+    use std::process::Stdio;
+    let child = bin()
+        .args(["run", "--cases", "1000000", "--no-regressions"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}");
+    assert!(out.contains("interrupted"), "{out}");
+    assert!(out.contains("stopped"), "{out}");
+    assert!(out.contains("requests in"), "the summary is printed: {out}");
 }
