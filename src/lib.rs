@@ -22,8 +22,26 @@
 //! ```
 //!
 //! [`run`] is synchronous: it starts its own runtime on each worker thread.
-//! Call it from a plain `#[test]` (or `tokio::task::spawn_blocking`), not from
-//! inside an async runtime.
+//! From async code — a `#[tokio::test]` that starts a [`mock::MockServer`],
+//! say — await [`run_async`] instead, which moves the run off the caller's
+//! runtime so the server keeps answering:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use klarna_conformance::mock::{MockConfig, MockServer};
+//! use klarna_conformance::targets::TargetSpec;
+//! use klarna_conformance::{RunConfig, run_async};
+//!
+//! let server = MockServer::start(MockConfig::default()).await?;
+//! let mut config = RunConfig::new(42, 64);
+//! config.target = TargetSpec::url(server.base_url());
+//! assert_eq!(run_async(config).await.exit_code(), 0);
+//! # Ok(()) }
+//! ```
+//!
+//! The strategies are proptest's; the version this crate is built with is
+//! re-exported as [`proptest`], so a user's own strategies compose with
+//! [`generate`] without a version mismatch.
 //!
 //! The pieces, in the order data flows through them:
 //!
@@ -136,5 +154,6 @@ pub mod targets;
 pub mod verdict;
 
 // What most users need, at the top.
+pub use proptest;
 pub use runner::report;
-pub use runner::{Property, RunConfig, RunReport, replay, run};
+pub use runner::{Property, RunConfig, RunReport, replay, run, run_async};

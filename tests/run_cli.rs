@@ -484,3 +484,17 @@ fn ctrl_c_reports_what_ran() {
     assert!(out.contains("stopped"), "{out}");
     assert!(out.contains("requests in"), "the summary is printed: {out}");
 }
+
+/// A MockServer on a `#[tokio::test]`'s own single-threaded runtime: the
+/// async entry point runs against it without blocking that runtime.
+#[tokio::test]
+async fn run_async_works_inside_a_tokio_test() {
+    use klarna_conformance::runner::{Property, RunConfig};
+    let server = MockServer::start(MockConfig::default().seed(3)).await.unwrap();
+    let mut config = RunConfig::new(5, 6);
+    config.properties = vec![Property::OrderSucceeds, Property::Refunds];
+    config.target = klarna_conformance::targets::TargetSpec::url(server.base_url());
+    let report = klarna_conformance::run_async(config).await;
+    assert_eq!(report.exit_code(), 0, "{}", klarna_conformance::report::render(&report, ""));
+    assert_eq!(report.cases(), 12);
+}

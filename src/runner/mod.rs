@@ -284,6 +284,18 @@ pub fn run(config: &RunConfig) -> RunReport {
     report
 }
 
+/// [`run`] for async code (a `#[tokio::test]`, a service's own runtime):
+/// the run goes to a blocking thread, so that a [`crate::mock::MockServer`]
+/// started on the caller's runtime keeps serving while it waits. Calling the
+/// synchronous [`run`] there instead blocks that runtime's only thread and
+/// never returns.
+pub async fn run_async(config: RunConfig) -> RunReport {
+    match tokio::task::spawn_blocking(move || run(&config)).await {
+        Ok(report) => report,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// Replays one case of `property` from its case seed, shrinking it again if it fails.
 pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunReport {
     let start = Instant::now();

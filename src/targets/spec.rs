@@ -74,6 +74,15 @@ impl TargetSpec {
         TargetSpec::Mock(MockConfig::default())
     }
 
+    /// A server at `base_url` with the mock's default credentials (a
+    /// [`crate::mock::MockServer`] or `klarna-conformance serve`).
+    pub fn url(base_url: impl Into<String>) -> TargetSpec {
+        TargetSpec::Url {
+            base_url: base_url.into(),
+            credentials: Credentials::new(mock::DEFAULT_USERNAME, mock::DEFAULT_PASSWORD),
+        }
+    }
+
     /// A URL target with credentials from `KLARNA_USERNAME` / `KLARNA_PASSWORD`,
     /// or the mock's defaults when those are unset (`klarna-conformance serve`).
     pub fn url_from_env(base_url: &str) -> TargetSpec {
