@@ -26,8 +26,10 @@
 //! ([`SnapshotSettings::record_missing`]).
 
 use std::collections::BTreeMap;
+#[cfg(feature = "cli")]
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+#[cfg(feature = "cli")]
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
@@ -376,6 +378,20 @@ pub fn assert_snapshot(
         }
         _ => {}
     }
+    insta_check(settings, &dir, name, description, content)
+        .map_err(|()| mismatch(recorded.is_none()))
+}
+
+/// insta's verdict on a changed or missing snapshot (it honours
+/// `INSTA_UPDATE` and writes `.snap.new` files for review).
+#[cfg(feature = "cli")]
+fn insta_check(
+    settings: &SnapshotSettings,
+    dir: &Path,
+    name: &str,
+    description: &str,
+    content: &str,
+) -> Result<Snapshotted, ()> {
     let mut insta_settings = insta::Settings::clone_current();
     insta_settings.set_snapshot_path(&dir);
     insta_settings.set_prepend_module_to_snapshot(false);
@@ -386,8 +402,20 @@ pub fn assert_snapshot(
     }
     match quietly(|| insta_settings.bind(|| insta::assert_snapshot!(name, content))) {
         Ok(()) => Ok(Snapshotted::Matched),
-        Err(_) => Err(mismatch(recorded.is_none())),
+        Err(_) => Err(()),
     }
+}
+
+/// Without the `cli` feature (no insta) a changed or missing snapshot fails.
+#[cfg(not(feature = "cli"))]
+fn insta_check(
+    _settings: &SnapshotSettings,
+    _dir: &Path,
+    _name: &str,
+    _description: &str,
+    _content: &str,
+) -> Result<Snapshotted, ()> {
+    Err(())
 }
 
 /// Whether a new snapshot is written as `.snap.new` for review rather than
@@ -440,8 +468,10 @@ fn write_snap(
 
 /// Serialises swaps of the process-wide panic hook: two threads swapping at
 /// once could each restore the other's silent hook and leave it installed.
+#[cfg(feature = "cli")]
 static PANIC_HOOK: Mutex<()> = Mutex::new(());
 
+#[cfg(feature = "cli")]
 type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static>;
 
 /// Runs `f`, catching its panic without printing it. insta reports a
@@ -449,6 +479,7 @@ type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'sta
 /// with its own diff, so the panic text (and a backtrace under
 /// `RUST_BACKTRACE`) would be noise. Panics of other threads meanwhile still
 /// reach the previous hook.
+#[cfg(feature = "cli")]
 fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
     let _guard = PANIC_HOOK.lock().unwrap_or_else(PoisonError::into_inner);
     let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());

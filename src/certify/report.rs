@@ -50,6 +50,7 @@ pub fn render(report: &CertifyReport, target_flags: &str) -> String {
 
 /// The JUnit XML report: one testcase per property; skipped ones as skipped,
 /// an unusable target as an error.
+#[cfg(feature = "cli")]
 pub fn junit(report: &CertifyReport, target_flags: &str) -> String {
     match &report.run {
         Some(run) => runner::report::junit_with(run, "klarna-conformance certify", &|p, f| {

@@ -26,6 +26,7 @@
 
 mod schema;
 mod validate;
+#[cfg(feature = "cli")]
 mod yaml;
 
 use std::fmt;
@@ -168,7 +169,7 @@ impl OpenApi {
     }
 
     fn parse_named(text: &str, path: &Path) -> Result<OpenApi, OpenApiError> {
-        let document = yaml::to_json(text).map_err(|message| OpenApiError::Yaml {
+        let document = document_json(text).map_err(|message| OpenApiError::Yaml {
             path: path.to_path_buf(),
             message,
         })?;
@@ -487,6 +488,20 @@ fn json_schema(doc: &Value, holder: &Value, loc: &str, schemas: &mut Schemas) ->
         .or_else(|| content.iter().find(|(k, _)| base(k).ends_with("+json")))?;
     let schema = media.get("schema")?;
     Some(schemas.inline(doc, schema, loc))
+}
+
+/// The document as JSON: YAML (a superset of JSON) with the default `cli`
+/// feature; without it, JSON documents only.
+#[cfg(feature = "cli")]
+fn document_json(text: &str) -> Result<Value, String> {
+    yaml::to_json(text)
+}
+
+#[cfg(not(feature = "cli"))]
+fn document_json(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| {
+        format!("{e} (YAML documents need the `cli` feature; a JSON document works without it)")
+    })
 }
 
 #[cfg(test)]

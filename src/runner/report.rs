@@ -297,6 +297,7 @@ pub fn summary(report: &RunReport) -> String {
 }
 
 /// The JUnit XML report: one testcase per property, failures with the replay command.
+#[cfg(feature = "cli")]
 pub fn junit(report: &RunReport, target_flag: &str) -> String {
     junit_with(report, "klarna-conformance", &|p, f| {
         replay_command(p, f, target_flag)
@@ -304,6 +305,7 @@ pub fn junit(report: &RunReport, target_flag: &str) -> String {
 }
 
 /// [`junit`] for a suite of another name, with the command that reproduces a failure given.
+#[cfg(feature = "cli")]
 pub fn junit_with(report: &RunReport, suite_name: &str, reproduce: &Reproduce<'_>) -> String {
     use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new(suite_name);
@@ -372,6 +374,7 @@ pub fn list() -> String {
 
 /// The XML of a JUnit suite, with a failing `target` testcase when the target
 /// could not be used (so CI shows why the run stopped).
+#[cfg(feature = "cli")]
 pub fn junit_xml(mut suite: quick_junit::TestSuite, target_error: Option<String>) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus};
     if let Some(e) = target_error {
