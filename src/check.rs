@@ -12,6 +12,8 @@ use crate::model::validate::{self, BodyKind, Violation};
 pub struct Report {
     /// The file name as given (`-` for standard input).
     pub file: String,
+    /// The kind of body the file was checked as.
+    pub kind: BodyKind,
     /// Every violation, in document order.
     pub violations: Vec<Violation>,
 }
@@ -24,8 +26,13 @@ impl Report {
 }
 
 impl fmt::Display for Report {
-    /// One line per violation: `FILE: GRADE PATH: MESSAGE`.
+    /// One line per violation, `FILE: GRADE PATH: MESSAGE — WHY` (Klarna's
+    /// message verbatim, then the explanation), or `FILE: ok (KIND)` when
+    /// there is none.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.violations.is_empty() {
+            return writeln!(f, "{}: ok ({})", self.file, self.kind);
+        }
         for v in &self.violations {
             writeln!(f, "{}: {v}", self.file)?;
         }
@@ -55,14 +62,16 @@ pub fn check_bytes(kind: BodyKind, file: &str, bytes: &[u8]) -> Result<Report, I
         serde_json::from_slice(bytes).map_err(|e| InputError::not_json(file, &e))?;
     Ok(Report {
         file: file.to_owned(),
+        kind,
         violations: validate::validate(kind, &body),
     })
 }
 
-/// The whole command: checks every file, writes violations to `out` and
-/// unusable inputs to `err`, and returns the exit code: [`exit::USAGE`] if any
-/// file could not be judged, else [`exit::FAILURE`] if any has an error, else
-/// [`exit::OK`]. Every file is checked even after a failure.
+/// The whole command: checks every file, writes each report to `out` (its
+/// violations, or `FILE: ok (KIND)`) and unusable inputs to `err`, and
+/// returns the exit code: [`exit::USAGE`] if any file could not be judged,
+/// else [`exit::FAILURE`] if any has an error, else [`exit::OK`]. Every file
+/// is checked even after a failure.
 pub fn check_payloads(
     kind: BodyKind,
     files: &[String],

@@ -441,7 +441,13 @@ fn a_url_target_must_name_every_changed_field() {
 
 #[test]
 fn an_unwritable_junit_path_fails_before_the_run() {
-    let o = run(&["run", "--junit", "/nonexistent-dir/report.xml", "--cases", "1"]);
+    let o = run(&[
+        "run",
+        "--junit",
+        "/nonexistent-dir/report.xml",
+        "--cases",
+        "1",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let out = text(&o);
     assert!(out.contains("cannot write the JUnit report"), "{out}");
@@ -490,11 +496,18 @@ fn ctrl_c_reports_what_ran() {
 #[tokio::test]
 async fn run_async_works_inside_a_tokio_test() {
     use klarna_conformance::runner::{Property, RunConfig};
-    let server = MockServer::start(MockConfig::default().seed(3)).await.unwrap();
+    let server = MockServer::start(MockConfig::default().seed(3))
+        .await
+        .unwrap();
     let mut config = RunConfig::new(5, 6);
     config.properties = vec![Property::OrderSucceeds, Property::Refunds];
     config.target = klarna_conformance::targets::TargetSpec::url(server.base_url());
     let report = klarna_conformance::run_async(config).await;
-    assert_eq!(report.exit_code(), 0, "{}", klarna_conformance::report::render(&report, ""));
+    assert_eq!(
+        report.exit_code(),
+        0,
+        "{}",
+        klarna_conformance::report::render(&report, "")
+    );
     assert_eq!(report.cases(), 12);
 }

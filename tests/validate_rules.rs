@@ -81,20 +81,38 @@ fn line(name: &str, quantity: i64, unit_price: i64) -> Value {
 }
 
 /// Asserts the violations are exactly `expected` (grade, path, rule), each with
-/// Klarna's message `Bad value: <path>`.
+/// Klarna's message `Bad value: <path>` and an explanation citing a source.
 #[track_caller]
 fn assert_violations(kind: BodyKind, body: &Value, expected: &[(Grade, &str, Rule)]) {
     let got = validate(kind, body);
-    let want: Vec<Violation> = expected
+    let seen: Vec<(Grade, &str, Rule, &str)> = got
         .iter()
-        .map(|(grade, path, rule)| Violation {
-            grade: *grade,
-            path: (*path).to_owned(),
-            rule: *rule,
-            message: format!("Bad value: {path}"),
-        })
+        .map(|v| (v.grade, v.path.as_str(), v.rule, v.message.as_str()))
         .collect();
-    assert_eq!(got, want);
+    let messages: Vec<String> = expected
+        .iter()
+        .map(|(_, path, _)| format!("Bad value: {path}"))
+        .collect();
+    let want: Vec<(Grade, &str, Rule, &str)> = expected
+        .iter()
+        .zip(&messages)
+        .map(|((grade, path, rule), message)| (*grade, *path, *rule, message.as_str()))
+        .collect();
+    assert_eq!(seen, want);
+    for v in &got {
+        explained(v);
+    }
+}
+
+/// Every violation says why, in one line, ending with its source in docs/klarna.md.
+#[track_caller]
+fn explained(v: &Violation) {
+    let why = &v.why;
+    assert!(
+        !why.contains('\n') && why.contains("(docs/klarna.md §") && why.ends_with(')'),
+        "{v}"
+    );
+    assert!(!why.contains("../shared"), "{v}");
 }
 
 #[track_caller]

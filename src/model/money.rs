@@ -124,6 +124,58 @@ pub fn check_line_tax(
     })
 }
 
+/// The numbers behind [`check_line_tax`], for explaining its verdict: the
+/// exact tax and the values graded [`LineTaxCheck::Within`] and
+/// [`LineTaxCheck::Borderline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineTaxTolerance {
+    /// The exact tax is `numerator / denominator` (`denominator > 0`):
+    /// `total_amount × tax_rate / (10000 + tax_rate)`.
+    pub numerator: i128,
+    pub denominator: i128,
+    /// The exact tax rounded down and up (equal when it is an integer).
+    pub floor: i64,
+    pub ceil: i64,
+}
+
+impl LineTaxTolerance {
+    /// The values within ±1 of the exact tax: graded [`LineTaxCheck::Within`].
+    pub fn within(&self) -> std::ops::RangeInclusive<i64> {
+        self.ceil - 1..=self.floor + 1
+    }
+
+    /// The values within 1 of the floor or the ceiling: graded
+    /// [`LineTaxCheck::Within`] or [`LineTaxCheck::Borderline`], never refused.
+    pub fn not_refused(&self) -> std::ops::RangeInclusive<i64> {
+        self.floor - 1..=self.ceil + 1
+    }
+
+    /// The exact tax in hundredths of a minor unit, rounded half away from zero.
+    pub fn hundredths(&self) -> i128 {
+        round_half_away(self.numerator * 100, self.denominator)
+    }
+
+    /// Whether [`Self::hundredths`] is the exact tax, not a rounding of it.
+    pub fn hundredths_exact(&self) -> bool {
+        (self.numerator * 100) % self.denominator == 0
+    }
+}
+
+/// The tolerance [`check_line_tax`] applies to a line of `total_amount` at
+/// `tax_rate`; `None` when `tax_rate` is outside `0..=10000`.
+pub fn line_tax_tolerance(total_amount: i64, tax_rate: i64) -> Option<LineTaxTolerance> {
+    let (n, d) = tax_fraction(total_amount, tax_rate)?;
+    let floor = n.div_euclid(d);
+    let ceil = floor + i128::from(n.rem_euclid(d) != 0);
+    // |tax| <= |total_amount| / 2 (tax_rate <= 10000), so these and ±1 fit an i64.
+    Some(LineTaxTolerance {
+        numerator: n,
+        denominator: d,
+        floor: i64::try_from(floor).ok()?,
+        ceil: i64::try_from(ceil).ok()?,
+    })
+}
+
 /// `order_amount`: the sum of the lines' `total_amount`; `None` on overflow.
 pub fn order_amount<I: IntoIterator<Item = i64>>(line_totals: I) -> Option<i64> {
     line_totals.into_iter().try_fold(0i64, i64::checked_add)
@@ -455,6 +507,35 @@ mod tests {
         );
         assert_eq!(check_line_tax(0, 100, -1), None);
         assert_eq!(check_line_tax(0, 100, 10001), None);
+    }
+
+    #[test]
+    fn tolerance_agrees_with_the_check() {
+        for (total, rate) in [(300, 1000), (9500, 2500), (-300, 1000), (100, 2000), (0, 0)] {
+            let t = line_tax_tolerance(total, rate).unwrap();
+            for given in t.floor - 4..=t.ceil + 4 {
+                let want = if t.within().contains(&given) {
+                    LineTaxCheck::Within
+                } else if t.not_refused().contains(&given) {
+                    LineTaxCheck::Borderline
+                } else {
+                    LineTaxCheck::Outside
+                };
+                assert_eq!(
+                    check_line_tax(given, total, rate),
+                    Some(want),
+                    "{total} {rate} {given}"
+                );
+            }
+        }
+        let t = line_tax_tolerance(100, 2000).unwrap();
+        assert_eq!((t.floor, t.ceil, t.hundredths()), (16, 17, 1667));
+        assert!(!t.hundredths_exact());
+        let t = line_tax_tolerance(-300, 1000).unwrap();
+        assert_eq!((t.floor, t.ceil, t.hundredths()), (-28, -27, -2727));
+        assert_eq!(line_tax_tolerance(100, 10001), None);
+        let t = line_tax_tolerance(i64::MIN, 10000).unwrap();
+        assert_eq!(t.within(), i64::MIN / 2 - 1..=i64::MIN / 2 + 1);
     }
 
     #[test]

@@ -436,8 +436,21 @@ pub fn persist_regression(dir: Option<&Path>, property: Property, failure: &Fail
 mod tests {
     #[test]
     fn labels_sort_with_numbers_as_numbers() {
-        let mut labels = vec!["200 10 captures", "200 2 captures", "200 0 captures", "404 x"];
+        let mut labels = vec![
+            "200 10 captures",
+            "200 2 captures",
+            "200 0 captures",
+            "404 x",
+        ];
         labels.sort_by(|a, b| super::natural(a, b));
-        assert_eq!(labels, ["200 0 captures", "200 2 captures", "200 10 captures", "404 x"]);
+        assert_eq!(
+            labels,
+            [
+                "200 0 captures",
+                "200 2 captures",
+                "200 10 captures",
+                "404 x"
+            ]
+        );
     }
 }

@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::Rule;
-use super::reader::{Ctx, Path, join};
+use super::body::empty_url;
+use super::reader::{Ctx, Int, Path, found, join, length, quoted, read_int};
 use crate::model::OrderLineType;
 use crate::model::market::Market;
 use crate::model::money::{
@@ -14,6 +15,8 @@ use crate::model::money::{
 pub(super) struct LineAmounts {
     pub(super) total_amount: Option<i64>,
     pub(super) tax_contribution: Option<i64>,
+    /// A `sales_tax` line: it contributes its `total_amount` to the tax.
+    pub(super) sales_tax: bool,
 }
 
 /// Validates `order_lines` (the array itself and every line) and returns each
@@ -27,11 +30,16 @@ pub(super) fn order_lines(
     let lines = ctx.array(body, "order_lines", "order_lines")?;
     // minItems 1, maxItems 1000 (docs/klarna.md §2.1).
     if lines.is_empty() {
-        ctx.error("order_lines", Rule::MinItems);
+        let why = "is empty; a cart needs at least 1 order line (docs/klarna.md §2.1)";
+        ctx.error("order_lines", Rule::MinItems, why.to_owned());
         return None;
     }
     if lines.len() > MAX_ORDER_LINES {
-        ctx.error("order_lines", Rule::MaxItems);
+        let why = format!(
+            "has {} lines, at most {MAX_ORDER_LINES} (docs/klarna.md §2.1)",
+            lines.len()
+        );
+        ctx.error("order_lines", Rule::MaxItems, why);
     }
     let amounts = lines
         .iter()
@@ -45,9 +53,14 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     let unreadable = LineAmounts {
         total_amount: None,
         tax_contribution: None,
+        sales_tax: false,
     };
     let Some(line) = line.as_object() else {
-        ctx.error(p, Rule::Type);
+        let why = format!(
+            "expected an order line, an object {{...}}, got {} (docs/klarna.md §2.2)",
+            found(line)
+        );
+        ctx.error(p, Rule::Type, why);
         return unreadable;
     };
     let at = |key: &'static str| Path::Join(p, key);
@@ -60,21 +73,41 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     let line_type = ctx
         .string(line, "type", at("type"), 0, usize::MAX)
         .map(|s| OrderLineType::from(s.to_owned()));
-    if line_type
-        .as_ref()
-        .is_some_and(|t| !OrderLineType::DOCUMENTED.contains(t))
+    if let Some(t) = &line_type
+        && !OrderLineType::DOCUMENTED.contains(t)
     {
-        ctx.warn(at("type"), Rule::Enum);
+        let documented: Vec<&str> = OrderLineType::DOCUMENTED
+            .iter()
+            .map(OrderLineType::as_str)
+            .collect();
+        let why = format!(
+            "{} is not one of the documented line types ({}); the list is prose, not a \
+             schema enum, and no refusal was recorded, so only a warning (docs/klarna.md §2.2)",
+            quoted(t.as_str()),
+            documented.join(", ")
+        );
+        ctx.warn(at("type"), Rule::Enum, why);
     }
 
     // The spec allows 255 (SPEC24's description 256), but the playground
     // refused a reference longer than 64, twice (docs/klarna.md §11.5).
-    ctx.string(line, "reference", at("reference"), 0, 64);
+    if let Some(reference) = ctx.string(line, "reference", at("reference"), 0, usize::MAX)
+        && reference.chars().nth(64).is_some()
+    {
+        let why = format!(
+            "{}, at most 64: the spec allows 255, but the playground refused a reference \
+             longer than 64 (docs/klarna.md §11.5)",
+            length(reference.chars().count())
+        );
+        ctx.error(at("reference"), Rule::MaxLength, why);
+    }
     ctx.string(line, "name", at("name"), 1, 255);
     ctx.string(line, "quantity_unit", at("quantity_unit"), 1, 8);
     // An empty-string URL was refused where null is fine (docs/klarna.md §11.5).
     for key in ["product_url", "image_url"] {
-        ctx.string(line, key, at(key), 1, 1024);
+        if ctx.string(line, key, at(key), 0, 1024) == Some("") {
+            ctx.error(at(key), Rule::MinLength, empty_url());
+        }
     }
     ctx.string(line, "merchant_data", at("merchant_data"), 0, 1024);
     product_identifiers(ctx, line, p);
@@ -82,34 +115,60 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
 
     // docs/klarna.md §2.2 ranges.
     let quantity = ctx.int(line, "quantity", at("quantity"));
-    if quantity.is_some_and(|q| q < 0) {
-        ctx.error(at("quantity"), Rule::Minimum);
+    if let Some(q) = quantity.filter(|&q| q < 0) {
+        ctx.below(at("quantity"), q, 0, "");
     }
     let unit_price = ctx.int(line, "unit_price", at("unit_price"));
-    if unit_price.is_some_and(|u| u > MAX_LINE_AMOUNT) {
-        ctx.error(at("unit_price"), Rule::Maximum);
+    if let Some(u) = unit_price.filter(|&u| u > MAX_LINE_AMOUNT) {
+        ctx.above(at("unit_price"), u, MAX_LINE_AMOUNT, AMOUNT_LIMIT);
     }
     let tax_rate = ctx.int(line, "tax_rate", at("tax_rate"));
     match tax_rate {
-        Some(r) if r < 0 => ctx.error(at("tax_rate"), Rule::Minimum),
-        Some(r) if r > TAX_RATE_SCALE => ctx.error(at("tax_rate"), Rule::Maximum),
+        Some(r) if r < 0 => ctx.below(at("tax_rate"), r, 0, BASIS_POINTS),
+        Some(r) if r > TAX_RATE_SCALE => ctx.above(at("tax_rate"), r, TAX_RATE_SCALE, BASIS_POINTS),
         // docs/klarna.md §10: a 23 % rate on a Swedish line was accepted; rates are
         // not checked against the market's VAT table, so this is a warning.
-        Some(r) if market.is_some_and(|m| !m.vat_rates.contains(&r)) => {
-            ctx.warn(at("tax_rate"), Rule::TaxRate)
+        Some(r) => {
+            if let Some(m) = market.filter(|m| !m.vat_rates.contains(&r)) {
+                let rates: Vec<String> = m.vat_rates.iter().map(|&v| percent(v)).collect();
+                let style = if m.sales_tax {
+                    format!(
+                        "; {} is a sales-tax market, where tax travels as one sales_tax line \
+                         and lines carry no tax_rate (docs/klarna.md §3.1)",
+                        m.country
+                    )
+                } else {
+                    String::new()
+                };
+                let why = format!(
+                    "{r} ({}) is not one of {}'s VAT rates ({}); Klarna does not check rates \
+                     against the market (a 23 % rate on a Swedish line was accepted), so only \
+                     a warning (docs/klarna.md §10){style}",
+                    percent(r),
+                    m.country,
+                    rates.join(", ")
+                );
+                ctx.warn(at("tax_rate"), Rule::TaxRate, why);
+            }
         }
-        _ => {}
+        None => {}
     }
     let total_amount = ctx.int(line, "total_amount", at("total_amount"));
-    if total_amount.is_some_and(|t| t > MAX_LINE_AMOUNT) {
-        ctx.error(at("total_amount"), Rule::Maximum);
+    if let Some(t) = total_amount.filter(|&t| t > MAX_LINE_AMOUNT) {
+        ctx.above(at("total_amount"), t, MAX_LINE_AMOUNT, AMOUNT_LIMIT);
     }
     let discount_present = line
         .get("total_discount_amount")
         .is_some_and(|v| !v.is_null());
     let discount = ctx.int(line, "total_discount_amount", at("total_discount_amount"));
-    if discount.is_some_and(|d| d < 0) {
-        ctx.error(at("total_discount_amount"), Rule::Minimum);
+    if let Some(d) = discount.filter(|&d| d < 0) {
+        ctx.below(
+            at("total_discount_amount"),
+            d,
+            0,
+            ": it is the amount taken off the line; a reduction of its own is a line with a \
+             negative total_amount",
+        );
     }
     let tax_present = line.get("total_tax_amount").is_some_and(|v| !v.is_null());
     let total_tax = ctx.int(line, "total_tax_amount", at("total_tax_amount"));
@@ -118,9 +177,12 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // Klarna names total_amount when the line does not add up (docs/klarna.md §3.3).
     if let (Some(q), Some(u), Some(t)) = (quantity, unit_price, total_amount)
         && (discount.is_some() || !discount_present)
-        && money::line_total(q, u, discount.unwrap_or(0)) != Some(t)
     {
-        ctx.error(at("total_amount"), Rule::LineTotal);
+        let computed = money::line_total(q, u, discount.unwrap_or(0));
+        if computed != Some(t) {
+            let why = line_total_why(line, t, q, u, discount, computed);
+            ctx.error(at("total_amount"), Rule::LineTotal, why);
+        }
     }
 
     // docs/klarna.md §3.1: total_tax_amount within ±1 of the formula. Checked only
@@ -128,8 +190,14 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // are accepted (docs/klarna.md §10).
     if let (Some(r), Some(t), Some(tax)) = (tax_rate, total_amount, total_tax) {
         match check_line_tax(tax, t, r) {
-            Some(LineTaxCheck::Borderline) => ctx.warn(at("total_tax_amount"), Rule::LineTax),
-            Some(LineTaxCheck::Outside) => ctx.error(at("total_tax_amount"), Rule::LineTax),
+            Some(LineTaxCheck::Borderline) => {
+                let why = line_tax_why(tax, t, r, LineTaxCheck::Borderline);
+                ctx.warn(at("total_tax_amount"), Rule::LineTax, why)
+            }
+            Some(LineTaxCheck::Outside) => {
+                let why = line_tax_why(tax, t, r, LineTaxCheck::Outside);
+                ctx.error(at("total_tax_amount"), Rule::LineTax, why)
+            }
             Some(LineTaxCheck::Within) | None => {}
         }
     }
@@ -146,6 +214,112 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     LineAmounts {
         total_amount,
         tax_contribution,
+        sales_tax: line_type == Some(OrderLineType::SalesTax),
+    }
+}
+
+/// The note on the amount maxima (docs/klarna.md §2.2).
+const AMOUNT_LIMIT: &str = " (SPEC24; SPEC23 said 100000000)";
+
+/// The note on `tax_rate`'s range.
+const BASIS_POINTS: &str = " (basis points: 2500 is 25 %, 10000 is 100 %)";
+
+/// `25 %`, `5.5 %`, `2.1 %` for a rate in basis points.
+fn percent(bp: i64) -> String {
+    let whole = format!("{}.{:02}", bp / 100, (bp % 100).abs());
+    let trimmed = whole.trim_end_matches('0').trim_end_matches('.');
+    format!("{trimmed} %")
+}
+
+/// `total_amount is 9400, but quantity × unit_price − total_discount_amount =
+/// 1 × 10000 − 500 = 9500 (docs/klarna.md §3.1)`, noting fractions Klarna truncated.
+fn line_total_why(
+    line: &Map<String, Value>,
+    total: i64,
+    quantity: i64,
+    unit_price: i64,
+    discount: Option<i64>,
+    computed: Option<i64>,
+) -> String {
+    let computed = computed.map_or_else(
+        || "a value beyond the 64-bit range".to_owned(),
+        |c| c.to_string(),
+    );
+    let formula = match discount {
+        Some(d) => {
+            let d = if d < 0 {
+                format!("({d})")
+            } else {
+                d.to_string()
+            };
+            format!(
+                "quantity × unit_price − total_discount_amount = {quantity} × {unit_price} − {d} \
+                 = {computed}"
+            )
+        }
+        None => format!("quantity × unit_price = {quantity} × {unit_price} = {computed}"),
+    };
+    let truncated: Vec<String> = [
+        "quantity",
+        "unit_price",
+        "total_discount_amount",
+        "total_amount",
+    ]
+    .into_iter()
+    .filter_map(|key| {
+        let value = line.get(key)?;
+        match read_int(value) {
+            Int::Truncated(n) => Some(format!("{key} {value} read as {n}")),
+            _ => None,
+        }
+    })
+    .collect();
+    let truncated = if truncated.is_empty() {
+        String::new()
+    } else {
+        format!(", with {}", truncated.join(" and "))
+    };
+    format!("total_amount is {total}, but {formula}{truncated} (docs/klarna.md §3.1)")
+}
+
+/// The line tax formula with its numbers and the ±1 tolerance (docs/klarna.md §3.1).
+fn line_tax_why(tax: i64, total: i64, rate: i64, grade: LineTaxCheck) -> String {
+    let Some(t) = money::line_tax_tolerance(total, rate) else {
+        return String::new();
+    };
+    let scale = TAX_RATE_SCALE;
+    let exact = {
+        let h = t.hundredths();
+        let sign = if h < 0 { "-" } else { "" };
+        let (whole, cents) = (h.abs() / 100, h.abs() % 100);
+        let approx = if t.hundredths_exact() { "=" } else { "≈" };
+        if cents == 0 && t.hundredths_exact() {
+            format!("{approx} {sign}{whole}")
+        } else {
+            format!("{approx} {sign}{whole}.{cents:02}")
+        }
+    };
+    let formula = format!(
+        "total_amount − total_amount × {scale} / ({scale} + tax_rate) = {total} − {total} × \
+         {scale} / {} {exact}",
+        scale + rate
+    );
+    let within = t.within();
+    let (lo, hi) = (within.start(), within.end());
+    match grade {
+        LineTaxCheck::Borderline => {
+            let near = if tax < *lo { t.floor } else { t.ceil };
+            format!(
+                "total_tax_amount is {tax}; {formula}, so within ±1 is {lo} to {hi}: {tax} is \
+                 further off, but within 1 of {near}, the exact tax rounded {}; Klarna does not \
+                 document how it rounds, so only a warning (docs/klarna.md §3.1, §10)",
+                if tax < *lo { "down" } else { "up" }
+            )
+        }
+        _ => format!(
+            "total_tax_amount is {tax}, but {formula}, and it must be within ±1 of that: \
+             {lo} to {hi} (docs/klarna.md §3.1)"
+        ),
     }
 }
 
@@ -175,19 +349,18 @@ fn subscription(ctx: &mut Ctx, line: &Map<String, Value>, p: &str) {
     // docs/klarna.md §2.2: all three required; interval DAY/WEEK/MONTH/YEAR; count >= 1.
     ctx.required(sub, &base, &["name", "interval", "interval_count"]);
     ctx.string(sub, "name", Path::Join(&base, "name"), 1, 255);
-    ctx.matching(
+    ctx.one_of(
         sub,
         "interval",
         Path::Join(&base, "interval"),
-        Rule::Enum,
-        |s| matches!(s, "DAY" | "WEEK" | "MONTH" | "YEAR"),
+        &["DAY", "WEEK", "MONTH", "YEAR"],
     );
     let count_path = join(&base, "interval_count");
-    if ctx
+    if let Some(c) = ctx
         .int(sub, "interval_count", &count_path)
-        .is_some_and(|c| c < 1)
+        .filter(|&c| c < 1)
     {
-        ctx.error(&count_path, Rule::Minimum);
+        ctx.below(&count_path, c, 1, "");
     }
 }
 
@@ -199,12 +372,12 @@ pub(super) fn order_totals(
     lines: Option<&[LineAmounts]>,
 ) {
     let order_amount = ctx.int(body, "order_amount", "order_amount");
-    if order_amount.is_some_and(|a| a < 0) {
-        ctx.error("order_amount", Rule::Minimum);
+    if let Some(a) = order_amount.filter(|&a| a < 0) {
+        ctx.below("order_amount", a, 0, "");
     }
     let order_tax_amount = ctx.int(body, "order_tax_amount", "order_tax_amount");
-    if order_tax_amount.is_some_and(|a| a < 0) {
-        ctx.error("order_tax_amount", Rule::Minimum);
+    if let Some(a) = order_tax_amount.filter(|&a| a < 0) {
+        ctx.below("order_tax_amount", a, 0, "");
     }
     let Some(lines) = lines else {
         return;
@@ -212,10 +385,16 @@ pub(super) fn order_totals(
     // docs/klarna.md §3.1: order_amount = Σ order_lines[].total_amount, exactly.
     if let Some(given) = order_amount {
         let totals: Option<Vec<i64>> = lines.iter().map(|l| l.total_amount).collect();
-        if let Some(totals) = totals
-            && money::order_amount(totals) != Some(given)
-        {
-            ctx.error("order_amount", Rule::OrderAmount);
+        if let Some(totals) = totals {
+            let sum = money::order_amount(totals.iter().copied());
+            if sum != Some(given) {
+                let why = format!(
+                    "order_amount is {given}, but the sum of the lines' total_amount is {} \
+                     (docs/klarna.md §3.1)",
+                    summed(&totals, sum)
+                );
+                ctx.error("order_amount", Rule::OrderAmount, why);
+            }
         }
     }
     // docs/klarna.md §3.1: order_tax_amount = Σ line tax (a sales_tax line counts
@@ -223,11 +402,63 @@ pub(super) fn order_totals(
     if let Some(given) = order_tax_amount {
         let taxes: Option<Vec<i64>> = lines.iter().map(|l| l.tax_contribution).collect();
         if let Some(taxes) = taxes {
-            let within = money::order_amount(taxes)
-                .is_some_and(|expected| money::order_tax_within(given, expected, lines.len()));
+            let sum = money::order_amount(taxes.iter().copied());
+            let within =
+                sum.is_some_and(|expected| money::order_tax_within(given, expected, lines.len()));
             if !within {
-                ctx.error("order_tax_amount", Rule::OrderTaxAmount);
+                let why = order_tax_why(given, &taxes, sum, lines);
+                ctx.error("order_tax_amount", Rule::OrderTaxAmount, why);
             }
         }
     }
+}
+
+/// `9500 + 495 = 9995` (the terms when there are few), or why there is no sum.
+fn summed(terms: &[i64], sum: Option<i64>) -> String {
+    const SHOWN: usize = 8;
+    let Some(sum) = sum else {
+        return "beyond the 64-bit range".to_owned();
+    };
+    if terms.len() == 1 {
+        return sum.to_string();
+    }
+    if terms.len() > SHOWN {
+        return format!("{sum} (over {} lines)", terms.len());
+    }
+    let terms: Vec<String> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| match (i, t < 0) {
+            (0, _) => t.to_string(),
+            (_, true) => format!("− {}", t.unsigned_abs()),
+            (_, false) => format!("+ {t}"),
+        })
+        .collect();
+    format!("{} = {sum}", terms.join(" "))
+}
+
+/// order_tax_amount against the lines' tax, with the ± number of lines tolerance.
+fn order_tax_why(given: i64, taxes: &[i64], sum: Option<i64>, lines: &[LineAmounts]) -> String {
+    let n = lines.len();
+    let (what, note) = if lines.iter().any(|l| l.sales_tax) {
+        ("tax", " (a sales_tax line counts its total_amount)")
+    } else {
+        ("total_tax_amount", "")
+    };
+    let tolerance = match sum {
+        Some(sum) => {
+            let k = i128::try_from(n).unwrap_or(i128::MAX);
+            format!(
+                "; it may differ by at most {n}, ± the number of lines: {} to {}",
+                i128::from(sum) - k,
+                i128::from(sum) + k
+            )
+        }
+        None => String::new(),
+    };
+    format!(
+        "order_tax_amount is {given}, but the sum of the lines' {what} is {}{note}{tolerance} \
+         (docs/klarna.md §3.1)",
+        summed(taxes, sum)
+    )
 }

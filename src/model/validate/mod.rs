@@ -1,5 +1,7 @@
 //! Klarna's field rules: every violation of a request body, with its JSON path
-//! and Klarna's message text (`Bad value: <path>`), graded.
+//! and Klarna's message text (`Bad value: <path>`), graded, and explained
+//! ([`Violation::why`]: what was found, what was expected or computed, and the
+//! rule's source section).
 //!
 //! Validation reads the raw JSON, not the typed model, because Klarna judges
 //! what was sent: a fractional quantity or a string where a number belongs is
@@ -35,6 +37,8 @@
 mod body;
 mod lines;
 mod reader;
+#[cfg(test)]
+mod tests;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -52,6 +56,24 @@ pub enum BodyKind {
     CreateOrder,
     /// `customer_token_creation_request`.
     CustomerToken,
+}
+
+impl BodyKind {
+    /// The name `check-payload --kind` gives this kind (`session`, `order`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BodyKind::SessionCreate => "session",
+            BodyKind::SessionUpdate => "session-update",
+            BodyKind::CreateOrder => "order",
+            BodyKind::CustomerToken => "customer-token",
+        }
+    }
+}
+
+impl fmt::Display for BodyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How sure we are that Klarna refuses a violation.
@@ -81,8 +103,14 @@ pub struct Violation {
     pub path: String,
     /// Which rule, in a word (`required`, `max_length`, `tax`, ...), for tests and reports.
     pub rule: Rule,
-    /// Klarna's message, e.g. `Bad value: order_lines[3].total_tax_amount`.
+    /// Klarna's message, e.g. `Bad value: order_lines[3].total_tax_amount`:
+    /// what the mock answers and the engine compares, never anything more.
     pub message: String,
+    /// Why the value is wrong, for people: what was found, what was expected
+    /// or computed (with the numbers), and the rule's source, e.g. `total_amount
+    /// is 9400, but quantity × unit_price − total_discount_amount = 1 × 10000 −
+    /// 500 = 9500 (docs/klarna.md §3.1)`. Built only when a violation is found.
+    pub why: String,
 }
 
 /// The kinds of rule Klarna applies (docs/klarna.md §2 and 3).
@@ -152,13 +180,19 @@ impl fmt::Display for Rule {
 }
 
 impl fmt::Display for Violation {
-    /// `error order_lines[0].total_tax_amount: Bad value: order_lines[0].total_tax_amount`
+    /// `GRADE PATH: MESSAGE — WHY`, e.g. `error order_lines[0].total_amount:
+    /// Bad value: order_lines[0].total_amount — total_amount is 9400, but ...`.
+    /// Klarna's message stays verbatim before the ` — `, so it can be grepped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {
-            write!(f, "{}: {}", self.grade, self.message)
+            write!(f, "{}: {}", self.grade, self.message)?;
         } else {
-            write!(f, "{} {}: {}", self.grade, self.path, self.message)
+            write!(f, "{} {}: {}", self.grade, self.path, self.message)?;
         }
+        if !self.why.is_empty() {
+            write!(f, " — {}", self.why)?;
+        }
+        Ok(())
     }
 }
 
@@ -185,6 +219,10 @@ pub fn validate(kind: BodyKind, body: &Value) -> Vec<Violation> {
             path: String::new(),
             rule: Rule::Type,
             message: "Bad request: the body is not a JSON object".to_owned(),
+            why: format!(
+                "expected a JSON object {{...}}, got {} (docs/klarna.md §2.1)",
+                reader::found(body)
+            ),
         }];
     };
     let mut ctx = reader::Ctx::default();

@@ -35,37 +35,67 @@ impl<'a> From<&'a String> for Path<'a> {
 }
 
 /// Collects violations while the body is walked.
+///
+/// Every method records a violation with its explanation (`why`); the
+/// explanation is built only on the branch that records it, never for a
+/// value that is fine.
 #[derive(Default)]
 pub(super) struct Ctx {
     pub(super) out: Vec<Violation>,
 }
 
 impl Ctx {
-    pub(super) fn report<'p>(&mut self, grade: Grade, path: impl Into<Path<'p>>, rule: Rule) {
+    pub(super) fn report<'p>(
+        &mut self,
+        grade: Grade,
+        path: impl Into<Path<'p>>,
+        rule: Rule,
+        why: String,
+    ) {
         let path = path.into().render();
         self.out.push(Violation {
             grade,
             message: format!("Bad value: {path}"),
             path,
             rule,
+            why,
         });
     }
 
-    pub(super) fn error<'p>(&mut self, path: impl Into<Path<'p>>, rule: Rule) {
-        self.report(Grade::Error, path, rule);
+    pub(super) fn error<'p>(&mut self, path: impl Into<Path<'p>>, rule: Rule, why: String) {
+        self.report(Grade::Error, path, rule, why);
     }
 
-    pub(super) fn warn<'p>(&mut self, path: impl Into<Path<'p>>, rule: Rule) {
-        self.report(Grade::Warning, path, rule);
+    pub(super) fn warn<'p>(&mut self, path: impl Into<Path<'p>>, rule: Rule, why: String) {
+        self.report(Grade::Warning, path, rule, why);
     }
 
     /// Every `required` key that is absent or `null` (docs/klarna.md §2).
     pub(super) fn required(&mut self, obj: &Map<String, Value>, base: &str, keys: &[&str]) {
         for key in keys {
-            if obj.get(*key).is_none_or(Value::is_null) {
-                self.error(Path::Join(base, key), Rule::Required);
+            let value = obj.get(*key);
+            if value.is_none_or(Value::is_null) {
+                let path = join(base, key);
+                let how = if value.is_some() {
+                    "is null"
+                } else {
+                    "is missing"
+                };
+                let why = format!("{how}; the field is required ({})", cite(&path));
+                self.error(&path, Rule::Required, why);
             }
         }
+    }
+
+    /// A value of the wrong JSON type: `expected {expected}, got {found}`.
+    fn wrong_type(&mut self, path: Path<'_>, expected: &str, value: &Value) {
+        let path = path.render();
+        let why = format!(
+            "expected {expected}, got {} ({})",
+            found(value),
+            cite(&path)
+        );
+        self.error(&path, Rule::Type, why);
     }
 
     /// An object-valued field: `None` when absent or null; a type error when
@@ -80,8 +110,8 @@ impl Ctx {
         match obj.get(key)? {
             Value::Null => None,
             Value::Object(m) => Some(m),
-            _ => {
-                self.error(path, Rule::Type);
+            other => {
+                self.wrong_type(path, "an object {...}", other);
                 None
             }
         }
@@ -98,8 +128,8 @@ impl Ctx {
         match obj.get(key)? {
             Value::Null => None,
             Value::Array(a) => Some(a),
-            _ => {
-                self.error(path, Rule::Type);
+            other => {
+                self.wrong_type(path, "an array [...]", other);
                 None
             }
         }
@@ -115,30 +145,36 @@ impl Ctx {
         min: usize,
         max: usize,
     ) -> Option<&'a str> {
+        let path: Path<'p> = path.into();
         let s = match obj.get(key)? {
             Value::Null => return None,
             Value::String(s) => s.as_str(),
-            _ => {
-                self.error(path, Rule::Type);
+            other => {
+                self.wrong_type(path, "a string", other);
                 return None;
             }
         };
         let len = s.chars().count();
         if len < min {
-            self.error(path, Rule::MinLength);
+            let path = path.render();
+            let why = format!("{}, at least {min} ({})", length(len), cite(&path));
+            self.error(&path, Rule::MinLength, why);
         } else if len > max {
-            self.error(path, Rule::MaxLength);
+            let path = path.render();
+            let why = format!("{}, at most {max} ({})", length(len), cite(&path));
+            self.error(&path, Rule::MaxLength, why);
         }
         Some(s)
     }
 
-    /// A string field that must match `ok` (a schema pattern or enum).
+    /// A string field that must have the form `form` (a schema pattern),
+    /// judged by `ok`. Returns the string when it matches.
     pub(super) fn matching<'a, 'p>(
         &mut self,
         obj: &'a Map<String, Value>,
         key: &str,
         path: impl Into<Path<'p>>,
-        rule: Rule,
+        form: &str,
         ok: impl Fn(&str) -> bool,
     ) -> Option<&'a str> {
         let path: Path<'p> = path.into();
@@ -146,9 +182,40 @@ impl Ctx {
         if ok(s) {
             Some(s)
         } else {
-            self.error(path, rule);
+            let path = path.render();
+            let why = format!("expected {form}, got {} ({})", quoted(s), cite(&path));
+            self.error(&path, Rule::Pattern, why);
             None
         }
+    }
+
+    /// A string field that must be one of `allowed` (a schema enum, exact case).
+    pub(super) fn one_of<'a, 'p>(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        key: &str,
+        path: impl Into<Path<'p>>,
+        allowed: &[&str],
+    ) -> Option<&'a str> {
+        let path: Path<'p> = path.into();
+        let s = self.string(obj, key, path, 0, usize::MAX)?;
+        if allowed.contains(&s) {
+            return Some(s);
+        }
+        let path = path.render();
+        let case = if allowed.iter().any(|a| a.eq_ignore_ascii_case(s)) {
+            " (the values are case-sensitive)"
+        } else {
+            ""
+        };
+        let why = format!(
+            "expected one of {}, got {}{case} ({})",
+            allowed.join(", "),
+            quoted(s),
+            cite(&path)
+        );
+        self.error(&path, Rule::Enum, why);
+        None
     }
 
     /// An int64 field read as Klarna reads it. A fraction is truncated toward
@@ -164,15 +231,30 @@ impl Ctx {
         path: impl Into<Path<'p>>,
     ) -> Option<i64> {
         let path: Path<'p> = path.into();
-        match read_int(obj.get(key)?) {
+        let value = obj.get(key)?;
+        match read_int(value) {
             Int::Absent => None,
             Int::Exact(n) => Some(n),
             Int::Truncated(n) => {
-                self.warn(path, Rule::Type);
+                let why = format!(
+                    "{value} is not an integer: Klarna truncates it to {n} and judges the \
+                     other amounts with {n}; the playground answered a quantity of 0.5 as a \
+                     wrong total_amount (docs/klarna.md §10)"
+                );
+                self.warn(path, Rule::Type, why);
                 Some(n)
             }
             Int::Bad => {
-                self.error(path, Rule::Type);
+                if value.is_number() {
+                    let path = path.render();
+                    let why = format!(
+                        "{value} is outside the 64-bit integer range Klarna reads ({})",
+                        cite(&path)
+                    );
+                    self.error(&path, Rule::Type, why);
+                } else {
+                    self.wrong_type(path, "an integer", value);
+                }
                 None
             }
         }
@@ -189,8 +271,68 @@ impl Ctx {
         if let Some(v) = obj.get(key)
             && !(v.is_boolean() || v.is_null())
         {
-            self.error(path, Rule::Type);
+            self.wrong_type(path, "true or false", v);
         }
+    }
+
+    /// A number below its minimum: `is {n}, at least {min}`.
+    pub(super) fn below<'p>(&mut self, path: impl Into<Path<'p>>, n: i64, min: i64, note: &str) {
+        let path = path.into().render();
+        let why = format!("is {n}, at least {min}{note} ({})", cite(&path));
+        self.error(&path, Rule::Minimum, why);
+    }
+
+    /// A number above its maximum: `is {n}, at most {max}`.
+    pub(super) fn above<'p>(&mut self, path: impl Into<Path<'p>>, n: i64, max: i64, note: &str) {
+        let path = path.into().render();
+        let why = format!("is {n}, at most {max}{note} ({})", cite(&path));
+        self.error(&path, Rule::Maximum, why);
+    }
+}
+
+/// `is 300 characters`, `is empty`, `is 1 character`.
+pub(super) fn length(len: usize) -> String {
+    match len {
+        0 => "is empty".to_owned(),
+        1 => "is 1 character".to_owned(),
+        n => format!("is {n} characters"),
+    }
+}
+
+/// A JSON value as a user wrote it: `12`, `true`, `"abc"`, `an array`.
+pub(super) fn found(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => quoted(s),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// A string in quotes, cut after 40 characters (`"abc…"`).
+pub(super) fn quoted(s: &str) -> String {
+    const SHOWN: usize = 40;
+    match s.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}…", &s[..cut]),
+        None => format!("{s:?}"),
+    }
+}
+
+/// Where a field's type and limits are documented, by its path:
+/// `docs/klarna.md §2.2` for an order line's fields, and so on.
+pub(super) fn cite(path: &str) -> &'static str {
+    let top = path.split(['.', '[']).next().unwrap_or_default();
+    let nested = path.len() > top.len();
+    match top {
+        "order_lines" if nested => "docs/klarna.md §2.2",
+        "billing_address" | "shipping_address" if nested => "docs/klarna.md §2.3",
+        "customer" if nested => "docs/klarna.md §2.4",
+        "merchant_urls" if nested => "docs/klarna.md §2.5",
+        // customer_token_creation_request.
+        "description" | "intended_use" => "docs/klarna.md §2.6",
+        _ => "docs/klarna.md §2.1",
     }
 }
 
