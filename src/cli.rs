@@ -20,9 +20,11 @@ pub struct Cli {
 pub enum Command {
     /// Check Klarna request bodies against Klarna's field and amount rules.
     ///
-    /// Prints every violation as `FILE: GRADE PATH: MESSAGE`. Exit status: 0 when
-    /// no payload has an error (warnings alone still exit 0), 1 when any has,
-    /// 2 when a file cannot be read or is not JSON.
+    /// Prints every violation as `FILE: GRADE PATH: MESSAGE — WHY` (Klarna's
+    /// message, then what was found and what the rule expects), and
+    /// `FILE: ok (KIND)` for a file without any. Exit status: 0 when no
+    /// payload has an error (warnings alone still exit 0), 1 when any has, 2
+    /// when a file cannot be read or is not JSON.
     CheckPayload(CheckPayloadArgs),
     /// Check Klarna's rules on generated cases against a target (default: the embedded mock).
     ///

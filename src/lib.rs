@@ -3,7 +3,9 @@
 //! A conformance harness for Klarna Payments v1, centred on "create an order
 //! from an authorization token". A reference model of Klarna predicts every
 //! answer of random sequences of operations (sessions, updates, reads,
-//! authorizations, orders, retries, cancellations, captures, the clock); each
+//! authorizations, orders, retries, cancellations, Order Management's
+//! captures, refunds and the rest of an order's life, customer tokens, the
+//! clock); each
 //! sequence runs against a target, every answer is judged against the
 //! prediction and against the rules that hold for every answer, and a failing
 //! sequence is shrunk to its fewest operations with a seed that replays it.
@@ -103,11 +105,12 @@
 //! ```
 //!
 //! Checks request bodies (`-` reads standard input; the default kind is
-//! `session`) and prints one line per violation:
+//! `session`) and prints one line per violation — Klarna's message, then why —
+//! or one `ok` line for a file without any:
 //!
 //! ```text
-//! cart.json: error order_lines[0].total_tax_amount: Bad value: order_lines[0].total_tax_amount
-//! cart.json: warning locale: Bad value: locale
+//! cart.json: error order_lines[0].total_tax_amount: Bad value: order_lines[0].total_tax_amount — total_tax_amount is 1683, but total_amount − total_amount × 10000 / (10000 + tax_rate) = 9500 − 9500 × 10000 / 12000 ≈ 1583.33, and it must be within ±1 of that: 1583 to 1584 (docs/klarna.md §3.1)
+//! clean.json: ok (session)
 //! ```
 //!
 //! Exit status ([`errors::exit`]): 0 when no payload has an error (warnings
@@ -119,9 +122,10 @@
 //!
 //! [`mock`] is a stateful mock of Klarna Payments v1 (sessions, a control
 //! API that authorizes like `Klarna.Payments.authorize()`, create order with
-//! Klarna's mismatch and retry rules, cancel, customer tokens, Order
-//! Management read and capture) with a virtual clock, seeded ids and 64 defect
-//! modes that each break one rule: [`mock::MockServer::start`] in-process,
+//! Klarna's mismatch and retry rules, cancel, customer tokens and the Customer
+//! Token API, Order Management's whole order lifecycle, pending reviews over
+//! time with their notifications) with a virtual clock, seeded ids and 87
+//! defect modes that each break one rule: [`mock::MockServer::start`] in-process,
 //! [`mock::router`] without a socket, or `klarna-conformance serve`.
 //!
 //! ## Certification against Klarna's playground

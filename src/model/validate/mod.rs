@@ -143,7 +143,8 @@ pub enum Rule {
     Region,
     /// Name rules: not only digits, more than one character, allowed specials.
     Name,
-    /// A tax rate that is not one of the market's VAT rates (docs/klarna.md §10: not checked).
+    /// A tax rate that is not one of the market's VAT rates: a warning only,
+    /// the playground did not refuse it (docs/klarna.md §10).
     TaxRate,
 }
 
