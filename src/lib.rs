@@ -155,6 +155,8 @@ pub mod scenario;
 pub mod sequence;
 pub mod snapshot;
 pub mod targets;
+#[cfg(feature = "trials")]
+pub mod trials;
 pub mod verdict;
 
 // What most users need, at the top.

@@ -511,3 +511,95 @@ async fn run_async_works_inside_a_tokio_test() {
     );
     assert_eq!(report.cases(), 12);
 }
+
+/// cargo-nextest distributes the trials (`klarna_conformance::trials`): two
+/// hash partitions together run every trial exactly once.
+#[test]
+fn nextest_partitions_run_every_trial_once() {
+    let cargo = env!("CARGO");
+    let has_nextest = Command::new(cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nextest {
+        // The check needs cargo-nextest, which CI has; a plain `cargo test`
+        // elsewhere has nothing to distribute with.
+        return;
+    }
+    let listed = bin_list();
+    let ran = |shard: &str| -> Vec<String> {
+        let o = Command::new(cargo)
+            .args([
+                "nextest",
+                "run",
+                "--test",
+                "scenarios",
+                "--no-fail-fast",
+                "--partition",
+            ])
+            .arg(format!("hash:{shard}/2"))
+            .env("KLARNA_CONFORMANCE_CASES", "2")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let out = text(&o);
+        assert!(o.status.success(), "{out}");
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("PASS"))
+            .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
+            .collect()
+    };
+    let (one, two) = (ran("1"), ran("2"));
+    assert!(!one.is_empty() && !two.is_empty(), "{one:?} {two:?}");
+    let mut all: Vec<String> = one.iter().chain(&two).cloned().collect();
+    all.sort();
+    let unique = all.len();
+    all.dedup();
+    assert_eq!(unique, all.len(), "a trial ran in both shards");
+    assert_eq!(all, listed, "together the shards ran every trial");
+}
+
+/// The trials the scenarios harness lists, not counting the ignored ones.
+fn bin_list() -> Vec<String> {
+    let o = Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--test",
+            "scenarios",
+            "--",
+            "--list",
+            "--format",
+            "terse",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let ignored = Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--test",
+            "scenarios",
+            "--",
+            "--list",
+            "--format",
+            "terse",
+            "--ignored",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let names = |o: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let skip = names(&ignored);
+    let mut all: Vec<String> = names(&o)
+        .into_iter()
+        .filter(|n| !skip.contains(n))
+        .collect();
+    all.sort();
+    all
+}
