@@ -393,7 +393,7 @@ fn insta_check(
     content: &str,
 ) -> Result<Snapshotted, ()> {
     let mut insta_settings = insta::Settings::clone_current();
-    insta_settings.set_snapshot_path(&dir);
+    insta_settings.set_snapshot_path(dir);
     insta_settings.set_prepend_module_to_snapshot(false);
     insta_settings.set_omit_expression(true);
     insta_settings.set_description(description);

@@ -11,7 +11,7 @@
 //! harness = false
 //! ```
 //!
-//! ```no_run
+//! ```text
 //! // tests/klarna.rs
 //! fn main() {
 //!     klarna_conformance::trials::main(env!("CARGO_MANIFEST_DIR"));
