@@ -3,7 +3,11 @@
 //! `cargo bench --bench mock` prints, over loopback with 32 keep-alive
 //! connections and an in-process load generator (hyper's client) sharing the
 //! machine with the server:
-//! - create session: requests per second, p50 / p99 latency;
+//! - a bare axum endpoint (the same `axum::serve`, the same request, a handler
+//!   that reads the body and answers a small JSON) and create session, in
+//!   alternating rounds: requests per second, p50 / p99 latency of each, and
+//!   the ratio of create session to the bare endpoint (what the mock's own
+//!   work costs, the loopback and hyper taken out);
 //! - the whole flow create session -> authorize -> create order: flows and
 //!   requests per second, p50 / p99 latency per request and per flow;
 //! - peak memory (VmHWM) after one million sessions, created directly through
@@ -11,8 +15,11 @@
 //!   store's own memory. It runs in a fresh child process so the HTTP phases
 //!   cannot inflate the peak.
 //!
-//! Environment: `BENCH_SECONDS` (default 5) per HTTP phase; `BENCH_SESSIONS`
-//! (default 1,000,000) for the memory phase. No timing is asserted.
+//! Environment: `BENCH_SECONDS` (default 5) per HTTP phase; `BENCH_ROUNDS`
+//! (default 3) rounds of bare endpoint and create session; `BENCH_SESSIONS`
+//! (default 1,000,000) for the memory phase; `BENCH_ONLY=create` (or `bare`)
+//! runs only the rounds (or only the bare endpoint), for profiling. No timing
+//! is asserted.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -61,23 +68,53 @@ fn main() {
     println!(
         "mock benchmark: {CONNECTIONS} keep-alive connections, {seconds} s per phase, 2 worker threads, load generator in-process"
     );
+    let rounds: usize = env_or("BENCH_ROUNDS", 3);
+    // For profiling one phase: `BENCH_ONLY=create` (create session alone) or
+    // `BENCH_ONLY=bare`.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let only_create = !only.is_empty();
     runtime.block_on(async {
-        let server = MockServer::start(MockConfig::default().seed(1))
-            .await
-            .expect("mock starts");
-        let addr = server.addr();
-        let stats = run(addr, seconds, Scenario::CreateSession).await;
-        stats.print("create session");
-        server.shutdown().await;
+        let mut ratios = Vec::new();
+        for round in 1..=rounds {
+            let (addr, stop) = bare_server().await;
+            let bare = run(addr, seconds, Scenario::CreateSession).await;
+            let _ = stop.send(());
+            let bare = bare.print(&format!("round {round}: bare axum endpoint"));
+            if only == "bare" {
+                continue;
+            }
+            let server = MockServer::start(MockConfig::default().seed(1))
+                .await
+                .expect("mock starts");
+            let stats = run(server.addr(), seconds, Scenario::CreateSession).await;
+            let created = stats.print(&format!("round {round}: create session"));
+            server.shutdown().await;
+            let ratio = created.per_second / bare.per_second;
+            println!(
+                "  create session / bare endpoint: {ratio:.2}x req/s; p99 {} vs {}",
+                ms(created.p99),
+                ms(bare.p99)
+            );
+            ratios.push(ratio);
+        }
+        ratios.sort_by(f64::total_cmp);
+        if let Some(median) = ratios.get(ratios.len() / 2) {
+            println!("\ncreate session / bare endpoint, median of {rounds} rounds: {median:.2}x");
+        }
 
-        let server = MockServer::start(MockConfig::default().seed(2))
-            .await
-            .expect("mock starts");
-        let stats = run(server.addr(), seconds, Scenario::Flow).await;
-        stats.print("create session -> authorize -> create order");
-        server.shutdown().await;
+        if !only_create {
+            let server = MockServer::start(MockConfig::default().seed(2))
+                .await
+                .expect("mock starts");
+            let stats = run(server.addr(), seconds, Scenario::Flow).await;
+            let _ = stats.print("create session -> authorize -> create order");
+            server.shutdown().await;
+        }
     });
     drop(runtime);
+    if only_create {
+        return;
+    }
 
     // Memory in a clean child process.
     let exe = std::env::current_exe().expect("own path");
@@ -101,6 +138,38 @@ enum Scenario {
     Flow,
 }
 
+/// A bare axum endpoint on the mock's server settings (`axum::serve` on a
+/// loopback listener): reads the body and answers a small JSON, so the
+/// difference to create session is the mock's own work.
+async fn bare_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    async fn bare(_body: Bytes) -> impl axum::response::IntoResponse {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok"}"#,
+        )
+    }
+    let app = axum::Router::new().route("/payments/v1/sessions", axum::routing::post(bare));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (addr, stop)
+}
+
+/// What a phase measured, for comparing two phases.
+struct Summary {
+    per_second: f64,
+    p99: u32,
+}
+
 struct Stats {
     elapsed: Duration,
     /// Latency of every request, microseconds.
@@ -111,7 +180,7 @@ struct Stats {
 }
 
 impl Stats {
-    fn print(mut self, name: &str) {
+    fn print(mut self, name: &str) -> Summary {
         self.requests.sort_unstable();
         self.flows.sort_unstable();
         let secs = self.elapsed.as_secs_f64();
@@ -133,6 +202,10 @@ impl Stats {
                 ms(percentile(&self.flows, 50.0)),
                 ms(percentile(&self.flows, 99.0)),
             );
+        }
+        Summary {
+            per_second: self.requests.len() as f64 / secs,
+            p99: percentile(&self.requests, 99.0),
         }
     }
 }

@@ -66,14 +66,15 @@ fn target_error(report: &CertifyReport) -> Option<&TargetError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passes_against_the_faithful_imitation_despite_its_quirks() {
-    // The playground's limit (docs/klarna.md §10) and a client that would go twice
+    // A limit like the playground's (docs/klarna.md §10), five times faster to keep
+    // the test short, and a client that would go twice
     // as fast: 429s are certain, and must be paced away, never judged.
-    let imitation = Imitation::start(Some(4), &[]).await;
+    let imitation = Imitation::start(Some(20), &[]).await;
     let body = order_body();
     imitation.authorize(TOKEN, &body);
     let mut config = config(&imitation.uri(), 2);
     config.pacing = Pacing {
-        max_requests: 8,
+        max_requests: 40,
         per: Duration::from_secs(1),
         retries: 6,
         retry_pause: Duration::from_millis(300),
@@ -344,7 +345,7 @@ fn scratch(name: &str, contents: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_certifies_an_imitation_end_to_end() {
-    let imitation = Imitation::start(Some(4), &[]).await;
+    let imitation = Imitation::start(Some(20), &[]).await;
     let body = order_body();
     imitation.authorize(TOKEN, &body);
     let body_file = scratch("order.json", &body);

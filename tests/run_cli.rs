@@ -528,7 +528,7 @@ fn nextest_partitions_run_every_trial_once() {
     }
     let listed = bin_list();
     let ran = |shard: &str| -> Vec<String> {
-        let o = Command::new(cargo)
+        let o = nested_cargo()
             .args([
                 "nextest",
                 "run",
@@ -539,7 +539,6 @@ fn nextest_partitions_run_every_trial_once() {
             ])
             .arg(format!("hash:{shard}/2"))
             .env("KLARNA_CONFORMANCE_CASES", "2")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();
         let out = text(&o);
@@ -559,9 +558,25 @@ fn nextest_partitions_run_every_trial_once() {
     assert_eq!(all, listed, "together the shards ran every trial");
 }
 
+/// Cargo run from inside a test, without the variables cargo sets for the
+/// test: a dependency's build script (ring's) tracks `CARGO_MANIFEST_DIR`,
+/// so passing it down would rebuild half the tree here and again after.
+fn nested_cargo() -> Command {
+    let mut c = Command::new(env!("CARGO"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let keep = ["CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_TERM_COLOR"];
+        if name.starts_with("CARGO_") && !keep.contains(&name.as_ref()) {
+            c.env_remove(name.as_ref());
+        }
+    }
+    c
+}
+
 /// The trials the scenarios harness lists, not counting the ignored ones.
 fn bin_list() -> Vec<String> {
-    let o = Command::new(env!("CARGO"))
+    let o = nested_cargo()
         .args([
             "test",
             "--test",
@@ -571,10 +586,9 @@ fn bin_list() -> Vec<String> {
             "--format",
             "terse",
         ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    let ignored = Command::new(env!("CARGO"))
+    let ignored = nested_cargo()
         .args([
             "test",
             "--test",
@@ -585,7 +599,6 @@ fn bin_list() -> Vec<String> {
             "terse",
             "--ignored",
         ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     let names = |o: &Output| -> Vec<String> {

@@ -268,9 +268,7 @@ impl OpenApi {
             if recorded_beyond_document(method, template, status) {
                 return match self.error_schema {
                     Some(error) => match body {
-                        Some(v) if !is_empty(v) => {
-                            self.schemas.validate(error, v, Dir::Response)
-                        }
+                        Some(v) if !is_empty(v) => self.schemas.validate(error, v, Dir::Response),
                         _ => vec![],
                     },
                     None => vec![],
@@ -401,7 +399,11 @@ impl OpenApi {
 /// its required field is 422 `UNPROCESSABLE_ENTITY`; the Order Management
 /// document declares only 201/204, 403 and 404 there).
 const RECORDED_BEYOND_DOCUMENT: &[(&str, &str, u16)] = &[
-    ("post", "/ordermanagement/v1/orders/{order_id}/captures", 422),
+    (
+        "post",
+        "/ordermanagement/v1/orders/{order_id}/captures",
+        422,
+    ),
     ("post", "/ordermanagement/v1/orders/{order_id}/refunds", 422),
     (
         "post",
