@@ -89,18 +89,25 @@ impl From<PayloadKind> for BodyKind {
 /// `Debug` never shows the password (see [`debug_without_password`]).
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
-    /// Seed of the id generator: the same seed and requests give byte-identical answers.
+    /// Address to listen on: IP:PORT or HOST:PORT (`localhost:8080`); port 0
+    /// picks a free port. A non-loopback address needs a password of your
+    /// own (--password or KLARNA_MOCK_PASSWORD) or --allow-default-credentials.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
+    /// Seed of the id generator: the same seed and requests give byte-identical
+    /// answers, in every scope.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Basic-auth username the mock accepts.
-    #[arg(long, env = mock::USERNAME_ENV, default_value = mock::DEFAULT_USERNAME)]
+    /// Basic-auth username the mock accepts; `USERNAME+SCOPE` reaches a scope
+    /// of its own (state, clock, journal).
+    #[arg(long, env = mock::USERNAME_ENV, default_value = mock::DEFAULT_USERNAME, hide_env_values = true)]
     pub username: String,
     /// Basic-auth password the mock accepts.
     #[arg(long, env = mock::PASSWORD_ENV, default_value = mock::DEFAULT_PASSWORD, hide_env_values = true)]
     pub password: String,
+    /// Listen on a non-loopback address with the published default password.
+    #[arg(long)]
+    pub allow_default_credentials: bool,
     /// Merchant setting "cart updates allowed": changed order lines are accepted
     /// unless the order amount grows (403 REJECTED).
     #[arg(long)]
@@ -111,7 +118,7 @@ pub struct ServeArgs {
     /// Use the system clock instead of the virtual one.
     #[arg(long)]
     pub system_clock: bool,
-    /// Start of virtual time (RFC 3339, UTC).
+    /// Start of virtual time (RFC 3339, UTC), in every scope.
     #[arg(long, value_parser = parse_instant, default_value = "2026-01-01T00:00:00Z")]
     pub clock_start: i64,
     /// Largest accepted request body in bytes.
@@ -128,6 +135,14 @@ pub struct ServeArgs {
     /// instead of the minutes its e-mail names (docs/klarna.md §13.5).
     #[arg(long, value_name = "SECONDS")]
     pub pending_review: Option<u64>,
+    /// Named scopes alive at once; past it the least recently used is dropped.
+    #[arg(long, value_name = "N", default_value_t = mock::DEFAULT_MAX_SCOPES, value_parser = parse_positive)]
+    pub max_scopes: usize,
+    /// Write one JSON line per request here (`-`: standard output, after the
+    /// `listening on` line): ts, scope, method, path, status, correlation_id,
+    /// latency_ms. Never credentials or bodies.
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<String>,
 }
 
 /// Where `run`, `replay` and `scenarios` send their requests.
@@ -344,6 +359,7 @@ debug_without_password!(ServeArgs {
     addr,
     seed,
     username,
+    allow_default_credentials,
     allow_cart_updates,
     strict,
     system_clock,
@@ -352,6 +368,8 @@ debug_without_password!(ServeArgs {
     defects,
     notify_any_host,
     pending_review,
+    max_scopes,
+    log,
 });
 debug_without_password!(TargetArgs {
     target,
@@ -388,14 +406,23 @@ debug_without_password!(CertifyArgs {
     list,
 });
 
+fn parse_positive(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("`{s}` is not a whole number of at least 1"))
+}
+
 fn parse_instant(s: &str) -> Result<i64, String> {
     mock::parse_rfc3339(s).ok_or_else(|| format!("`{s}` is not an RFC 3339 UTC instant"))
 }
 
 impl ServeArgs {
+    /// The mock's settings (the log is opened by `serve` itself).
     pub fn config(&self) -> MockConfig {
         let mut config = MockConfig::default()
             .credentials(&self.username, &self.password)
+            .max_scopes(self.max_scopes)
             .strict(self.strict)
             .allow_cart_updates(self.allow_cart_updates)
             .system_clock(self.system_clock)
@@ -413,6 +440,40 @@ impl ServeArgs {
             config = config.defect(*defect);
         }
         config
+    }
+
+    /// Refuses credentials that cannot work, and the published default
+    /// password on an address other hosts can reach (`addrs`: what --addr
+    /// resolved to).
+    pub fn check(&self, addrs: &[SocketAddr]) -> Result<(), String> {
+        if self.username.is_empty() || self.password.is_empty() {
+            return Err(format!(
+                "the username and the password must not be empty (--username / {}, --password / {})",
+                mock::USERNAME_ENV,
+                mock::PASSWORD_ENV
+            ));
+        }
+        if self.username.contains(':') {
+            return Err(
+                "the username must not contain ':' (HTTP Basic cannot carry it)".to_owned(),
+            );
+        }
+        let exposed = addrs.iter().find(|a| !a.ip().is_loopback());
+        if let Some(exposed) = exposed
+            && self.password == mock::DEFAULT_PASSWORD
+            && !self.allow_default_credentials
+        {
+            return Err(format!(
+                "--addr {} listens on {exposed}, which is not a loopback address, with the \
+                 mock's published default password; set a password of your own with \
+                 --password or {} (and a username with --username or {}), or pass \
+                 --allow-default-credentials",
+                self.addr,
+                mock::PASSWORD_ENV,
+                mock::USERNAME_ENV
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -502,6 +563,65 @@ mod tests {
         assert_eq!(args.addr.to_string(), "127.0.0.1:8080");
         let config = args.config();
         assert_eq!(config.clock_start, mock::DEFAULT_START);
+        assert_eq!(config.max_scopes, mock::DEFAULT_MAX_SCOPES);
         assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--defect", "x"]).is_err());
+        assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--max-scopes", "0"]).is_err());
+    }
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(["klarna-conformance", "serve"].iter().chain(args).copied())
+            .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve parses as Serve");
+        };
+        args
+    }
+
+    #[test]
+    fn serve_refuses_the_default_password_beyond_loopback() {
+        let loopback: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        // Without the variables set by whoever runs the tests.
+        let defaults = [
+            "--username",
+            mock::DEFAULT_USERNAME,
+            "--password",
+            mock::DEFAULT_PASSWORD,
+        ];
+        assert_eq!(serve_args(&defaults).check(&[loopback, v6]), Ok(()));
+        let refused = serve_args(&defaults).check(&[loopback, any]).unwrap_err();
+        for flag in [
+            "--password",
+            "--allow-default-credentials",
+            mock::PASSWORD_ENV,
+        ] {
+            assert!(refused.contains(flag), "{refused}");
+        }
+        let mut allowed = defaults.to_vec();
+        allowed.push("--allow-default-credentials");
+        assert_eq!(serve_args(&allowed).check(&[any]), Ok(()));
+        let own = ["--username", "shop", "--password", "s3cret"];
+        assert_eq!(serve_args(&own).check(&[any]), Ok(()));
+        let only_user = ["--username", "shop", "--password", mock::DEFAULT_PASSWORD];
+        assert!(serve_args(&only_user).check(&[any]).is_err());
+        for empty in [
+            ["--username", "", "--password", "p"],
+            ["--username", "u", "--password", ""],
+        ] {
+            assert!(serve_args(&empty).check(&[loopback]).is_err());
+        }
+        let colon = ["--username", "a:b", "--password", "p"];
+        assert!(serve_args(&colon).check(&[loopback]).is_err());
+    }
+
+    #[test]
+    fn serve_help_shows_no_env_values() {
+        let mut command = Cli::command();
+        let serve = command.find_subcommand_mut("serve").unwrap();
+        let help = serve.render_long_help().to_string();
+        assert!(help.contains("[env: KLARNA_MOCK_USERNAME]"), "{help}");
+        assert!(!help.contains("KLARNA_MOCK_USERNAME="), "{help}");
+        assert!(!help.contains("KLARNA_MOCK_PASSWORD="), "{help}");
     }
 }

@@ -3,16 +3,15 @@
 
 mod cli;
 mod commands;
+mod serve;
 
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
 use klarna_conformance::check;
-use klarna_conformance::errors::exit;
-use klarna_conformance::mock::MockServer;
 
-use cli::{Cli, Command, ServeArgs};
+use cli::{Cli, Command};
 
 /// mimalloc: the engine allocates many small JSON values (see Cargo.toml).
 #[global_allocator]
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => commands::replay(args),
         Command::Scenarios(args) => commands::scenarios(args),
         Command::Certify(args) => commands::certify(args),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve::serve(args),
     };
     ExitCode::from(code)
 }
@@ -55,54 +54,4 @@ fn invocation() -> String {
         }
     }
     "klarna-conformance".to_owned()
-}
-
-/// `serve`: the mock until SIGINT/SIGTERM; 2 when it cannot start (e.g. the
-/// address is taken).
-fn serve(args: ServeArgs) -> u8 {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit::USAGE;
-        }
-    };
-    runtime.block_on(async move {
-        let server = match MockServer::bind(args.addr, args.config()).await {
-            Ok(server) => server,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::USAGE;
-            }
-        };
-        // The first line of output, so a parent process can read the port.
-        let mut stdout = io::stdout();
-        let _ = writeln!(stdout, "listening on {}", server.base_url());
-        let _ = stdout.flush();
-        shutdown_signal().await;
-        server.shutdown().await;
-        exit::OK
-    })
-}
-
-/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
 }

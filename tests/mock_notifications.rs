@@ -405,3 +405,35 @@ async fn serve_takes_the_notification_flags() {
     assert!(status.success());
     assert!(child.wait().unwrap().success());
 }
+
+/// Each scope decides on its own clock and journals and delivers its own
+/// notifications; a reset forgets a scope's journal.
+#[tokio::test]
+async fn every_scope_notifies_on_its_own() {
+    let receiver = Receiver::start().await;
+    let mock = Mock::start().await;
+    let (a, b) = (mock.scope("a"), mock.scope("b"));
+    let urls = json!({"notification": format!("{}/kp/{{order.id}}", receiver.base)});
+    let (_, in_a) = pending(&a, urls.clone(), "customer+pend-accept-05@email.uk").await;
+    let (_, in_b) = pending(&b, urls, "customer+pend-accept-05@email.uk").await;
+    a.advance(300).await;
+    let entries = journal_until(&a, |e| e.len() == 1 && delivered(&e[0])).await;
+    assert_eq!(entries[0]["body"]["order_id"], in_a.as_str());
+    // b's clock has not moved: its review is still open, nothing was sent.
+    assert!(b.journal().await.is_empty());
+    assert!(mock.journal().await.is_empty());
+    let o = b.get(&format!("/ordermanagement/v1/orders/{in_b}")).await;
+    assert_eq!(o.json()["fraud_status"], "PENDING");
+    b.advance(300).await;
+    let entries = journal_until(&b, |e| e.len() == 1 && delivered(&e[0])).await;
+    assert_eq!(entries[0]["body"]["order_id"], in_b.as_str());
+    let seen: Vec<Value> = receiver
+        .seen()
+        .iter()
+        .map(|r| r.body["order_id"].clone())
+        .collect();
+    assert_eq!(seen, [json!(in_a), json!(in_b)]);
+    a.post("/__mock/reset", &json!({})).await;
+    assert!(a.journal().await.is_empty());
+    assert_eq!(b.journal().await.len(), 1);
+}

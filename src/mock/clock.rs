@@ -1,8 +1,8 @@
 //! The mock's clock. Virtual by default: frozen at a start instant and moved
 //! only by `POST /__mock/clock`, so token (60 min) and session (48 h) expiry
-//! can be tested without waiting. One clock serves every session of
-//! a mock instance: a case that advances it ages every other case's tokens too
-//! (docs/design.md, "Traps"); run clock-moving cases alone or on their own mock.
+//! can be tested without waiting. Each scope has its own clock (`scope.rs`):
+//! a case that advances it ages every other session of its scope, and only
+//! those; run clock-moving cases in a scope of their own.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -68,6 +68,18 @@ pub fn rfc3339(unix: i64) -> String {
         secs / 3600,
         secs / 60 % 60,
         secs % 60
+    )
+}
+
+/// A wall-clock instant in RFC 3339 with milliseconds, e.g.
+/// `2026-01-01T00:00:00.123Z` (the `ts` of `serve --log` lines).
+pub fn rfc3339_millis(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = rfc3339(since.as_secs() as i64);
+    format!(
+        "{}.{:03}Z",
+        seconds.trim_end_matches('Z'),
+        since.subsec_millis()
     )
 }
 
@@ -207,6 +219,12 @@ mod tests {
         let mut system = Clock::System { offset: 0 };
         assert_eq!(system.advance(u64::MAX), Err(BeyondLatest));
         assert_eq!(system, Clock::System { offset: 0 });
+    }
+
+    #[test]
+    fn wall_clock_instants_have_milliseconds() {
+        let t = UNIX_EPOCH + std::time::Duration::from_millis(DEFAULT_START as u64 * 1000 + 7);
+        assert_eq!(rfc3339_millis(t), "2026-01-01T00:00:00.007Z");
     }
 
     #[test]

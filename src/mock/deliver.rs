@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::http::Shared;
+use super::scope::Scope;
 use super::store::Delivery;
 
 /// Pause before attempt 2 and attempt 3.
@@ -15,11 +16,18 @@ const BACKOFF: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Sends each delivery in a task of its own.
-pub(super) fn spawn(shared: &Arc<Shared>, deliveries: Vec<Delivery>) {
+/// Sends each delivery in a task of its own; the attempts are recorded in
+/// `scope`'s journal as long as it was not reset (`epoch`) meanwhile.
+pub(super) fn spawn(
+    shared: &Arc<Shared>,
+    scope: &Arc<Scope>,
+    epoch: u64,
+    deliveries: Vec<Delivery>,
+) {
     for delivery in deliveries {
         let shared = Arc::clone(shared);
-        tokio::spawn(async move { deliver(&shared, delivery).await });
+        let scope = Arc::clone(scope);
+        tokio::spawn(async move { deliver(&shared, &scope, epoch, delivery).await });
     }
 }
 
@@ -49,9 +57,9 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
-async fn deliver(shared: &Shared, delivery: Delivery) {
+async fn deliver(shared: &Shared, scope: &Scope, epoch: u64, delivery: Delivery) {
     let Some(client) = client(shared) else {
-        shared.record_attempt(delivery.entry, Err("no HTTP client".to_owned()));
+        scope.record_attempt(epoch, delivery.entry, Err("no HTTP client".to_owned()));
         return;
     };
     for attempt in 0..3 {
@@ -69,7 +77,7 @@ async fn deliver(shared: &Shared, delivery: Delivery) {
             Err(e) => Err(describe(&e)),
         };
         let done = matches!(outcome, Ok(status) if (200..300).contains(&status));
-        shared.record_attempt(delivery.entry, outcome);
+        scope.record_attempt(epoch, delivery.entry, outcome);
         if done {
             return;
         }

@@ -92,20 +92,31 @@
 //! - Ids: random unless a seed is given; with a seed, answers are
 //!   byte-identical, headers included (`Date` comes from the mock's clock).
 
+mod auth;
 mod clock;
+mod control;
 mod defect;
 mod deliver;
 mod http;
+#[cfg(test)]
+mod http_tests;
 mod ids;
+mod journal;
+mod log;
 mod routes;
+mod scope;
 mod store;
 
 use std::net::SocketAddr;
 
 pub use crate::model::validate::Fidelity;
+pub use auth::{MAX_SCOPE_LEN, is_scope_name};
 pub use clock::{DEFAULT_START, parse_rfc3339, rfc3339};
 pub use defect::{Defect, UnknownDefect};
 pub use ids::IdGenerator;
+pub use journal::{JOURNAL_BYTES, JOURNAL_LIMIT};
+pub use log::RequestLog;
+pub use scope::{DEFAULT_MAX_SCOPES, scope_seed};
 pub use store::{MockReply, MockRequest, MockState};
 
 /// The mock's default Basic-auth username.
@@ -161,6 +172,11 @@ pub struct MockConfig {
     /// A fixed delay in seconds for every fraud review, instead of the minutes
     /// the e-mail names (`serve --pending-review SECONDS`).
     pub pending_review: Option<u64>,
+    /// Named scopes that live at once; past it the least recently used goes
+    /// (`serve --max-scopes N`, at least 1).
+    pub max_scopes: usize,
+    /// One JSON line per request (`serve --log PATH`).
+    pub log: Option<RequestLog>,
 }
 
 impl Default for MockConfig {
@@ -178,6 +194,8 @@ impl Default for MockConfig {
             deliver_notifications: None,
             notify_any_host: false,
             pending_review: None,
+            max_scopes: scope::DEFAULT_MAX_SCOPES,
+            log: None,
         }
     }
 }
@@ -198,6 +216,8 @@ impl std::fmt::Debug for MockConfig {
             deliver_notifications,
             notify_any_host,
             pending_review,
+            max_scopes,
+            log,
         } = self;
         f.debug_struct("MockConfig")
             .field("seed", seed)
@@ -212,6 +232,8 @@ impl std::fmt::Debug for MockConfig {
             .field("deliver_notifications", deliver_notifications)
             .field("notify_any_host", notify_any_host)
             .field("pending_review", pending_review)
+            .field("max_scopes", max_scopes)
+            .field("log", log)
             .finish()
     }
 }
@@ -281,6 +303,18 @@ impl MockConfig {
         self
     }
 
+    /// At most `n` named scopes at once (at least 1).
+    pub fn max_scopes(mut self, n: usize) -> Self {
+        self.max_scopes = n.max(1);
+        self
+    }
+
+    /// Writes one JSON line per request to `log`.
+    pub fn log(mut self, log: RequestLog) -> Self {
+        self.log = Some(log);
+        self
+    }
+
     pub fn defect(mut self, defect: Defect) -> Self {
         if !self.defects.contains(&defect) {
             self.defects.push(defect);
@@ -337,9 +371,20 @@ impl MockServer {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| MockError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| MockError::Bind { addr, source })?;
+        Self::listen(listener, config)
+    }
+
+    /// Serves the mock on a listener already bound (`serve` prints its
+    /// address before the first request is taken).
+    pub fn listen(
+        listener: tokio::net::TcpListener,
+        config: MockConfig,
+    ) -> Result<MockServer, MockError> {
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        let addr = listener.local_addr().map_err(|source| MockError::Bind {
+            addr: unknown,
+            source,
+        })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let deliver = config.deliver_notifications.unwrap_or(true);
         let app = router(config.deliver_notifications(deliver));

@@ -4,13 +4,23 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::store::MockRequest;
+use super::control;
+use super::journal::Filter;
+use super::store::{MockRequest, Refusal};
 
 /// What a routed request asks for.
 pub(super) enum Call {
     Store(MockRequest),
     ReadClock,
     AdvanceClock(Value),
+    /// `POST /__mock/reset`: the caller's scope, or every scope.
+    Reset {
+        all: bool,
+    },
+    /// `GET /__mock/requests`.
+    ReadRequests(Filter),
+    /// `GET /__mock/health` with credentials (without, `http.rs` answers first).
+    Health,
 }
 
 /// How an endpoint takes a body.
@@ -29,6 +39,8 @@ pub(super) struct Context {
     /// `http://` and the `Host` header (`http://localhost` without one): the
     /// start of an absolute `Location` (docs/klarna.md §13.2).
     pub base_url: String,
+    /// The query string (the control API's parameters).
+    pub query: Option<String>,
 }
 
 pub(super) enum Route {
@@ -59,6 +71,9 @@ pub(super) enum Route {
     Notifications,
     ReadClock,
     AdvanceClock,
+    Reset,
+    Requests,
+    Health,
 }
 
 pub(super) enum RouteError {
@@ -78,26 +93,37 @@ impl Route {
             | Route::ReadRefund(..)
             | Route::ReadCustomerToken(_)
             | Route::Notifications
-            | Route::ReadClock => BodyUse::None,
+            | Route::ReadClock
+            | Route::Requests
+            | Route::Health => BodyUse::None,
             // Klarna's bodiless POSTs; a body sent anyway is read and ignored. `[I]`
             Route::Authorize(_)
             | Route::CancelOrder(_)
             | Route::ExtendAuthorizationTime(_)
             | Route::ReleaseRemainingAuthorization(_)
-            | Route::Acknowledge(_) => BodyUse::Optional,
+            | Route::Acknowledge(_)
+            | Route::Reset => BodyUse::Optional,
             _ => BodyUse::Required,
         }
     }
 
-    pub fn into_call(self, body: Option<Value>, context: Context) -> Call {
+    /// Whether the request journal leaves it out: reading the journal and
+    /// resetting it are not part of what a test did.
+    pub fn unjournaled(&self) -> bool {
+        matches!(self, Route::Requests | Route::Reset | Route::Health)
+    }
+
+    /// The call; a control API query that cannot be used is refused (400).
+    pub fn into_call(self, body: Option<Value>, context: Context) -> Result<Call, Refusal> {
         if let Route::Authorize(session_id) = self {
-            return Call::Store(MockRequest::Authorize { session_id, body });
+            return Ok(Call::Store(MockRequest::Authorize { session_id, body }));
         }
         // Required bodies were read and parsed before; `{}` only keeps this total.
         let body = body.unwrap_or_else(|| json!({}));
         let Context {
             idempotency_key,
             base_url,
+            query,
         } = context;
         let request = match self {
             Route::CreateSession => MockRequest::CreateSession { body },
@@ -168,10 +194,19 @@ impl Route {
             },
             Route::FraudDecision(order_id) => MockRequest::FraudDecision { order_id, body },
             Route::Notifications => MockRequest::ListNotifications,
-            Route::ReadClock => return Call::ReadClock,
-            Route::AdvanceClock => return Call::AdvanceClock(body),
+            Route::ReadClock => return Ok(Call::ReadClock),
+            Route::AdvanceClock => return Ok(Call::AdvanceClock(body)),
+            Route::Reset => {
+                let all = control::reset_all(query.as_deref())?;
+                return Ok(Call::Reset { all });
+            }
+            Route::Requests => {
+                let filter = control::requests_filter(query.as_deref())?;
+                return Ok(Call::ReadRequests(filter));
+            }
+            Route::Health => return Ok(Call::Health),
         };
-        Call::Store(request)
+        Ok(Call::Store(request))
     }
 }
 
@@ -226,13 +261,22 @@ impl Methods {
 /// slashes) are ignored as the playground did (docs/klarna.md §10), unless
 /// `strict_paths` (documented fidelity): then such a path names no resource.
 pub(super) fn route(method: &Method, path: &str, strict_paths: bool) -> Result<Route, RouteError> {
-    let mut segments: Vec<&str> = path.split('/').skip(1).collect();
-    if strict_paths && segments.iter().any(|s| s.is_empty()) {
+    if strict_paths && path.split('/').skip(1).any(str::is_empty) {
         return Err(RouteError::NotFound);
     }
-    segments.retain(|s| !s.is_empty());
+    // The longest path has 7 segments; a longer one names nothing (no heap).
+    let mut buffer = [""; 8];
+    let mut count = 0;
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        if count == buffer.len() {
+            return Err(RouteError::NotFound);
+        }
+        buffer[count] = segment;
+        count += 1;
+    }
+    let segments = &buffer[..count];
     let id = |s: &str| s.to_owned();
-    let methods = match segments.as_slice() {
+    let mut methods = match segments {
         ["payments", "v1", "sessions"] => Methods::post(Route::CreateSession),
         ["payments", "v1", "sessions", s] => Methods {
             get: Some(Route::ReadSession(id(s))),
@@ -308,6 +352,9 @@ pub(super) fn route(method: &Method, path: &str, strict_paths: bool) -> Result<R
         ["__mock", "sessions", s, "authorize"] => Methods::post(Route::Authorize(id(s))),
         ["__mock", "orders", o, "fraud-decision"] => Methods::post(Route::FraudDecision(id(o))),
         ["__mock", "notifications"] => Methods::get(Route::Notifications),
+        ["__mock", "reset"] => Methods::post(Route::Reset),
+        ["__mock", "requests"] => Methods::get(Route::Requests),
+        ["__mock", "health"] => Methods::get(Route::Health),
         ["__mock", "clock"] => Methods {
             get: Some(Route::ReadClock),
             post: Some(Route::AdvanceClock),
@@ -315,13 +362,14 @@ pub(super) fn route(method: &Method, path: &str, strict_paths: bool) -> Result<R
         },
         _ => return Err(RouteError::NotFound),
     };
-    let allow = methods.allow();
     let chosen = match *method {
-        Method::GET => methods.get,
-        Method::POST => methods.post,
-        Method::PATCH => methods.patch,
-        Method::DELETE => methods.delete,
+        Method::GET => methods.get.take(),
+        Method::POST => methods.post.take(),
+        Method::PATCH => methods.patch.take(),
+        Method::DELETE => methods.delete.take(),
         _ => None,
     };
-    chosen.ok_or(RouteError::MethodNotAllowed(allow))
+    // A method the path lacks took nothing, so `Allow` lists them all; it is
+    // written only for a 405 (off the hot path).
+    chosen.ok_or_else(|| RouteError::MethodNotAllowed(methods.allow()))
 }

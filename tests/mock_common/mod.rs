@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use klarna_conformance::mock::{MockConfig, MockServer};
 use klarna_conformance::openapi::OpenApi;
@@ -85,9 +85,10 @@ impl Answer {
     }
 }
 
-/// A running mock and a client for it.
+/// A running mock and a client for it, in one scope (the default one unless
+/// made by [`Mock::scope`]).
 pub struct Mock {
-    pub server: MockServer,
+    pub server: Arc<MockServer>,
     pub client: reqwest::Client,
     pub user: String,
     pub password: String,
@@ -101,12 +102,22 @@ impl Mock {
     pub async fn with(config: MockConfig) -> Mock {
         let user = config.username.clone();
         let password = config.password.clone();
-        let server = MockServer::start(config).await.expect("mock starts");
+        let server = Arc::new(MockServer::start(config).await.expect("mock starts"));
         Mock {
             server,
             client: reqwest::Client::new(),
             user,
             password,
+        }
+    }
+
+    /// The same mock seen from scope `scope` (username `<user>+<scope>`).
+    pub fn scope(&self, scope: &str) -> Mock {
+        Mock {
+            server: Arc::clone(&self.server),
+            client: self.client.clone(),
+            user: format!("{}+{scope}", self.user),
+            password: self.password.clone(),
         }
     }
 

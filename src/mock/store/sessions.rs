@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Authorization, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord, as_read,
-    is_amount_rule, parse_id, typed,
+    compact, is_amount_rule, parse_id, typed,
 };
 use crate::mock::clock::rfc3339;
 use crate::mock::defect::Defect;
@@ -44,12 +44,8 @@ pub(super) fn category_ids(purchase_country: Option<&str>) -> &'static [&'static
 /// [`categories`] serialized, built once per offer (the create-session hot path).
 fn categories_json(purchase_country: Option<&str>) -> &'static str {
     static CACHE: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
-    let cache = CACHE.get_or_init(|| {
-        [
-            categories(Some("DE")).to_string(),
-            categories(None).to_string(),
-        ]
-    });
+    let cache =
+        CACHE.get_or_init(|| [compact(&categories(Some("DE"))), compact(&categories(None))]);
     if category_ids(purchase_country).len() == 3 {
         &cache[0]
     } else {
@@ -86,7 +82,13 @@ pub(super) fn category_name(id: &str) -> &'static str {
 }
 
 /// The key id in the `client_token` header. `[I]`
+#[cfg(test)]
 const CLIENT_TOKEN_KID: &str = "82305ebb-ce9c-4d1c-a2bb-5c5f7c2f8b8a";
+
+/// The `client_token` header `{"alg":"RS256","kid":CLIENT_TOKEN_KID}`, encoded
+/// (a test checks it).
+const CLIENT_TOKEN_HEADER: &str =
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IjgyMzA1ZWJiLWNlOWMtNGQxYy1hMmJiLTVjNWY3YzJmOGI4YSJ9";
 
 /// Klarna's region of a purchase country: `na` for US, CA and MX, `oc` for
 /// AU and NZ, else `eu` (docs/klarna.md §1.1). `[I]`
@@ -108,7 +110,6 @@ fn region(purchase_country: &str) -> &'static str {
 /// `purchase_country` in upper case, `region` as [`region`], `session_type`
 /// `PAYMENTS`; market and language follow the session as it is answered.
 fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
-    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","kid":"{CLIENT_TOKEN_KID}"}}"#));
     let country = session
         .get("purchase_country")
         .and_then(Value::as_str)
@@ -122,18 +123,28 @@ fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
         .unwrap_or("en")
         .to_ascii_lowercase();
     let region = region(&country);
-    let claims = json!({
-        "base_url": format!("https://js.playground.klarna.com/{region}/kp/legacy/payments"),
-        "design": "klarna",
-        "environment": "playground",
-        "language": language,
-        "merchant_name": "klarna-conformance",
-        "purchase_country": country,
-        "region": region,
-        "session_id": session_id.to_string(),
-        "session_type": "PAYMENTS",
-    });
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let mut id = Uuid::encode_buffer();
+    let id = session_id.hyphenated().encode_lower(&mut id);
+    // The claims as `compact` writes them (keys sorted), written directly:
+    // this is the hot path of create session.
+    let mut claims: Vec<u8> = Vec::with_capacity(320);
+    claims.extend_from_slice(b"{\"base_url\":\"https://js.playground.klarna.com/");
+    claims.extend_from_slice(region.as_bytes());
+    claims.extend_from_slice(
+        b"/kp/legacy/payments\",\"design\":\"klarna\",\"environment\":\"playground\",\"language\":",
+    );
+    let _ = serde_json::to_writer(&mut claims, &language);
+    claims.extend_from_slice(b",\"merchant_name\":\"klarna-conformance\",\"purchase_country\":");
+    let _ = serde_json::to_writer(&mut claims, &country);
+    for part in [
+        ",\"region\":\"",
+        region,
+        "\",\"session_id\":\"",
+        id,
+        "\",\"session_type\":\"PAYMENTS\"}",
+    ] {
+        claims.extend_from_slice(part.as_bytes());
+    }
     let (hi, lo) = session_id.as_u64_pair();
     let mut sig = [0u8; 32];
     let mut z = hi ^ mix(lo);
@@ -141,7 +152,13 @@ fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
         z = mix(z.wrapping_add(0x9E37_79B9_7F4A_7C15));
         chunk.copy_from_slice(&z.to_le_bytes());
     }
-    format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(sig))
+    let mut token = String::with_capacity(CLIENT_TOKEN_HEADER.len() + claims.len() * 4 / 3 + 48);
+    token.push_str(CLIENT_TOKEN_HEADER);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig, &mut token);
+    token
 }
 
 /// Another session id derived from `session_id` (its bits mixed), a v4 UUID:
@@ -229,7 +246,7 @@ impl MockState {
             Value::Object(fields) => self.client_token(&session_id, fields),
             _ => self.client_token(&session_id, &Map::new()),
         };
-        let body = stored.to_string().into_boxed_str();
+        let body = compact(&stored).into_boxed_str();
         let shown = self
             .has(Defect::ReadBackIgnoresUpdates)
             .then(|| body.clone());
@@ -246,9 +263,19 @@ impl MockState {
             },
         );
         // Keys in sorted order, as every other answer (serde_json's map).
-        let answer = format!(
-            r#"{{"client_token":"{client_token}","payment_method_categories":{categories},"session_id":"{session_id}"}}"#
-        );
+        let mut id = Uuid::encode_buffer();
+        let mut answer = String::with_capacity(client_token.len() + categories.len() + 96);
+        for part in [
+            r#"{"client_token":""#,
+            &client_token,
+            r#"","payment_method_categories":"#,
+            categories,
+            r#","session_id":""#,
+            session_id.hyphenated().encode_lower(&mut id),
+            r#""}"#,
+        ] {
+            answer.push_str(part);
+        }
         Ok(self.reply_text(200, Some(answer)))
     }
 
@@ -360,7 +387,7 @@ impl MockState {
             return Ok(self.reply(204, None));
         }
         if let Some(record) = self.sessions.get_mut(&id) {
-            record.body = merged.to_string().into_boxed_str();
+            record.body = compact(&merged).into_boxed_str();
             record.updated_at = now;
         }
         Ok(self.reply(204, None))
@@ -443,16 +470,16 @@ impl MockState {
             return Ok(self.reply(200, Some(answer)));
         }
         let token = self.ids.uuid();
-        let authorized = snapshot.to_string().into_boxed_str();
+        let authorized = compact(&snapshot).into_boxed_str();
         let record = self.sessions.get_mut(&id).expect("checked above");
         let previous = record.authorization_token.replace(token);
-        record.body = Value::Object(merged).to_string().into_boxed_str();
+        record.body = compact(&Value::Object(merged)).into_boxed_str();
         if let (Some(shown), Some(given)) = (&mut record.shown, shown_given) {
             let mut view: Map<String, Value> = serde_json::from_str(shown).unwrap_or_default();
             merge(&mut view, given);
             view.values_mut()
                 .for_each(crate::model::validate::truncate_fractions);
-            *shown = Value::Object(view).to_string().into_boxed_str();
+            *shown = compact(&Value::Object(view)).into_boxed_str();
         }
         record.authorized = true;
         // authorize() carries session data, so it counts as an update for the 48 h. `[I]`
@@ -490,5 +517,65 @@ impl MockState {
             "authorization_token": token.to_string(),
         });
         Ok(self.reply(200, Some(answer)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claims as first written, through `json!`: the hand-written ones
+    /// must be the same bytes.
+    fn claims_by_json(session_id: &Uuid, session: &Map<String, Value>) -> String {
+        let country = session
+            .get("purchase_country")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let language = session
+            .get("locale")
+            .and_then(Value::as_str)
+            .and_then(|l| l.split(['-', '_']).next())
+            .filter(|l| !l.is_empty())
+            .unwrap_or("en")
+            .to_ascii_lowercase();
+        let region = region(&country);
+        json!({
+            "base_url": format!("https://js.playground.klarna.com/{region}/kp/legacy/payments"),
+            "design": "klarna",
+            "environment": "playground",
+            "language": language,
+            "merchant_name": "klarna-conformance",
+            "purchase_country": country,
+            "region": region,
+            "session_id": session_id.to_string(),
+            "session_type": "PAYMENTS",
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn the_client_token_is_the_jwt_it_always_was() {
+        let header = format!(r#"{{"alg":"RS256","kid":"{CLIENT_TOKEN_KID}"}}"#);
+        assert_eq!(URL_SAFE_NO_PAD.encode(header), CLIENT_TOKEN_HEADER);
+        let id = Uuid::from_u64_pair(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
+        for session in [
+            json!({"purchase_country": "de", "locale": "de-DE"}),
+            json!({"purchase_country": "US", "locale": "en_US"}),
+            json!({"purchase_country": "n\"z\\", "locale": "\u{e9}\t-x"}),
+            json!({}),
+        ] {
+            let Value::Object(fields) = session else {
+                unreachable!()
+            };
+            let token = client_token(&id, &fields);
+            let parts: Vec<&str> = token.split('.').collect();
+            assert_eq!(parts.len(), 3, "{token}");
+            let claims = URL_SAFE_NO_PAD.decode(parts[1]).unwrap();
+            assert_eq!(
+                String::from_utf8(claims).unwrap(),
+                claims_by_json(&id, &fields)
+            );
+        }
     }
 }
