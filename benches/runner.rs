@@ -6,12 +6,17 @@
 //! per worker count, and prints sequences, requests, seconds and rates; also
 //! the generation alone (drawing sequences), to show what the harness costs
 //! without a target.
-//! Environment: `BENCH_CASES` (default 1000 per property). No timing is asserted.
+//! Then the same against a URL target: the mock served over loopback (what
+//! `klarna-conformance serve` runs, sharing the machine with the harness),
+//! once one case at a time and once with the default workers, each in a
+//! scope of its own (goal: at least 5,000 checked cases a second).
+//! Environment: `BENCH_CASES` (default 1000 per property; the URL phases use
+//! a quarter). No timing is asserted.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use klarna_conformance::mock::MockConfig;
+use klarna_conformance::mock::{MockConfig, MockServer};
 use klarna_conformance::oracle::OracleConfig;
 use klarna_conformance::runner::{self, Property, RunConfig, seed};
 use klarna_conformance::sequence::GenConfig;
@@ -45,7 +50,7 @@ fn main() {
     for workers in [1, 2] {
         let mut config = RunConfig::new(20261126, cases);
         config.target = TargetSpec::Mock(MockConfig::default().seed(1));
-        config.workers = workers;
+        config.workers = Some(workers);
         let report = runner::run(&config);
         assert!(report.target_error.is_none(), "{:?}", report.target_error);
         let failed = report
@@ -76,7 +81,42 @@ fn main() {
         report.cases(),
         report.cases() as f64 / secs
     );
+
+    // Over loopback: the server on a runtime of its own (two threads, as
+    // `serve` on this machine), the harness's workers beside it.
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = server_rt
+        .block_on(MockServer::start(MockConfig::default().seed(1)))
+        .expect("mock starts");
+    for workers in [Some(1), None] {
+        let mut config = RunConfig::new(20261128, (cases / 4).max(1));
+        config.target = TargetSpec::url(server.base_url());
+        config.workers = workers;
+        let report = runner::run(&config);
+        assert!(report.target_error.is_none(), "{:?}", report.target_error);
+        let secs = report.elapsed.as_secs_f64();
+        println!(
+            "URL target over loopback, {}: {} sequences, {} requests in {secs:.2} s = {:.0} sequences/s, {:.0} requests/s",
+            report
+                .concurrency
+                .describe()
+                .unwrap_or_default()
+                .split(" (")
+                .next()
+                .unwrap_or_default(),
+            report.cases(),
+            report.operations(),
+            report.cases() as f64 / secs,
+            report.operations() as f64 / secs
+        );
+    }
+    server_rt.block_on(server.shutdown());
 }
+
 /// The binary's allocator, so the figures are the binary's (src/main.rs).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

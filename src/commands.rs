@@ -214,7 +214,7 @@ pub fn run(args: RunArgs) -> u8 {
         }
     }
     if let Some(workers) = args.workers {
-        config.workers = workers.max(1);
+        config.workers = Some(workers.max(1));
     }
     if !args.no_regressions {
         config.regressions_dir = Some(args.regressions.clone());

@@ -123,7 +123,7 @@ fn property_trials(options: &Options) -> Vec<Trial> {
             let mut config = RunConfig::new(trial_seed(options.seed, &name), options.cases);
             config.properties = vec![p];
             config.target = spec.clone();
-            config.workers = 1;
+            config.workers = Some(1);
             let unmet = p.needs().unmet(config.offers());
             let trial = Trial::test(name, move || property(&config));
             out.push(trial.with_ignored_flag(unmet.is_some()));
@@ -133,8 +133,9 @@ fn property_trials(options: &Options) -> Vec<Trial> {
 }
 
 fn property(config: &RunConfig) -> Result<(), Failed> {
-    // A URL target has one clock for every client (docs/design.md): a
-    // property that moves it runs alone.
+    // A server without scopes has one clock for every client (docs/design.md):
+    // a property that moves it runs alone. With scopes the run is in scopes of
+    // its own, but whether the server has them is only known once asked.
     let _guard = match config.target.kind() {
         TargetKind::Url => Guard::Write(URL_CLOCK.write().unwrap_or_else(PoisonError::into_inner)),
         _ => Guard::None,

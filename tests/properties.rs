@@ -90,7 +90,7 @@ fn the_same_seed_gives_byte_identical_exchanges() {
             20,
             MockConfig::default().defect(Defect::MismatchedCorrelationId),
         );
-        c.workers = workers;
+        c.workers = Some(workers);
         runner::run(&c)
             .properties
             .into_iter()

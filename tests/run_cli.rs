@@ -335,6 +335,14 @@ fn a_url_target_is_checked_over_http() {
         "--no-regressions",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The mock offers scopes: workers ran side by side, none saw another's clock.
+    assert!(
+        text(&o).contains(
+            "workers, each in a scope of its own (klarna-conformance+run-0000000000000009.w1"
+        ),
+        "{}",
+        text(&o)
+    );
     assert!(
         text(&o).contains(&format!(
             "{} passed, 0 failed, 1 skipped",

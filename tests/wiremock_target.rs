@@ -139,6 +139,9 @@ fn a_server_without_the_control_api_is_unusable() {
         "{:?}",
         report.target_error
     );
+    // No `GET /__mock/health` naming scopes: one case at a time.
+    let why = report.concurrency.describe().unwrap_or_default();
+    assert!(why.contains("offers no scopes"), "{why}");
     assert_eq!(report.exit_code(), 2);
     assert!(report.properties.iter().all(|p| p.failure.is_none()));
 }

@@ -346,7 +346,7 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     run.openapi = config.openapi.iter().cloned().collect();
     run.markets = markets;
     run.given = given;
-    run.workers = 1;
+    run.workers = Some(1);
     // Every shrink step costs real requests at four a second.
     run.max_shrink_steps = 64;
     report.run = Some(runner::run(&run));

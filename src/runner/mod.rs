@@ -8,6 +8,7 @@ mod generators;
 mod lifecycle;
 mod property;
 pub mod report;
+mod scopes;
 pub mod seed;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use property::{Needs, PROPERTIES, Property, PropertyDef};
+pub use scopes::Concurrency;
 
 use crate::client::KlarnaClient;
 use crate::engine::{Engine, Outcome, RunIds, SequenceRun, Step};
@@ -25,7 +27,7 @@ use crate::exchange::Exchange;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
 use crate::sequence::{GenConfig, Op, SequenceTree};
-use crate::targets::{Embedded, TargetError, TargetSpec};
+use crate::targets::{Credentials, Embedded, TargetError, TargetSpec};
 use crate::verdict::{Failure, Judge};
 
 /// Everything a run needs. Build it with [`RunConfig::new`] and adjust fields.
@@ -46,8 +48,10 @@ pub struct RunConfig {
     /// Where failing case seeds are kept and read back (`proptest-regressions/`);
     /// `None` keeps nothing. Seeds of a URL target go to its `url/` subfolder.
     pub regressions_dir: Option<PathBuf>,
-    /// Worker threads for targets that allow parallel runs.
-    pub workers: usize,
+    /// Worker threads; `None`: one per core for the embedded mock, four per
+    /// core for a server with scopes (each worker in its own). A server
+    /// without scopes always runs one case at a time.
+    pub workers: Option<usize>,
     /// At most this many shrink steps per failure.
     pub max_shrink_steps: u32,
     /// Draw a progress line (on a terminal) or print a line per property.
@@ -94,7 +98,7 @@ impl RunConfig {
             judge: Judge::Exact,
             openapi: Vec::new(),
             regressions_dir: None,
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            workers: None,
             max_shrink_steps: 1024,
             progress: Progress::None,
             markets: Vec::new(),
@@ -152,6 +156,8 @@ pub struct RunReport {
     /// A target that could not be used stops the run (exit 2), whatever else was found.
     pub target_error: Option<TargetError>,
     pub elapsed: Duration,
+    /// How the cases reached the target (workers, scopes).
+    pub concurrency: Concurrency,
 }
 
 /// One property's result.
@@ -230,6 +236,23 @@ pub fn run(config: &RunConfig) -> RunReport {
             None => runnable.push(p),
         }
     }
+    let concurrency = match plan(config, runnable.len()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            // Unusable before the first case: every property is reported, none ran.
+            properties.extend(runnable.iter().map(|p| empty_report(*p)));
+            properties.sort_by_key(|p| config.properties.iter().position(|q| *q == p.property));
+            return RunReport {
+                seed: config.seed,
+                properties,
+                target_error: Some(e),
+                elapsed: start.elapsed(),
+                concurrency: Concurrency::Sequential {
+                    why: "the target could not be used",
+                },
+            };
+        }
+    };
     let queue: Mutex<Vec<Property>> = Mutex::new(runnable.iter().rev().copied().collect());
     let results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
     let target_error: Mutex<Option<TargetError>> = Mutex::new(None);
@@ -238,8 +261,7 @@ pub fn run(config: &RunConfig) -> RunReport {
     let done = AtomicU64::new(0);
     let total = config.cases.saturating_mul(runnable.len() as u64);
     let ids = RunIds::new();
-    let parallel = matches!(config.target, TargetSpec::Mock(_));
-    let workers = if parallel { config.workers.max(1) } else { 1 };
+    let base = config.target.credentials();
     let shared = Shared {
         config,
         generation: &generation,
@@ -248,9 +270,11 @@ pub fn run(config: &RunConfig) -> RunReport {
         done: &done,
     };
     std::thread::scope(|scope| {
-        for _ in 0..workers.min(runnable.len().max(1)) {
-            scope.spawn(|| {
-                let outcome = worker(&shared, &queue, &results);
+        for index in 0..concurrency.workers() {
+            let own = concurrency.credentials(&base, index);
+            let (shared, queue, results, target_error) = (&shared, &queue, &results, &target_error);
+            scope.spawn(move || {
+                let outcome = worker(shared, queue, results, own);
                 if let Err(e) = outcome {
                     stop.store(true, Ordering::Relaxed);
                     if let Ok(mut first) = target_error.lock() {
@@ -272,6 +296,7 @@ pub fn run(config: &RunConfig) -> RunReport {
         properties,
         target_error: target_error.into_inner().unwrap_or(None),
         elapsed: start.elapsed(),
+        concurrency,
     };
     // Seeds are kept only from a run whose target was usable throughout.
     if report.target_error.is_none() && config.keeps_regressions() {
@@ -310,14 +335,18 @@ pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunRepo
         stop: &stop,
         done: &done,
     };
-    let outcome = match property.needs().unmet(config.offers()) {
-        Some(why) => {
+    // A URL target with scopes replays in a fresh scope of its own.
+    let concurrency = plan(config, 1);
+    let outcome = match (property.needs().unmet(config.offers()), &concurrency) {
+        (Some(why), _) => {
             report.skipped = Some(why);
             Ok(())
         }
-        None => runtime().and_then(|rt| {
+        (None, Err(e)) => Err(e.clone()),
+        (None, Ok(plan)) => runtime().and_then(|rt| {
             rt.block_on(async {
-                let target = shared_client(config)?;
+                let own = plan.credentials(&config.target.credentials(), 0);
+                let target = shared_client(config, own)?;
                 let cases = Cases::new(&shared, property, target.as_ref());
                 cases.run_seed(case_seed, 0, false, &mut report).await
             })
@@ -328,6 +357,35 @@ pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunRepo
         properties: vec![report],
         target_error: outcome.err(),
         elapsed: start.elapsed(),
+        concurrency: concurrency.unwrap_or(Concurrency::Sequential {
+            why: "the target could not be used",
+        }),
+    }
+}
+
+/// How this run's workers reach its target: never more workers than
+/// properties to run, and a URL target's scopes looked up and reset first.
+fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = |per_core: usize| {
+        config
+            .workers
+            .unwrap_or(cores * per_core)
+            .clamp(1, runnable.max(1))
+    };
+    match &config.target {
+        TargetSpec::Mock(_) => Ok(Concurrency::Embedded {
+            workers: workers(1),
+        }),
+        spec @ TargetSpec::Url { credentials, .. } => runtime()?.block_on(scopes::scoped(
+            spec,
+            credentials,
+            config.seed,
+            workers(scopes::WORKERS_PER_CORE),
+        )),
+        TargetSpec::Playground { .. } => Ok(Concurrency::Sequential {
+            why: "a server without the mock's control API",
+        }),
     }
 }
 
@@ -365,12 +423,15 @@ fn empty_report(property: Property) -> PropertyReport {
 
 /// The client every case of a run shares: none for the embedded mock, which
 /// is made fresh per case.
-fn shared_client(config: &RunConfig) -> Result<Option<KlarnaClient>, TargetError> {
+fn shared_client(
+    config: &RunConfig,
+    own: Option<Credentials>,
+) -> Result<Option<KlarnaClient>, TargetError> {
     match &config.target {
         TargetSpec::Mock(_) => Ok(None),
         spec => Ok(Some(KlarnaClient::new(
             spec.connect(None)?,
-            spec.credentials(),
+            own.unwrap_or_else(|| spec.credentials()),
         ))),
     }
 }
@@ -379,9 +440,10 @@ fn worker(
     shared: &Shared<'_>,
     queue: &Mutex<Vec<Property>>,
     results: &Mutex<Vec<PropertyReport>>,
+    own: Option<Credentials>,
 ) -> Result<(), TargetError> {
     let rt = runtime()?;
-    let target = shared_client(shared.config)?;
+    let target = shared_client(shared.config, own)?;
     loop {
         if shared.stop.load(Ordering::Relaxed) {
             return Ok(());

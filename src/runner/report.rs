@@ -187,6 +187,9 @@ pub fn render_with(report: &RunReport, reproduce: &Reproduce<'_>) -> String {
         );
     }
     coverage(&mut out, report);
+    if let Some(how) = report.concurrency.describe() {
+        let _ = writeln!(out, "\nran {how}");
+    }
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     let _ = writeln!(
         out,
