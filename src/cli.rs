@@ -202,7 +202,8 @@ pub struct RunArgs {
     /// List the properties and exit.
     #[arg(long)]
     pub list: bool,
-    /// Worker threads for the embedded mock [default: the number of cores].
+    /// Worker threads [default: one per core for the embedded mock, four per
+    /// core for a server with scopes; a server without them runs one case at a time].
     #[arg(long)]
     pub workers: Option<usize>,
     /// Where failing seeds are kept and retried first.
