@@ -50,6 +50,29 @@ pub enum Command {
     ///
     /// Prints `listening on http://ADDR` as its first line.
     Serve(ServeArgs),
+    /// Judge the harness: run every property against each defect mode of the
+    /// embedded mock and print which properties caught it.
+    ///
+    /// Ends with the mutation score (defect modes caught of those tried).
+    /// Exit status: 0 every defect mode was caught, 1 one survived, 2 a usage error.
+    Selftest(SelftestArgs),
+}
+
+/// `selftest`: the harness against its own defect modes.
+#[derive(Debug, Args)]
+pub struct SelftestArgs {
+    /// Cases per property and defect mode (a property stops at its first failure).
+    #[arg(long, default_value_t = 64, value_parser = parse_positive)]
+    pub cases: usize,
+    /// Run seed: the same seed gives the same verdicts.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Try only this defect mode (repeatable) [default: all].
+    #[arg(long = "defect", value_name = "NAME")]
+    pub defects: Vec<Defect>,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_parser = parse_positive)]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,9 @@ use klarna_conformance::verdict::Judge;
 
 use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig};
 
-use crate::cli::{CertifyArgs, RegionArg, ReplayArgs, RunArgs, ScenariosArgs, TargetArgs};
+use crate::cli::{
+    CertifyArgs, RegionArg, ReplayArgs, RunArgs, ScenariosArgs, SelftestArgs, TargetArgs,
+};
 
 /// The default number of cases per property when neither `--cases` nor
 /// `PROPTEST_CASES` says.
@@ -511,6 +513,32 @@ fn certify_flags(args: &CertifyArgs) -> String {
 }
 
 /// A seed for a run that names none; printed, so the run can be repeated.
+/// `selftest`: every property against each defect mode, the score last.
+pub fn selftest(args: SelftestArgs) -> u8 {
+    use klarna_conformance::selftest::{self, SelftestConfig};
+    let config = SelftestConfig {
+        seed: args.seed,
+        cases: args.cases as u64,
+        defects: args.defects,
+        workers: args.workers,
+    };
+    let tried = if config.defects.is_empty() {
+        Defect::ALL.len()
+    } else {
+        config.defects.len()
+    };
+    eprintln!(
+        "klarna-conformance selftest: {tried} defect modes x {} properties x {} cases against the embedded mock, seed {}",
+        Property::all().count(),
+        config.cases,
+        config.seed
+    );
+    let results = selftest::selftest(&config);
+    print!("{}", selftest::render(&results));
+    let _ = std::io::stdout().flush();
+    selftest::exit_code(&results)
+}
+
 fn random_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -152,6 +152,7 @@ pub mod openapi;
 pub mod oracle;
 pub mod runner;
 pub mod scenario;
+pub mod selftest;
 pub mod sequence;
 pub mod snapshot;
 pub mod targets;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Scenarios(args) => commands::scenarios(args),
         Command::Certify(args) => commands::certify(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Selftest(args) => commands::selftest(args),
     };
     ExitCode::from(code)
 }
