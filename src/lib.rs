@@ -128,6 +128,51 @@
 //! defect modes that each break one rule: [`mock::MockServer::start`] in-process,
 //! [`mock::router`] without a socket, or `klarna-conformance serve`.
 //!
+//! A `#[tokio::test]` that points its own integration at a
+//! [`mock::MockServer`] plays the customer and the passing of time with the
+//! server's helpers, the control API without HTTP or credentials:
+//! [`authorize`](mock::MockServer::authorize) does what
+//! `Klarna.Payments.authorize()` does in the browser,
+//! [`advance_clock`](mock::MockServer::advance_clock) ages tokens, sessions
+//! and orders and decides the reviews that fall due,
+//! [`reset`](mock::MockServer::reset) empties the scope between cases, and
+//! [`scope`](mock::MockServer::scope) does the same in the scope a username
+//! `klarna-conformance+<name>` reaches:
+//!
+//! ```
+//! # async fn create_session(base_url: &str) -> Result<String, Box<dyn std::error::Error>> {
+//! #     use klarna_conformance::mock::{DEFAULT_PASSWORD, DEFAULT_USERNAME};
+//! #     let cart = serde_json::json!({
+//! #         "purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE",
+//! #         "order_amount": 11900, "order_tax_amount": 1900,
+//! #         "order_lines": [{"name": "Jacket", "quantity": 1, "unit_price": 11900,
+//! #             "tax_rate": 1900, "total_amount": 11900, "total_tax_amount": 1900}]
+//! #     });
+//! #     let session: serde_json::Value = reqwest::Client::new()
+//! #         .post(format!("{base_url}/payments/v1/sessions"))
+//! #         .basic_auth(DEFAULT_USERNAME, Some(DEFAULT_PASSWORD))
+//! #         .json(&cart).send().await?.json().await?;
+//! #     Ok(session["session_id"].as_str().unwrap().to_owned())
+//! # }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//!
+//! use klarna_conformance::mock::{MockConfig, MockServer};
+//!
+//! let server = MockServer::start(MockConfig::default()).await?;
+//! // The integration under test creates a session at `server.base_url()`...
+//! let session_id = create_session(&server.base_url()).await?;
+//! // ...the customer authorizes it...
+//! let authorized = server.authorize(&session_id, None)?;
+//! assert!(authorized.approved && authorized.authorization_token.is_some());
+//! // ...and the token's 60 minutes pass before the order is placed.
+//! server.advance_clock(Duration::from_secs(3600))?;
+//! server.reset(); // the next case starts afresh
+//! server.scope("job-1")?.reset(); // the same in scope job-1
+//! # Ok(()) }
+//! ```
+//!
 //! ## Certification against Klarna's playground
 //!
 //! [`certify`] (the `certify` command) is the engine run against a server

@@ -1,7 +1,7 @@
 //! Notifications and authorization callbacks over real HTTP (docs/klarna.md
 //! §7, §13.5): a `MockServer` delivers to a receiver on 127.0.0.1 and the
-//! journal shows each attempt; a non-loopback host is never contacted; the
-//! in-process router only journals.
+//! journal shows each attempt, also of what `MockServer`'s helpers made; a
+//! non-loopback host is never contacted; the in-process router only journals.
 
 mod mock_common;
 
@@ -140,6 +140,49 @@ async fn the_mock_server_delivers_the_authorization_callback() {
         seen[0].body,
         json!({"authorization_token": token, "session_id": id})
     );
+}
+
+/// `MockServer`'s helpers send what they make, even when called from a
+/// thread outside any runtime: the callback of an approved authorize, the
+/// notification of a review the clock decides.
+#[tokio::test]
+async fn the_helpers_deliver_what_they_make() {
+    let receiver = Receiver::start().await;
+    let mock = Mock::start().await;
+    let callback = format!("{}/cb", receiver.base);
+    let urls = json!({
+        "authorization": callback,
+        "notification": format!("{}/kp/{{order.id}}", receiver.base),
+    });
+    let session = gb_session(urls);
+    let id = mock.create_session(&session).await;
+    let server = Arc::clone(&mock.server);
+    let (session_id, email) = (id.clone(), "customer+pend-accept-05@email.uk");
+    let result = std::thread::spawn(move || {
+        let data = json!({"billing_address": {"email": email}});
+        server.authorize(&session_id, Some(data)).unwrap()
+    })
+    .join()
+    .unwrap();
+    let token = result.authorization_token.unwrap();
+    let mut o = session;
+    o.as_object_mut().unwrap().remove("merchant_urls");
+    let placed = mock.order(&token, &o).await;
+    assert_eq!(placed.json()["fraud_status"], "PENDING", "{placed:?}");
+    let server = Arc::clone(&mock.server);
+    std::thread::spawn(move || server.advance_clock(Duration::from_secs(300)).unwrap())
+        .join()
+        .unwrap();
+    let entries = journal_until(&mock, |e| e.len() == 2 && e.iter().all(delivered)).await;
+    assert_eq!(entries, mock.server.notifications());
+    assert_eq!(entries[0]["kind"], "authorization_callback");
+    assert_eq!(
+        entries[0]["body"],
+        json!({"authorization_token": token, "session_id": id})
+    );
+    assert_eq!(entries[1]["kind"], "notification");
+    assert_eq!(entries[1]["body"]["event_type"], "FRAUD_RISK_ACCEPTED");
+    assert_eq!(receiver.seen().len(), 2);
 }
 
 #[tokio::test]

@@ -91,14 +91,11 @@ fn run(inner: &mut Inner, call: Call) -> MockReply {
     let reply = match call {
         Call::Store(request) => inner.store.handle(request, now),
         Call::ReadClock => inner.store.reply(200, Some(json!({"now": rfc3339(now)}))),
-        Call::AdvanceClock(body) => {
+        Call::AdvanceClock(seconds) => {
             // A non-negative whole number of seconds that keeps time at or
             // before 9999-12-31T23:59:59Z; anything else is refused and
             // the clock stays where it was.
-            let advanced = body
-                .get("advance_seconds")
-                .and_then(Value::as_u64)
-                .is_some_and(|seconds| inner.clock.advance(seconds).is_ok());
+            let advanced = seconds.is_some_and(|seconds| inner.clock.advance(seconds).is_ok());
             if advanced {
                 let now = inner.clock.now();
                 // What fell due in the time passed happens now (fraud
@@ -144,8 +141,34 @@ enum Work {
 
 /// The mock as a Router.
 pub(crate) fn app(config: MockConfig) -> Router {
-    let shared = Arc::new(Shared::new(config));
+    app_for(shared(config))
+}
+
+/// The state a Router of [`app_for`] serves, made from `config`.
+pub(super) fn shared(config: MockConfig) -> Arc<Shared> {
+    Arc::new(Shared::new(config))
+}
+
+/// A Router serving `shared`, which its owner (`MockServer`) can also reach.
+pub(super) fn app_for(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
+}
+
+/// A control-API call made without HTTP (`MockServer`'s helpers) in the scope
+/// named `scope`: the same `run` as a request's, the same ids taken, the
+/// notifications it makes sent the same way (so it needs a Tokio runtime
+/// context); neither journaled nor logged, as no request was made. Returns
+/// the reply and the scope's clock after the call.
+pub(super) fn direct(shared: &Arc<Shared>, scope: &str, call: Call) -> (MockReply, i64) {
+    let scope = shared.scopes.get(scope);
+    let (reply, now, deliveries, epoch) = {
+        let mut inner = scope.lock();
+        let reply = run(&mut inner, call);
+        let now = inner.clock.now();
+        (reply, now, inner.store.take_deliveries(), inner.epoch)
+    };
+    super::deliver::spawn(shared, &scope, epoch, deliveries);
+    (reply, now)
 }
 
 /// What the store needs from the headers: the idempotency key, and the scheme

@@ -5,7 +5,8 @@
 //! [`MockState`] (`store/`), which takes a typed request and "now" and returns
 //! a reply; `http.rs` is a thin axum layer (credentials, routing, body
 //! parsing) in front of it, which also delivers the notifications the store
-//! journals (`deliver.rs`); this module is the small public facade.
+//! journals (`deliver.rs`); `server.rs` runs it on a port, with helpers for
+//! tests in the same process; this module is the small public facade.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,6 +41,14 @@
 //! - `GET /__mock/notifications`: every notification and authorization
 //!   callback made, oldest first: `[{"kind": "notification" |
 //!   "authorization_callback", "url", "body", "attempts", "status", "error"}]`.
+//!
+//! A test in the same process needs neither HTTP nor credentials for these:
+//! [`MockServer::authorize`], [`MockServer::advance_clock`],
+//! [`MockServer::now`], [`MockServer::reset`] (and
+//! [`MockServer::reset_all`]), [`MockServer::requests`] and
+//! [`MockServer::notifications`] do the same in the default scope, and
+//! [`MockServer::scope`] gives a [`MockScope`] with the same methods for a
+//! named one.
 //!
 //! # Notifications
 //!
@@ -84,7 +93,7 @@
 //! - Credentials: HTTP Basic `klarna-conformance` / `mock-secret`
 //!   ([`DEFAULT_USERNAME`], [`DEFAULT_PASSWORD`]).
 //! - Clock: virtual, frozen at 2026-01-01T00:00:00Z until advanced through
-//!   `POST /__mock/clock`.
+//!   `POST /__mock/clock` (or [`MockServer::advance_clock`]).
 //! - Fidelity: [`Fidelity::Playground`] (as the real playground was recorded,
 //!   docs/klarna.md §10, §11: lenient validation, sticky create-order refusals).
 //! - Body limit: [`DEFAULT_BODY_LIMIT`] (32 MiB).
@@ -105,9 +114,8 @@ mod journal;
 mod log;
 mod routes;
 mod scope;
+mod server;
 mod store;
-
-use std::net::SocketAddr;
 
 pub use crate::model::validate::Fidelity;
 pub use auth::{MAX_SCOPE_LEN, is_scope_name};
@@ -117,6 +125,7 @@ pub use ids::IdGenerator;
 pub use journal::{JOURNAL_BYTES, JOURNAL_LIMIT};
 pub use log::RequestLog;
 pub use scope::{DEFAULT_MAX_SCOPES, scope_seed};
+pub use server::{AuthorizeError, AuthorizeResult, ControlError, MockError, MockScope, MockServer};
 pub use store::{MockReply, MockRequest, MockState};
 
 /// The mock's default Basic-auth username.
@@ -338,99 +347,5 @@ mod tests {
         let shown = format!("{config:?} {config:#?}");
         assert!(!shown.contains("s3cr3t-pw"), "{shown}");
         assert!(shown.contains("merchant") && shown.contains("<redacted>"));
-    }
-}
-
-/// Failure to start the mock.
-#[derive(Debug, thiserror::Error)]
-pub enum MockError {
-    #[error("cannot bind {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// A running mock on a loopback port; dropping it stops the server too.
-#[derive(Debug)]
-pub struct MockServer {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl MockServer {
-    /// Starts the mock on `127.0.0.1:0` (an ephemeral port).
-    pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
-        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
-    }
-
-    /// Starts the mock on `addr`.
-    pub async fn bind(addr: SocketAddr, config: MockConfig) -> Result<MockServer, MockError> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| MockError::Bind { addr, source })?;
-        Self::listen(listener, config)
-    }
-
-    /// Serves the mock on a listener already bound (`serve` prints its
-    /// address before the first request is taken).
-    pub fn listen(
-        listener: tokio::net::TcpListener,
-        config: MockConfig,
-    ) -> Result<MockServer, MockError> {
-        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
-        let addr = listener.local_addr().map_err(|source| MockError::Bind {
-            addr: unknown,
-            source,
-        })?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let deliver = config.deliver_notifications.unwrap_or(true);
-        let app = router(config.deliver_notifications(deliver));
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
-            // An accept error ends the server; there is nobody to report it to
-            // but the handle's owner, who sees the port stop answering.
-            let _ = serve.await;
-        });
-        Ok(MockServer {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
-    }
-
-    /// `http://127.0.0.1:<port>`, without a trailing slash.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops accepting, lets requests in flight finish (at most 5 s), and returns.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(std::time::Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }

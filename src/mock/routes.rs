@@ -12,7 +12,8 @@ use super::store::{MockRequest, Refusal};
 pub(super) enum Call {
     Store(MockRequest),
     ReadClock,
-    AdvanceClock(Value),
+    /// `POST /__mock/clock`: `advance_seconds` when it is a whole number ≥ 0.
+    AdvanceClock(Option<u64>),
     /// `POST /__mock/reset`: the caller's scope, or every scope.
     Reset {
         all: bool,
@@ -195,7 +196,10 @@ impl Route {
             Route::FraudDecision(order_id) => MockRequest::FraudDecision { order_id, body },
             Route::Notifications => MockRequest::ListNotifications,
             Route::ReadClock => return Ok(Call::ReadClock),
-            Route::AdvanceClock => return Ok(Call::AdvanceClock(body)),
+            Route::AdvanceClock => {
+                let seconds = body.get("advance_seconds").and_then(Value::as_u64);
+                return Ok(Call::AdvanceClock(seconds));
+            }
             Route::Reset => {
                 let all = control::reset_all(query.as_deref())?;
                 return Ok(Call::Reset { all });
