@@ -129,3 +129,31 @@ pub fn exit_code(results: &[DefectResult]) -> u8 {
         crate::errors::exit::FAILURE
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caught_defect_names_its_properties_and_a_survivor_fails_the_score() {
+        let config = SelftestConfig {
+            defects: vec![Defect::DropOrderId],
+            ..SelftestConfig::new(3, 8)
+        };
+        let mut results = selftest(&config);
+        assert!(results[0].caught_by.contains(&Property::OrderSucceeds));
+        assert_eq!(exit_code(&results), crate::errors::exit::OK);
+        assert!(render(&results).contains("1 of 1 defect modes caught"));
+        // A defect no property failed is named and makes the score fail.
+        results.push(DefectResult {
+            defect: Defect::SessionLifetime2h,
+            caught_by: Vec::new(),
+            target_error: None,
+            elapsed: Duration::ZERO,
+        });
+        let text = render(&results);
+        assert!(text.contains("session-lifetime-2h  NOT CAUGHT"), "{text}");
+        assert!(text.contains("1 of 2 defect modes caught"), "{text}");
+        assert_eq!(exit_code(&results), crate::errors::exit::FAILURE);
+    }
+}

@@ -1,5 +1,5 @@
 //! Defects of the answer's envelope: content type, correlation ids and the
-//! client token. (tests/mock_http.rs checks the same on the wire.)
+//! client token. (tests/integration/mock_http.rs checks the same on the wire.)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

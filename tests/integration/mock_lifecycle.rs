@@ -2,7 +2,7 @@
 //! Management operation, `Klarna-Idempotency-Key`, `Transaction-Id`, the
 //! absolute `Location`, PATCH, and bad input on every new endpoint.
 
-mod mock_common;
+use crate::mock_common;
 
 use klarna_conformance::mock::MockConfig;
 use mock_common::*;

@@ -1,7 +1,7 @@
 //! Customer tokens over HTTP (docs/klarna.md §13.6): issuing one, the
 //! identical retry, and the Customer Token API with `Klarna-Idempotency-Key`.
 
-mod mock_common;
+use crate::mock_common;
 
 use mock_common::*;
 use reqwest::Method;

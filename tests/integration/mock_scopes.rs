@@ -4,7 +4,7 @@
 //! `MockServer`'s helpers (authorize, clock, reset) in the default scope and
 //! in named ones.
 
-mod mock_common;
+use crate::mock_common;
 
 use klarna_conformance::mock::{
     ControlError, DEFAULT_PASSWORD, DEFAULT_START, DEFAULT_USERNAME, MockConfig, MockRequest,

@@ -1,6 +1,6 @@
 //! Sessions, the control API's authorize and clock, over HTTP.
 
-mod mock_common;
+use crate::mock_common;
 
 use base64::Engine as _;
 use mock_common::*;

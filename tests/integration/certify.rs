@@ -4,7 +4,7 @@
 //! faults, and reports an unusable target (exit 2) as such. No test here
 //! reaches Klarna: the opt-in test proves certify refuses before any request.
 
-mod playground;
+use crate::playground;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

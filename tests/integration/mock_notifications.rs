@@ -3,7 +3,7 @@
 //! journal shows each attempt, also of what `MockServer`'s helpers made; a
 //! non-loopback host is never contacted; the in-process router only journals.
 
-mod mock_common;
+use crate::mock_common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

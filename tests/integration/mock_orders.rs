@@ -2,7 +2,7 @@
 //! page's error table, the 3600 s boundary, retries, sticky errors, the order
 //! of checks (docs/klarna.md §11.1), cart updates.
 
-mod mock_common;
+use crate::mock_common;
 
 use klarna_conformance::mock::{Fidelity, MockConfig};
 use mock_common::*;

@@ -1,7 +1,7 @@
 //! Order Management read-back and capture over HTTP (docs/klarna.md §9, §13);
 //! the rest of the lifecycle is in mock_lifecycle.rs.
 
-mod mock_common;
+use crate::mock_common;
 
 use mock_common::*;
 use serde_json::json;

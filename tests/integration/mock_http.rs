@@ -1,7 +1,7 @@
 //! The HTTP layer: credentials, routing, bad input, body limits, correlation
 //! ids, concurrency, determinism, and the `serve` binary.
 
-mod mock_common;
+use crate::mock_common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
