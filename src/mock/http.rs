@@ -35,7 +35,7 @@ use super::journal::{Answered, Seen};
 use super::log::{Line, RequestLog};
 use super::routes::{BodyUse, Call, Context, RouteError, route};
 use super::scope::{Inner, Scope, Scopes};
-use super::store::{MockReply, Refusal};
+use super::store::{BodyChecks, CheckedSession, MockReply, MockRequest, Refusal};
 use super::{Defect, Fidelity, MockConfig};
 
 /// Everything requests share: fixed settings and the scopes.
@@ -45,6 +45,7 @@ pub(crate) struct Shared {
     /// Documented fidelity: empty path segments are not ignored.
     strict_paths: bool,
     pub(super) scopes: Scopes,
+    checks: BodyChecks,
     log: Option<RequestLog>,
     /// The client that delivers notifications, built on first use (`None`
     /// when it cannot be built).
@@ -62,6 +63,7 @@ impl Shared {
             body_limit: config.body_limit,
             strict_paths: config.fidelity == Fidelity::Documented,
             log: config.log.clone(),
+            checks: BodyChecks::new(&config),
             scopes: Scopes::new(config),
             notifier: OnceLock::new(),
         }
@@ -136,6 +138,8 @@ fn dated(inner: &Inner, mut reply: MockReply) -> MockReply {
 /// the HTTP layer (with an extra header: `Allow` of a 405).
 enum Work {
     Call(Call),
+    /// Create session, its body checked before the lock (`BodyChecks`).
+    CreateSession(CheckedSession),
     Refuse(Refusal, Option<(&'static str, String)>),
 }
 
@@ -259,7 +263,14 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             let work = read.and_then(|value| {
                 route
                     .into_call(value, context(&parts.headers, parts.uri.query()))
-                    .map(Work::Call)
+                    .map(|call| match call {
+                        // The rules of a body need no state: checked here,
+                        // two requests of one scope are checked side by side.
+                        Call::Store(MockRequest::CreateSession { body }) => {
+                            Work::CreateSession(shared.checks.create_session(body))
+                        }
+                        call => Work::Call(call),
+                    })
             });
             (work.unwrap_or_else(|r| Work::Refuse(r, None)), journaled)
         }
@@ -272,6 +283,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let at = inner.clock.now();
         let reply = match work {
             Work::Call(call) => run(&mut inner, call),
+            Work::CreateSession(checked) => {
+                let now = inner.clock.now();
+                let reply = inner.store.handle_checked_session(checked, now);
+                dated(&inner, reply)
+            }
             Work::Refuse(refusal, extra) => {
                 let Refusal {
                     status,

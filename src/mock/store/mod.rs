@@ -42,6 +42,7 @@ pub(crate) use notifications::Delivery;
 use notifications::Journal;
 use om::OrderRecord;
 pub use request::{MockReply, MockRequest};
+pub(crate) use sessions::CheckedSession;
 
 /// Authorization tokens are valid while less than 60 minutes have passed (docs/klarna.md §5.1).
 pub const TOKEN_LIFETIME: i64 = 3600;
@@ -198,6 +199,54 @@ pub struct MockState {
     first_order_id: Option<Uuid>,
 }
 
+/// What checking a body needs of the store's settings, and nothing of its
+/// state: the HTTP layer checks a create-session body with it before taking
+/// the scope's lock, so that requests are checked side by side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyChecks {
+    fidelity: Fidelity,
+    /// One bit per [`Defect`], by declaration index.
+    defects: u128,
+}
+
+impl BodyChecks {
+    pub(crate) fn new(config: &MockConfig) -> BodyChecks {
+        BodyChecks {
+            fidelity: config.fidelity,
+            defects: config
+                .defects
+                .iter()
+                .fold(0, |bits, d| bits | 1u128 << (*d as u32)),
+        }
+    }
+
+    fn has(self, d: Defect) -> bool {
+        self.defects & (1u128 << (d as u32)) != 0
+    }
+
+    fn check_body(self, kind: BodyKind, body: &Value) -> Result<(), Refusal> {
+        self.judge(&self.violations(kind, body))
+    }
+
+    fn judge(self, violations: &[Violation]) -> Result<(), Refusal> {
+        match validate::refusal(violations, self.fidelity) {
+            Some(messages) => Err(Refusal::bad_value(messages)),
+            None => Ok(()),
+        }
+    }
+
+    fn violations(self, kind: BodyKind, body: &Value) -> Vec<Violation> {
+        let mut violations = validate::validate(kind, body);
+        if self.has(Defect::SkipAmountValidation) {
+            violations.retain(|v| !is_amount_rule(v.rule));
+        }
+        if self.has(Defect::MissingFieldsAccepted) {
+            violations.retain(|v| v.rule != validate::Rule::Required);
+        }
+        violations
+    }
+}
+
 /// How long sessions live under the configured defects.
 #[derive(Debug, Clone, Copy)]
 struct SessionRules {
@@ -231,10 +280,7 @@ impl MockState {
         MockState {
             fidelity: config.fidelity,
             allow_cart_updates: config.allow_cart_updates,
-            defects: config
-                .defects
-                .iter()
-                .fold(0, |bits, d| bits | 1u128 << (*d as u32)),
+            defects: BodyChecks::new(config).defects,
             ids: IdGenerator::seeded(seed),
             sessions: HashMap::new(),
             authorizations: HashMap::new(),
@@ -495,26 +541,23 @@ impl MockState {
 
     /// Validates a request body and refuses it as Klarna would (400 BAD_VALUE).
     fn check_body(&self, kind: BodyKind, body: &Value) -> Result<(), Refusal> {
-        self.judge(&self.violations(kind, body))
+        self.checks().check_body(kind, body)
     }
 
     /// Refuses (400 BAD_VALUE) when these violations are refused at this fidelity.
     fn judge(&self, violations: &[Violation]) -> Result<(), Refusal> {
-        match validate::refusal(violations, self.fidelity) {
-            Some(messages) => Err(Refusal::bad_value(messages)),
-            None => Ok(()),
-        }
+        self.checks().judge(violations)
     }
 
     fn violations(&self, kind: BodyKind, body: &Value) -> Vec<Violation> {
-        let mut violations = validate::validate(kind, body);
-        if self.has(Defect::SkipAmountValidation) {
-            violations.retain(|v| !is_amount_rule(v.rule));
+        self.checks().violations(kind, body)
+    }
+
+    fn checks(&self) -> BodyChecks {
+        BodyChecks {
+            fidelity: self.fidelity,
+            defects: self.defects,
         }
-        if self.has(Defect::MissingFieldsAccepted) {
-            violations.retain(|v| v.rule != validate::Rule::Required);
-        }
-        violations
     }
 
     /// The paths this mock's fidelity refuses (for `invalid_fields` at authorize).

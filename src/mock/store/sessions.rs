@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{
-    Authorization, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord, as_read,
-    compact, is_amount_rule, parse_id, typed,
+    Authorization, BodyChecks, MockReply, MockState, Refusal, SESSION_LIFETIME, SessionRecord,
+    as_read, compact, is_amount_rule, parse_id, typed,
 };
 use crate::mock::clock::rfc3339;
 use crate::mock::defect::Defect;
@@ -78,6 +78,39 @@ pub(super) fn category_name(id: &str) -> &'static str {
         "pay_over_time" => "Pay over time",
         "pay_now" => "Pay now",
         _ => "Pay with Klarna",
+    }
+}
+
+/// A create-session body checked and cleaned for storing, or its refusal.
+pub(crate) struct CheckedSession(Result<Checked, Refusal>);
+
+/// The session's fields and the JSON text they are stored as.
+struct Checked {
+    fields: Map<String, Value>,
+    body: Box<str>,
+}
+
+impl BodyChecks {
+    /// Everything create session does before it needs the store: the body's
+    /// rules, read-only fields and nulls dropped, the typed read.
+    pub(crate) fn create_session(self, body: Value) -> CheckedSession {
+        CheckedSession(
+            self.check_body(BodyKind::SessionCreate, &body)
+                .and_then(|()| {
+                    let mut stored = into_object(as_read(body));
+                    for key in READ_ONLY {
+                        stored.remove(key);
+                    }
+                    stored.retain(|_, v| !v.is_null());
+                    let stored = Value::Object(stored);
+                    let _: Session = typed(&stored)?;
+                    let body = compact(&stored).into_boxed_str();
+                    Ok(Checked {
+                        fields: into_object(stored),
+                        body,
+                    })
+                }),
+        )
     }
 }
 
@@ -232,21 +265,30 @@ impl MockState {
     /// parsed once into `Session` so that a body the model types cannot hold
     /// is refused here, not later at authorize.
     pub(super) fn create_session(&mut self, body: Value, now: i64) -> Result<MockReply, Refusal> {
-        self.check_body(BodyKind::SessionCreate, &body)?;
-        let mut stored = into_object(as_read(body));
-        for key in READ_ONLY {
-            stored.remove(key);
+        let stored = self.checks().create_session(body).0?;
+        self.store_session(stored, now)
+    }
+
+    /// Create session with its body checked already ([`BodyChecks::create_session`]):
+    /// answered exactly as [`MockState::handle`] answers `CreateSession`.
+    pub(crate) fn handle_checked_session(
+        &mut self,
+        checked: CheckedSession,
+        now: i64,
+    ) -> MockReply {
+        self.tick(now);
+        match checked.0.and_then(|stored| self.store_session(stored, now)) {
+            Ok(reply) => reply,
+            Err(refusal) => self.refusal_reply(refusal),
         }
-        stored.retain(|_, v| !v.is_null());
-        let stored = Value::Object(stored);
-        let _: Session = typed(&stored)?;
-        let categories = categories_json(stored.get("purchase_country").and_then(Value::as_str));
+    }
+
+    /// Stores a checked session body under a fresh id: what needs the state.
+    fn store_session(&mut self, checked: Checked, now: i64) -> Result<MockReply, Refusal> {
+        let Checked { fields, body } = checked;
+        let categories = categories_json(fields.get("purchase_country").and_then(Value::as_str));
         let session_id = self.ids.uuid();
-        let client_token = match &stored {
-            Value::Object(fields) => self.client_token(&session_id, fields),
-            _ => self.client_token(&session_id, &Map::new()),
-        };
-        let body = compact(&stored).into_boxed_str();
+        let client_token = self.client_token(&session_id, &fields);
         let shown = self
             .has(Defect::ReadBackIgnoresUpdates)
             .then(|| body.clone());
