@@ -173,6 +173,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Tests written with wiremock mount [`mock::wiremock::KlarnaResponder`]
+//! instead: the same faithful mock behind a wiremock `MockServer`, with
+//! faults on top (an error status, a 429 with `Retry-After`, a late or
+//! truncated answer) on the paths they name.
+//!
 //! ## Certification against Klarna's playground
 //!
 //! [`certify`] (the `certify` command) is the engine run against a server

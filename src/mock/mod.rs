@@ -116,6 +116,7 @@ mod routes;
 mod scope;
 mod server;
 mod store;
+pub mod wiremock;
 
 pub use crate::model::validate::Fidelity;
 pub use auth::{MAX_SCOPE_LEN, is_scope_name};

@@ -180,10 +180,7 @@ async fn an_unknown_token_answered_200_fails_its_property() {
 
 #[tokio::test]
 async fn a_closed_port_is_unusable_not_a_failure() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = crate::CLOSED_PORT;
     let report = certify::certify(&config(&format!("http://127.0.0.1:{port}"), 1));
     assert!(
         matches!(target_error(&report), Some(TargetError::Unreachable { .. })),
@@ -267,11 +264,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// A loopback port nothing listens on: any proxied request would fail there.
 fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    crate::CLOSED_PORT
 }
 
 #[test]

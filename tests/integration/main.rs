@@ -6,6 +6,11 @@
 mod mock_common;
 mod playground;
 
+/// A loopback port nothing listens on: port 1, below the ephemeral range
+/// every test server here binds in. A port freed after binding could be
+/// taken by another test's server before it is used (they share a process).
+pub const CLOSED_PORT: u16 = 1;
+
 mod amount_properties;
 mod certify;
 mod check_payload_cli;

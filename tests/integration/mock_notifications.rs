@@ -239,10 +239,7 @@ async fn a_decision_by_the_control_api_is_notified() {
 #[tokio::test]
 async fn failed_deliveries_are_retried_three_times() {
     let receiver = Receiver::start().await;
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
+    let closed = format!("127.0.0.1:{}", crate::CLOSED_PORT);
     let mock = Mock::start().await;
     let start = std::time::Instant::now();
     for url in [

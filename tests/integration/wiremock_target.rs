@@ -3,14 +3,17 @@
 //! stubs that answer like a conformant server except for one injected fault
 //! make exactly the property that guards against it fail (exit 1).
 
-use std::sync::{Mutex, mpsc};
+use std::time::Duration;
 
-use klarna_conformance::mock::MockConfig;
+use klarna_conformance::mock::wiremock::{Fault, KlarnaResponder};
+use klarna_conformance::mock::{Defect, MockConfig};
 use klarna_conformance::runner::{self, Property, RunConfig, RunReport};
-use klarna_conformance::targets::{Credentials, Embedded, Method, Target, TargetError, TargetSpec};
-use serde_json::{Value, json};
+use klarna_conformance::targets::{
+    Credentials, HttpTarget, Method, Request, Target, TargetError, TargetSpec,
+};
+use serde_json::json;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A wiremock server on its own runtime (wiremock serves from a thread of
 /// its own; the runner is synchronous and builds its own runtimes).
@@ -33,11 +36,7 @@ fn run_against(url: String, property: Property, cases: u64) -> RunReport {
 
 #[test]
 fn an_unreachable_url_is_a_target_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::CLOSED_PORT;
     let report = run_against(
         format!("http://127.0.0.1:{port}"),
         Property::OrderSucceeds,
@@ -146,106 +145,19 @@ fn a_server_without_the_control_api_is_unusable() {
     assert!(report.properties.iter().all(|p| p.failure.is_none()));
 }
 
-/// A wiremock responder that answers as the faithful embedded mock does,
-/// except for one injected fault: the mock runs on a thread of its own (a
-/// wiremock `Respond` is synchronous), each request handed over by channel.
-struct Faithful {
-    to_mock: Mutex<mpsc::Sender<(Request, mpsc::Sender<ResponseTemplate>)>>,
-    fault: fn(&str, &mut Value),
-}
-
-impl Faithful {
-    fn new(fault: fn(&str, &mut Value)) -> Faithful {
-        let (to_mock, requests) = mpsc::channel::<(Request, mpsc::Sender<ResponseTemplate>)>();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            let mock = Embedded::new(MockConfig::default().seed(17));
-            for (request, answer) in requests {
-                // The caller's own Basic credentials go through.
-                use base64::Engine as _;
-                let basic = request
-                    .headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.strip_prefix("Basic "))
-                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
-                let (user, password) = basic.split_once(':').unwrap_or(("", ""));
-                let credentials = Credentials::new(user, password);
-                let method = match request.method.as_str() {
-                    "GET" => Method::Get,
-                    "DELETE" => Method::Delete,
-                    "PATCH" => Method::Patch,
-                    _ => Method::Post,
-                };
-                // The headers a merchant sets on Klarna's API, forwarded.
-                let headers = ["Klarna-Idempotency-Key", "Klarna-Integrator"]
-                    .into_iter()
-                    .filter_map(|name| {
-                        let value = request.headers.get(name)?.to_str().ok()?;
-                        Some((name, value.to_owned()))
-                    })
-                    .collect();
-                let body = (!request.body.is_empty())
-                    .then(|| String::from_utf8_lossy(&request.body).into_owned());
-                let req = klarna_conformance::targets::Request {
-                    method,
-                    path: request.url.path().to_owned(),
-                    body,
-                    headers,
-                };
-                let ex = rt.block_on(mock.send(&req, &credentials)).unwrap();
-                let mut template = ResponseTemplate::new(ex.status);
-                for (name, value) in &ex.response_headers {
-                    if name != "content-length" && name != "content-type" {
-                        template = template.insert_header(name.as_str(), value.as_str());
-                    }
-                }
-                if let Some(mut json) = ex.json() {
-                    (fault)(&ex.path, &mut json);
-                    template = template.set_body_raw(json.to_string(), "application/json");
-                }
-                let _ = answer.send(template);
-            }
-        });
-        Faithful {
-            to_mock: Mutex::new(to_mock),
-            fault,
-        }
-    }
-}
-
-impl Respond for Faithful {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let (answer, answered) = mpsc::channel();
-        let _ = self.fault;
-        if let Ok(to_mock) = self.to_mock.lock() {
-            let _ = to_mock.send((request.clone(), answer));
-        }
-        answered
-            .recv()
-            .unwrap_or_else(|_| ResponseTemplate::new(500))
-    }
-}
-
-/// Stubs that answer as a conformant server does, except that create order
-/// leaves `fraud_status` out: `order-succeeds` fails (exit 1), on the right rule.
+/// Stubs that answer as a conformant server does (the library's
+/// `KlarnaResponder`), except that create order leaves `fraud_status` out:
+/// `order-succeeds` fails (exit 1), on the right rule.
 #[test]
 fn an_order_without_fraud_status_fails_order_succeeds() {
     let (rt, server) = server();
     rt.block_on(
         Mock::given(wiremock::matchers::any())
-            .respond_with(Faithful::new(|path, body| {
-                if path.ends_with("/order")
-                    && let Some(map) = body.as_object_mut()
-                {
-                    map.remove("fraud_status");
-                }
-            }))
+            .respond_with(KlarnaResponder::new(
+                MockConfig::default()
+                    .seed(17)
+                    .defect(Defect::DropFraudStatus),
+            ))
             .mount(&server),
     );
     let report = run_against(server.uri(), Property::OrderSucceeds, 8);
@@ -271,7 +183,7 @@ fn faithful_stubs_pass_every_property() {
     let (rt, server) = server();
     rt.block_on(
         Mock::given(wiremock::matchers::any())
-            .respond_with(Faithful::new(|_, _| {}))
+            .respond_with(KlarnaResponder::new(MockConfig::default().seed(17)))
             .mount(&server),
     );
     let mut config = RunConfig::new(4243, 2);
@@ -281,6 +193,95 @@ fn faithful_stubs_pass_every_property() {
     assert_eq!(
         report.exit_code(),
         0,
+        "{}",
+        runner::report::render(&report, "")
+    );
+}
+
+/// Faults on top of the faithful responder: each applies to the requests it
+/// names, as often as it says, and the mock behind never sees a refused one.
+#[test]
+fn faults_apply_to_the_requests_they_name() {
+    let (rt, server) = server();
+    let klarna = KlarnaResponder::new(MockConfig::default().seed(3))
+        .fault(Fault::status(503).on("/payments/v1/sessions").times(1))
+        .fault(Fault::rate_limited(7).on("/__mock/clock").times(1))
+        .fault(Fault::truncated_body().on("/__mock/notifications"))
+        .fault(Fault::delay(Duration::from_millis(20)).on("/__mock/health"));
+    rt.block_on(
+        Mock::given(wiremock::matchers::any())
+            .respond_with(klarna)
+            .mount(&server),
+    );
+    let target = HttpTarget::new(&server.uri()).unwrap();
+    let credentials = Credentials::new(
+        klarna_conformance::mock::DEFAULT_USERNAME,
+        klarna_conformance::mock::DEFAULT_PASSWORD,
+    );
+    let send = |method: Method, path: &str, body: Option<&str>| {
+        let request = Request {
+            method,
+            path: path.to_owned(),
+            body: body.map(str::to_owned),
+            headers: Vec::new(),
+        };
+        rt.block_on(target.send(&request, &credentials)).unwrap()
+    };
+    let session = r#"{"purchase_country":"SE","purchase_currency":"SEK","locale":"sv-SE","order_amount":100,"order_tax_amount":0,"order_lines":[{"name":"x","quantity":1,"unit_price":100,"tax_rate":0,"total_amount":100,"total_tax_amount":0}]}"#;
+    let first = send(Method::Post, "/payments/v1/sessions", Some(session));
+    assert_eq!(first.status, 503);
+    assert_eq!(first.json().unwrap()["error_code"], "SERVICE_FAULT");
+    let second = send(Method::Post, "/payments/v1/sessions", Some(session));
+    assert_eq!(second.status, 200, "{}", second.response_body);
+    assert!(second.json().unwrap()["session_id"].is_string());
+    let limited = send(Method::Get, "/__mock/clock", None);
+    assert_eq!(
+        (limited.status, limited.header("retry-after")),
+        (429, Some("7"))
+    );
+    assert_eq!(send(Method::Get, "/__mock/clock", None).status, 200);
+    let cut = send(Method::Get, "/__mock/notifications", None);
+    assert_eq!(cut.status, 200);
+    assert!(cut.json().is_none(), "{}", cut.response_body);
+    assert_eq!(send(Method::Get, "/__mock/health", None).status, 200);
+}
+
+/// A fault that persists makes the target unusable (exit 2), never a
+/// conformance failure; a body cut short is a conformance failure.
+#[test]
+fn persistent_faults_are_target_errors_and_cut_bodies_are_failures() {
+    let (rt, server) = server();
+    rt.block_on(
+        Mock::given(wiremock::matchers::any())
+            .respond_with(
+                KlarnaResponder::new(MockConfig::default().seed(5))
+                    .fault(Fault::status(502).on("/payments/v1/authorizations")),
+            )
+            .mount(&server),
+    );
+    let report = run_against(server.uri(), Property::OrderSucceeds, 4);
+    assert!(
+        matches!(&report.target_error, Some(TargetError::Transport { cause, .. }) if cause.contains("502")),
+        "{:?}",
+        report.target_error
+    );
+    assert_eq!(report.exit_code(), 2);
+    drop((server, rt));
+
+    let (rt, server) = self::server();
+    rt.block_on(
+        Mock::given(wiremock::matchers::any())
+            .respond_with(
+                KlarnaResponder::new(MockConfig::default().seed(5))
+                    .fault(Fault::truncated_body().on("/payments/v1/authorizations")),
+            )
+            .mount(&server),
+    );
+    let report = run_against(server.uri(), Property::OrderSucceeds, 4);
+    assert!(report.target_error.is_none(), "{:?}", report.target_error);
+    assert_eq!(
+        report.exit_code(),
+        1,
         "{}",
         runner::report::render(&report, "")
     );
