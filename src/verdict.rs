@@ -491,36 +491,23 @@ pub fn render_actual(ex: &Exchange) -> String {
     )
 }
 
-/// A line diff of expected against actual: `-` lines expected only, `+` lines
-/// actual only, two spaces for both.
+/// A line diff of expected against actual, every line shown: `-` lines
+/// expected only, `+` lines actual only, two spaces for both (the same
+/// algorithm as the snapshot diff, `similar`'s, shown whole rather than in hunks).
 pub fn line_diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    // Longest common subsequence; bodies are short, so O(n·m) is fine.
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
+    // Every line ends in a newline, so a missing last one is no difference.
+    let whole = |s: &str| s.lines().map(|l| format!("{l}\n")).collect::<String>();
+    let (expected, actual) = (whole(expected), whole(actual));
+    let diff = similar::TextDiff::from_lines(&expected, &actual);
     let mut out = String::from("--- expected\n+++ actual\n");
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push_str(&format!("  {}\n", a[i]));
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+ {}\n", b[j]));
-            j += 1;
-        } else {
-            out.push_str(&format!("- {}\n", a[i]));
-            i += 1;
-        }
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => "- ",
+            similar::ChangeTag::Insert => "+ ",
+            similar::ChangeTag::Equal => "  ",
+        };
+        out.push_str(sign);
+        out.push_str(change.value());
     }
     out
 }

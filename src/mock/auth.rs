@@ -133,9 +133,12 @@ pub fn is_scope_name(name: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Equality in time independent of where the first difference is.
+/// Equality in time independent of where the first difference is, and of
+/// whether the lengths differ (every byte of the longer is compared).
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let byte = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+    let lengths = u8::from(a.len() != b.len());
+    (0..a.len().max(b.len())).fold(lengths, |acc, i| acc | (byte(a, i) ^ byte(b, i))) == 0
 }
 
 #[cfg(test)]
@@ -218,6 +221,15 @@ mod tests {
         );
         headers.insert(header::AUTHORIZATION, value.parse().unwrap());
         assert_eq!(auth.caller(&headers), Ok(Caller::Default));
+    }
+
+    #[test]
+    fn same_compares_whole_values() {
+        assert!(same(b"mock-secret", b"mock-secret"));
+        assert!(!same(b"mock-secret", b"mock-secreT"));
+        assert!(!same(b"mock-secret", b"mock-secret\0"));
+        assert!(!same(b"", b"x"));
+        assert!(same(b"", b""));
     }
 
     #[test]

@@ -330,16 +330,17 @@ fn reset(
     micros: impl Fn() -> u64,
 ) -> Response {
     let name = if all { "all" } else { scope.name() };
-    let mut reply = {
-        let mut inner = scope.lock();
+    let answer = |inner: &mut Inner| {
         let reply = inner.store.reply(200, Some(json!({ "reset": name })));
-        dated(&inner, reply)
+        dated(inner, reply)
     };
-    if all {
+    let mut reply = if all {
+        let reply = answer(&mut scope.lock());
         shared.scopes.reset_all();
+        reply
     } else {
-        scope.reset(shared.scopes.config());
-    }
+        scope.answer_and_reset(shared.scopes.config(), answer)
+    };
     shared.log(
         Some(scope.name()),
         parts,

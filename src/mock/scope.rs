@@ -105,9 +105,21 @@ impl Scope {
 
     /// Everything back to how a new scope starts: state, clock, journal, ids.
     pub fn reset(&self, config: &MockConfig) {
+        self.answer_and_reset(config, |_| ());
+    }
+
+    /// `answer` on the scope as it is, then the reset, under one lock: no
+    /// request of the scope's comes between and is lost.
+    pub fn answer_and_reset<R>(
+        &self,
+        config: &MockConfig,
+        answer: impl FnOnce(&mut Inner) -> R,
+    ) -> R {
         let mut inner = self.lock();
+        let answered = answer(&mut inner);
         let epoch = inner.epoch + 1;
         *inner = Inner::new(config, &self.name, epoch);
+        answered
     }
 }
 
