@@ -333,6 +333,11 @@ pub struct CertifyArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<std::path::PathBuf>,
+    /// Write a Markdown report here: date, target, tool version, every
+    /// property with its cases and result, each failure with its steps and
+    /// rerun command.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
     /// Check every response body against this OpenAPI document too.
     #[arg(long, value_name = "PATH")]
     pub openapi: Option<std::path::PathBuf>,
@@ -425,6 +430,7 @@ debug_without_password!(CertifyArgs {
     yes_call_klarna,
     pace,
     junit,
+    report,
     openapi,
     properties,
     list,

@@ -431,10 +431,10 @@ pub fn certify(args: CertifyArgs) -> u8 {
     if args.cases == 0 {
         return usage("--cases must be at least 1: a run of no case checks nothing");
     }
-    if let Some(path) = &args.junit
-        && let Err(e) = writable(path)
-    {
-        return usage(e);
+    for path in args.junit.iter().chain(&args.report) {
+        if let Err(e) = writable(path) {
+            return usage(e);
+        }
     }
     let seed = args.seed.unwrap_or_else(random_seed);
     let mut config = CertifyConfig::new(
@@ -492,6 +492,20 @@ pub fn certify(args: CertifyArgs) -> u8 {
             path.display()
         );
         code = code.max(exit::USAGE);
+    }
+    if let Some(path) = &args.report {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let date = mock::rfc3339(now);
+        let markdown = certify::report::markdown(&result, &flags, &date[..10]);
+        if let Err(e) = std::fs::write(path, markdown) {
+            eprintln!(
+                "error: cannot write the Markdown report {}: {e}",
+                path.display()
+            );
+            code = code.max(exit::USAGE);
+        }
     }
     code
 }

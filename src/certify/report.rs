@@ -67,3 +67,78 @@ pub fn junit(report: &CertifyReport, target_flags: &str) -> String {
 pub fn list() -> String {
     runner::report::list()
 }
+
+/// The certification as Markdown, for a pull request or an audit trail:
+/// when, against what, with which tool, every property with its cases and
+/// result (skipped ones with why), and each failure with its steps and the
+/// command that reruns it. `date` is the day of the run (`YYYY-MM-DD`, UTC).
+pub fn markdown(report: &CertifyReport, target_flags: &str, date: &str) -> String {
+    let mut out = String::from("# Klarna Payments v1 certification\n\n");
+    let result = match (&report.unusable, &report.run) {
+        (Some(e), _) => format!("not usable (not a conformance verdict): {e}"),
+        (None, None) => "nothing was sent".to_owned(),
+        (None, Some(run)) => match (run.target_error.as_ref(), report.failed().as_slice()) {
+            (Some(e), _) => format!("not usable (not a conformance verdict): {e}"),
+            (None, []) => "passed".to_owned(),
+            (None, failed) => format!("FAILED: {}", failed.join(", ")),
+        },
+    };
+    let seed = report.run.as_ref().map_or(0, |r| r.seed);
+    for (what, value) in [
+        ("Date", format!("{date} (UTC)")),
+        ("Target", format!("`{}`", report.base_url)),
+        (
+            "Tool",
+            format!("klarna-conformance {}", env!("CARGO_PKG_VERSION")),
+        ),
+        (
+            "Seed, cases per property",
+            format!("{seed}, {}", report.cases),
+        ),
+        (
+            "Requests",
+            format!(
+                "{} in {:.1} s; {} answered 429 and were retried after a pause",
+                report.requests,
+                report.elapsed.as_secs_f64(),
+                report.rate_limited
+            ),
+        ),
+        ("Result", result),
+    ] {
+        let _ = writeln!(out, "- **{what}**: {value}");
+    }
+    let Some(run) = &report.run else {
+        return out;
+    };
+    out.push_str("\n| property | cases | requests | result |\n|---|---:|---:|---|\n");
+    for p in &run.properties {
+        let result = match (&p.skipped, &p.failure) {
+            (Some(why), _) => format!("skipped: {why}"),
+            (None, Some(_)) => "**failed**".to_owned(),
+            (None, None) if p.interrupted => "stopped before all cases ran".to_owned(),
+            (None, None) => "passed".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {result} |",
+            p.property.name(),
+            p.cases,
+            p.operations
+        );
+    }
+    for p in &run.properties {
+        let Some(f) = &p.failure else { continue };
+        let _ = writeln!(
+            out,
+            "\n## Failed: `{}`\n\n{}\n\nMinimal failing sequence ({} steps), seed {}:\n\n```text\n{}```\n\nRerun: `{}`",
+            p.property.name(),
+            p.property.description(),
+            f.steps.len(),
+            f.case_seed,
+            runner::report::sequence_text(f),
+            rerun_command(report, target_flags, p.property, f)
+        );
+    }
+    out
+}

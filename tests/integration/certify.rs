@@ -157,6 +157,27 @@ async fn fails_on(fault: Fault, property: Property) {
     assert!(text.contains("✗"), "{text}");
     let junit = certify::report::junit(&report, "");
     assert!(junit.contains("<failure"), "{junit}");
+    let markdown = certify::report::markdown(&report, "", "2026-12-02");
+    for line in [
+        "- **Date**: 2026-12-02 (UTC)".to_owned(),
+        format!("| `{}` | ", property.name()),
+        format!("## Failed: `{}`", property.name()),
+        format!(
+            "Rerun: `klarna-conformance certify --seed 20260101 --cases 3 --property {}`",
+            property.name()
+        ),
+    ] {
+        assert!(markdown.contains(&line), "{line}\n{markdown}");
+    }
+    assert!(!markdown.contains(PASSWORD), "{markdown}");
+    let result = markdown
+        .lines()
+        .find(|l| l.starts_with("- **Result**"))
+        .unwrap();
+    assert!(
+        result.starts_with("- **Result**: FAILED: ") && result.contains(property.name()),
+        "{result}"
+    );
 }
 
 #[tokio::test]
@@ -343,6 +364,7 @@ async fn the_binary_certifies_an_imitation_end_to_end() {
     imitation.authorize(TOKEN, &body);
     let body_file = scratch("order.json", &body);
     let junit = scratch("junit.xml", "");
+    let markdown = scratch("certification.md", "");
     let uri = imitation.uri();
     let out = tokio::task::spawn_blocking(move || {
         binary(
@@ -358,6 +380,8 @@ async fn the_binary_certifies_an_imitation_end_to_end() {
                 body_file.to_str().unwrap(),
                 "--junit",
                 junit.to_str().unwrap(),
+                "--report",
+                markdown.to_str().unwrap(),
             ],
             &[
                 ("KLARNA_USERNAME", USERNAME),
@@ -380,6 +404,11 @@ async fn the_binary_certifies_an_imitation_end_to_end() {
     assert!(!stdout.contains(PASSWORD));
     let xml = std::fs::read_to_string(scratch_path("junit.xml")).unwrap();
     assert!(xml.contains("authorized-token-order"), "{xml}");
+    let md = std::fs::read_to_string(scratch_path("certification.md")).unwrap();
+    assert!(md.contains("- **Result**: passed"), "{md}");
+    assert!(md.contains("| `authorized-token-order` | 1 | "), "{md}");
+    assert!(md.contains("skipped: "), "{md}");
+    assert!(!md.contains(PASSWORD), "{md}");
 }
 
 fn scratch_path(name: &str) -> PathBuf {
