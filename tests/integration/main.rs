@@ -16,6 +16,7 @@ mod certify;
 mod check_payload_cli;
 mod generation;
 mod mock_customer_tokens;
+mod mock_helpers;
 mod mock_http;
 mod mock_lifecycle;
 mod mock_notifications;
