@@ -41,7 +41,8 @@ impl SelftestConfig {
         }
     }
 
-    fn defects(&self) -> Vec<Defect> {
+    /// The defect modes a self-test tries.
+    pub fn defects(&self) -> Vec<Defect> {
         if self.defects.is_empty() {
             Defect::ALL.to_vec()
         } else {

@@ -37,10 +37,7 @@ impl Concurrency {
     /// The credentials of worker `index` (from 0), when it has its own.
     pub fn credentials(&self, base: &Credentials, index: usize) -> Option<Credentials> {
         match self {
-            Concurrency::Scoped { prefix, .. } => Some(Credentials::new(
-                format!("{prefix}{}", index + 1),
-                base.password.clone(),
-            )),
+            Concurrency::Scoped { prefix, .. } => Some(worker_credentials(prefix, base, index)),
             _ => None,
         }
     }
@@ -58,6 +55,11 @@ impl Concurrency {
             Concurrency::Sequential { why } => Some(format!("one case at a time: {why}")),
         }
     }
+}
+
+/// Worker `index`'s (from 0) username `{prefix}{index + 1}`, the password as given.
+fn worker_credentials(prefix: &str, base: &Credentials, index: usize) -> Credentials {
+    Credentials::new(format!("{prefix}{}", index + 1), base.password.clone())
 }
 
 /// The scope prefix of a run: the worker scopes are `{prefix}1`, `{prefix}2`…
@@ -80,7 +82,9 @@ pub async fn scoped(
     seed: u64,
     workers: usize,
 ) -> Result<Concurrency, TargetError> {
-    let client = KlarnaClient::new(spec.connect(None)?, credentials.clone());
+    // One connection pool for the probe and every worker's reset.
+    let target = spec.connect(None)?;
+    let client = KlarnaClient::new(target.clone(), credentials.clone());
     let health = client.send(Method::Get, "/__mock/health", None).await?;
     let scopes = health.status == 200
         && health
@@ -92,13 +96,10 @@ pub async fn scoped(
             why: "the server offers no scopes (GET /__mock/health)",
         });
     }
-    let plan = Concurrency::Scoped {
-        workers,
-        prefix: scope_prefix(&credentials.username, seed),
-    };
+    let prefix = scope_prefix(&credentials.username, seed);
     for index in 0..workers {
-        let own = plan.credentials(credentials, index).expect("scoped");
-        let scoped = KlarnaClient::new(spec.connect(None)?, own);
+        let own = worker_credentials(&prefix, credentials, index);
+        let scoped = KlarnaClient::new(target.clone(), own);
         let reset = scoped.send(Method::Post, "/__mock/reset", None).await?;
         if !matches!(reset.status, 200 | 204) {
             // The scope's username was refused (a server whose own username
@@ -108,7 +109,7 @@ pub async fn scoped(
             });
         }
     }
-    Ok(plan)
+    Ok(Concurrency::Scoped { workers, prefix })
 }
 
 #[cfg(test)]

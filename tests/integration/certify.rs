@@ -283,16 +283,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A loopback port nothing listens on: any proxied request would fail there.
-fn closed_port() -> u16 {
-    crate::CLOSED_PORT
-}
-
 #[test]
 fn the_binary_refuses_klarna_without_the_opt_in() {
     // Every proxy variable points at a closed port: had certify sent anything,
     // the error would be a connection error, not the opt-in message.
-    let proxy = format!("http://127.0.0.1:{}", closed_port());
+    let proxy = format!("http://127.0.0.1:{}", crate::CLOSED_PORT);
     let env = [
         ("KLARNA_USERNAME", USERNAME),
         ("KLARNA_PASSWORD", PASSWORD),

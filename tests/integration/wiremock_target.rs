@@ -9,7 +9,7 @@ use klarna_conformance::mock::wiremock::{Fault, KlarnaResponder};
 use klarna_conformance::mock::{Defect, MockConfig};
 use klarna_conformance::runner::{self, Property, RunConfig, RunReport};
 use klarna_conformance::targets::{
-    Credentials, HttpTarget, Method, Request, Target, TargetError, TargetSpec,
+    Credentials, Embedded, HttpTarget, Method, Request, Target, TargetError, TargetSpec,
 };
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -233,7 +233,20 @@ fn faults_apply_to_the_requests_they_name() {
     assert_eq!(first.json().unwrap()["error_code"], "SERVICE_FAULT");
     let second = send(Method::Post, "/payments/v1/sessions", Some(session));
     assert_eq!(second.status, 200, "{}", second.response_body);
-    assert!(second.json().unwrap()["session_id"].is_string());
+    // The refused request never reached the mock: the session is the one a
+    // fresh mock of the same seed makes first.
+    let fresh = Embedded::new(MockConfig::default().seed(3));
+    let request = Request {
+        method: Method::Post,
+        path: "/payments/v1/sessions".to_owned(),
+        body: Some(session.to_owned()),
+        headers: Vec::new(),
+    };
+    let first_of_fresh = rt.block_on(fresh.send(&request, &credentials)).unwrap();
+    assert_eq!(
+        second.json().unwrap()["session_id"],
+        first_of_fresh.json().unwrap()["session_id"]
+    );
     let limited = send(Method::Get, "/__mock/clock", None);
     assert_eq!(
         (limited.status, limited.header("retry-after")),

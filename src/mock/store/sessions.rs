@@ -133,16 +133,9 @@ fn region(purchase_country: &str) -> &'static str {
     }
 }
 
-/// A three-part JWT `client_token` (docs/klarna.md §13.7, §11.4): header
-/// `{"alg":"RS256","kid":...}`, a payload with the recorded claims, and a
-/// signature part that is no signature, derived from the session id.
-/// `[I]` the claims' values: `base_url`
-/// `https://js.playground.klarna.com/<region>/kp/legacy/payments`, `design`
-/// `klarna`, `environment` `playground`, `language` the locale's language
-/// (`en` without a locale), `merchant_name` `klarna-conformance`,
-/// `purchase_country` in upper case, `region` as [`region`], `session_type`
-/// `PAYMENTS`; market and language follow the session as it is answered.
-fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
+/// The purchase country (upper case) and language (the locale's, lower
+/// case; `en` without one) a `client_token` names.
+fn token_market(session: &Map<String, Value>) -> (String, String) {
     let country = session
         .get("purchase_country")
         .and_then(Value::as_str)
@@ -155,6 +148,20 @@ fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
         .filter(|l| !l.is_empty())
         .unwrap_or("en")
         .to_ascii_lowercase();
+    (country, language)
+}
+
+/// A three-part JWT `client_token` (docs/klarna.md §13.7, §11.4): header
+/// `{"alg":"RS256","kid":...}`, a payload with the recorded claims, and a
+/// signature part that is no signature, derived from the session id.
+/// `[I]` the claims' values: `base_url`
+/// `https://js.playground.klarna.com/<region>/kp/legacy/payments`, `design`
+/// `klarna`, `environment` `playground`, `language` the locale's language
+/// (`en` without a locale), `merchant_name` `klarna-conformance`,
+/// `purchase_country` in upper case, `region` as [`region`], `session_type`
+/// `PAYMENTS`; market and language follow the session as it is answered.
+fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
+    let (country, language) = token_market(session);
     let region = region(&country);
     let mut id = Uuid::encode_buffer();
     let id = session_id.hyphenated().encode_lower(&mut id);
@@ -569,18 +576,7 @@ mod tests {
     /// The claims as first written, through `json!`: the hand-written ones
     /// must be the same bytes.
     fn claims_by_json(session_id: &Uuid, session: &Map<String, Value>) -> String {
-        let country = session
-            .get("purchase_country")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        let language = session
-            .get("locale")
-            .and_then(Value::as_str)
-            .and_then(|l| l.split(['-', '_']).next())
-            .filter(|l| !l.is_empty())
-            .unwrap_or("en")
-            .to_ascii_lowercase();
+        let (country, language) = token_market(session);
         let region = region(&country);
         json!({
             "base_url": format!("https://js.playground.klarna.com/{region}/kp/legacy/payments"),
