@@ -121,7 +121,10 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
     }
     config.authorizer = authorizer(args)?;
     if args.skip_expiry && args.target != "playground" {
-        return Err("--skip-expiry is for --target playground: other targets have a virtual clock".to_owned());
+        return Err(
+            "--skip-expiry is for --target playground: other targets have a virtual clock"
+                .to_owned(),
+        );
     }
     let mock = MockConfig::default()
         .seed(seed)

@@ -289,7 +289,10 @@ impl Bindings {
     /// The control API's authorize body: the authorize-time data with the
     /// chosen category.
     fn authorize_body(&self, s: SessionIx, data: &str, category: Option<u8>) -> String {
-        match (self.category(s, category), serde_json::from_str::<Value>(data)) {
+        match (
+            self.category(s, category),
+            serde_json::from_str::<Value>(data),
+        ) {
             (Some(c), Ok(Value::Object(mut map))) => {
                 map.insert("payment_method_category".into(), Value::String(c));
                 Value::Object(map).to_string()

@@ -272,9 +272,7 @@ impl Engine<'_> {
                 category,
             } => {
                 let authorization = b.authorization(*session, data, *category);
-                self.authorizer
-                    .authorize(self.client, &authorization)
-                    .await
+                self.authorizer.authorize(self.client, &authorization).await
             }
             Action::AdvanceClock { .. } => {
                 self.client

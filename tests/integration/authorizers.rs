@@ -147,7 +147,10 @@ fn the_binary_explains_what_the_playground_needs_before_sending_anything() {
     ];
     let (code, text) = binary(&["run", "--target", "playground"], &creds);
     assert_eq!(code, Some(2), "{text}");
-    assert!(text.contains("--authorizer") && text.contains("certify"), "{text}");
+    assert!(
+        text.contains("--authorizer") && text.contains("certify"),
+        "{text}"
+    );
     let (code, text) = binary(
         &[
             "run",

@@ -53,14 +53,26 @@ fn only_calls_a_second_arrival_cannot_harm_are_retried() {
     let safe = [
         request(Method::Get, "/payments/v1/sessions/s-1", false),
         request(Method::Post, "/payments/v1/authorizations/t-1/order", false),
-        request(Method::Post, "/ordermanagement/v1/orders/o-1/captures", true),
+        request(
+            Method::Post,
+            "/ordermanagement/v1/orders/o-1/captures",
+            true,
+        ),
     ];
     let unsafe_ = [
         request(Method::Post, "/payments/v1/sessions", false),
         request(Method::Post, "/payments/v1/sessions/s-1", false),
         request(Method::Delete, "/payments/v1/authorizations/t-1", false),
-        request(Method::Post, "/ordermanagement/v1/orders/o-1/captures", false),
-        request(Method::Post, "/payments/v1/authorizations/t-1/customer-token", false),
+        request(
+            Method::Post,
+            "/ordermanagement/v1/orders/o-1/captures",
+            false,
+        ),
+        request(
+            Method::Post,
+            "/payments/v1/authorizations/t-1/customer-token",
+            false,
+        ),
     ];
     for r in &safe {
         assert!(safe_to_retry(r), "{} {}", r.method, r.path);
@@ -105,8 +117,11 @@ fn passing_faults_on_safe_calls_are_retried_away() {
 #[test]
 fn a_dropped_unsafe_call_is_a_target_error_naming_it() {
     let (_rt, server) = serve(
-        KlarnaResponder::new(MockConfig::default().seed(8))
-            .fault(Fault::drop_connection().on("/payments/v1/sessions").times(1)),
+        KlarnaResponder::new(MockConfig::default().seed(8)).fault(
+            Fault::drop_connection()
+                .on("/payments/v1/sessions")
+                .times(1),
+        ),
     );
     let report = run(&server, Property::OrderSucceeds);
     let error = report.target_error.as_ref().map(ToString::to_string);
@@ -124,9 +139,7 @@ fn a_dropped_unsafe_call_is_a_target_error_naming_it() {
 async fn a_fault_that_persists_is_a_target_error_after_the_retries() {
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
-        .respond_with(
-            KlarnaResponder::new(MockConfig::default()).fault(Fault::drop_connection()),
-        )
+        .respond_with(KlarnaResponder::new(MockConfig::default()).fault(Fault::drop_connection()))
         .mount(&server)
         .await;
     let target = HttpTarget::new(&server.uri()).unwrap();
