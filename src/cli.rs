@@ -172,9 +172,10 @@ pub struct ServeArgs {
 /// `Debug` never shows the password (see [`debug_without_password`]).
 #[derive(Args)]
 pub struct TargetArgs {
-    /// `mock` (the embedded mock, in-process) or the URL of a server speaking
-    /// Payments v1 and the mock's control API (e.g. `klarna-conformance serve`).
-    #[arg(long, default_value = "mock", value_name = "mock|URL")]
+    /// `mock` (the embedded mock, in-process), the URL of a server speaking
+    /// Payments v1 and the mock's control API (e.g. `klarna-conformance serve`),
+    /// or `wiremock` with --cassette (a recorded run answered again).
+    #[arg(long, default_value = "mock", value_name = "mock|URL|wiremock")]
     pub target: String,
     /// Basic-auth username for a URL target (the embedded mock uses its own).
     #[arg(long, env = "KLARNA_USERNAME", hide_env_values = true)]
@@ -203,6 +204,14 @@ pub struct TargetArgs {
     /// (repeatable: Payments and Order Management are separate documents).
     #[arg(long, value_name = "PATH")]
     pub openapi: Vec<std::path::PathBuf>,
+    /// Write every exchange to this cassette (JSON, credentials redacted);
+    /// the run then goes one case at a time.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With `--target wiremock`: answer from this cassette, with its seed and
+    /// settings; a request it does not hold exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// `run`: check properties on generated cases.
@@ -266,6 +275,14 @@ pub struct ScenariosArgs {
     pub no_snapshots: bool,
     /// Only scenarios whose file stem contains this text.
     pub filter: Option<String>,
+    /// Write every exchange to this cassette (JSON, credentials redacted);
+    /// the run then goes one case at a time.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With `--target wiremock`: answer from this cassette, with its seed and
+    /// settings; a request it does not hold exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// `replay`: reproduce one case exactly from its seed.
@@ -347,6 +364,14 @@ pub struct CertifyArgs {
     /// List the properties and exit.
     #[arg(long)]
     pub list: bool,
+    /// Write every exchange to this cassette (JSON, credentials redacted),
+    /// to re-judge the certification offline with --cassette.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// Re-judge a recorded certification offline: its seed, settings and
+    /// answers, served by wiremock; needs no credentials and sends nothing else.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// Klarna's playground regions (docs/klarna.md §1.1).
@@ -408,6 +433,8 @@ debug_without_password!(TargetArgs {
     lenient,
     defects,
     openapi,
+    record,
+    cassette,
 });
 debug_without_password!(ScenariosArgs {
     target,
@@ -417,6 +444,8 @@ debug_without_password!(ScenariosArgs {
     snapshots,
     no_snapshots,
     filter,
+    record,
+    cassette,
 });
 debug_without_password!(CertifyArgs {
     region,
@@ -434,6 +463,8 @@ debug_without_password!(CertifyArgs {
     openapi,
     properties,
     list,
+    record,
+    cassette,
 });
 
 fn parse_positive(s: &str) -> Result<usize, String> {

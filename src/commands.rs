@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
+use klarna_conformance::cassette::{self, Cassette, Recorder};
 use klarna_conformance::errors::exit;
 use klarna_conformance::mock::Defect;
 use klarna_conformance::mock::{self, MockConfig};
@@ -18,6 +19,7 @@ use klarna_conformance::verdict::Judge;
 
 use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig};
 
+use crate::cassette_flags;
 use crate::cli::{
     CertifyArgs, RegionArg, ReplayArgs, RunArgs, ScenariosArgs, SelftestArgs, TargetArgs,
 };
@@ -178,8 +180,16 @@ pub fn run(args: RunArgs) -> u8 {
         print!("{}", report::list());
         return exit::OK;
     }
+    let player = match cassette_flags::player(&args.target.target, args.target.cassette.as_deref())
+    {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    // A replay runs the recorded seed and cases unless told otherwise.
+    let recorded = player.as_ref().map(|p| p.cassette());
     let cases = match args
         .cases
+        .or(recorded.map(|c| c.settings.cases))
         .map(Ok)
         .unwrap_or_else(|| env_number("PROPTEST_CASES").map(|c| c.unwrap_or(DEFAULT_CASES)))
     {
@@ -198,17 +208,24 @@ pub fn run(args: RunArgs) -> u8 {
     {
         return usage(e);
     }
-    let seed =
-        match args.seed.map(Ok).unwrap_or_else(|| {
-            env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed))
-        }) {
-            Ok(s) => s,
-            Err(e) => return usage(e),
-        };
-    let mut config = match base_config(&args.target, seed, cases) {
+    let seed = match args
+        .seed
+        .or(recorded.map(|c| c.seed))
+        .map(Ok)
+        .unwrap_or_else(|| env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed)))
+    {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    let configured = match &player {
+        Some(player) => cassette_flags::run_config(&args.target, player.clone()),
+        None => base_config(&args.target, seed, cases),
+    };
+    let mut config = match configured {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
+    (config.seed, config.cases) = (seed, cases);
     if !args.properties.is_empty() {
         match properties(&args.properties) {
             Ok(chosen) => config.properties = chosen,
@@ -218,9 +235,16 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(workers) = args.workers {
         config.workers = Some(workers.max(1));
     }
-    if !args.no_regressions {
+    // Seeds tried first would put cases in the cassette the seed does not name.
+    let taped = player.is_some() || args.target.record.is_some();
+    if !args.no_regressions && !taped {
         config.regressions_dir = Some(args.regressions.clone());
     }
+    let recorder = match record(args.target.record.as_deref(), "run", &config) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    config.record = recorder.clone();
     config.progress = Progress::auto();
     config.interrupt = Some(stop_on_ctrl_c());
     eprintln!(
@@ -228,11 +252,18 @@ pub fn run(args: RunArgs) -> u8 {
         config.properties.len(),
         config.target.describe()
     );
-    let result = runner::run(&config);
+    let mut result = runner::run(&config);
+    cassette::finish_replay(&config.target, &mut result);
     let flags = target_flag(&args.target);
     print!("{}", report::render(&result, &flags));
     let _ = std::io::stdout().flush();
     let mut code = result.exit_code();
+    let complete = result.target_error.is_none() && code != exit::INTERRUPTED;
+    code = code.max(cassette_flags::finish(
+        recorder.as_ref(),
+        args.target.record.as_deref(),
+        complete,
+    ));
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, report::junit(&result, &flags))
     {
@@ -276,6 +307,15 @@ fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
+/// The recorder `--record FILE` asks for, its header made from `config`.
+fn record(
+    path: Option<&std::path::Path>,
+    command: &str,
+    config: &RunConfig,
+) -> Result<Option<Arc<Recorder>>, String> {
+    cassette_flags::recorder(path, Cassette::of(command, config), &config.target.credentials())
+}
+
 /// Whether a report can be written at `path` (it is created, empty, to find out).
 fn writable(path: &std::path::Path) -> Result<(), String> {
     std::fs::OpenOptions::new()
@@ -308,13 +348,31 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Ok(chosen) => chosen[0],
         Err(e) => return usage(e),
     };
-    let config = match base_config(&args.target, args.seed, 1) {
+    let configured =
+        match cassette_flags::player(&args.target.target, args.target.cassette.as_deref()) {
+            Ok(Some(player)) => cassette_flags::run_config(&args.target, player),
+            Ok(None) => base_config(&args.target, args.seed, 1),
+            Err(e) => Err(e),
+        };
+    let mut config = match configured {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
+    // A replay's cassette names its one case: property and case seed.
+    (config.seed, config.cases, config.properties) = (args.seed, 1, vec![property]);
+    let recorder = match record(args.target.record.as_deref(), "replay", &config) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    config.record = recorder.clone();
     let result = runner::replay(&config, property, args.seed);
     print!("{}", report::render(&result, &target_flag(&args.target)));
-    let code = result.exit_code();
+    let complete = result.target_error.is_none();
+    let code = result.exit_code().max(cassette_flags::finish(
+        recorder.as_ref(),
+        args.target.record.as_deref(),
+        complete,
+    ));
     match (&args.emit_scenario, result.properties.first()) {
         (Some(path), Some(p)) => match &p.failure {
             Some(failure) => match emit_scenario(property, failure, &args.target) {
@@ -365,19 +423,34 @@ fn emit_scenario(
 /// `scenarios`.
 pub fn scenarios(args: ScenariosArgs) -> u8 {
     use klarna_conformance::scenario::{self, RunOptions};
-    let spec = match target_spec(
-        &args.target,
-        args.username.as_deref(),
-        args.password.as_deref(),
-        &args.defects,
-        MockConfig::default(),
-    ) {
+    let spec = match cassette_flags::player(&args.target, args.cassette.as_deref()) {
+        Ok(Some(player)) if args.defects.is_empty() => Ok(TargetSpec::Cassette(player)),
+        Ok(Some(_)) => Err("--defect switches the embedded mock; a cassette's answers are recorded".to_owned()),
+        Ok(None) => target_spec(
+            &args.target,
+            args.username.as_deref(),
+            args.password.as_deref(),
+            &args.defects,
+            MockConfig::default(),
+        ),
+        Err(e) => Err(e),
+    };
+    let spec = match spec {
         Ok(spec) => spec,
+        Err(e) => return usage(e),
+    };
+    let recorder = match cassette_flags::recorder(
+        args.record.as_deref(),
+        Cassette::of_target("scenarios", &spec),
+        &spec.credentials(),
+    ) {
+        Ok(r) => r,
         Err(e) => return usage(e),
     };
     let options = RunOptions {
         filter: args.filter.clone(),
         snapshot_root: (!args.no_snapshots).then(|| args.snapshots.clone()),
+        record: recorder.clone(),
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -388,7 +461,16 @@ pub fn scenarios(args: ScenariosArgs) -> u8 {
     };
     let mut out = std::io::stdout();
     let summary = rt.block_on(scenario::run_files(&args.dir, &spec, &options, &mut out));
-    summary.exit_code()
+    let mut code = summary.exit_code();
+    if let TargetSpec::Cassette(player) = &spec
+        && summary.failed + summary.target_errors == 0
+        && let Some(e) = player.unreplayed()
+    {
+        eprintln!("error: {e}");
+        code = code.max(exit::USAGE);
+    }
+    let complete = summary.target_errors + summary.unreadable == 0;
+    code.max(cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete))
 }
 
 /// `certify`.
@@ -396,6 +478,9 @@ pub fn certify(args: CertifyArgs) -> u8 {
     if args.list {
         print!("{}", certify::report::list());
         return exit::OK;
+    }
+    if let Some(path) = &args.cassette {
+        return certify_cassette(&args, path);
     }
     let (Some(username), Some(password)) = (&args.username, &args.password) else {
         return usage(
@@ -437,6 +522,22 @@ pub fn certify(args: CertifyArgs) -> u8 {
         }
     }
     let seed = args.seed.unwrap_or_else(random_seed);
+    let credentials = Credentials::new(username, password);
+    // The header is the run's, set by certify once it starts; this one only
+    // proves the file writable before anything is sent.
+    let provisional = TargetSpec::Playground {
+        base_url: args.base_url.clone(),
+        credentials: credentials.clone(),
+        pacing: Pacing::PLAYGROUND,
+    };
+    let header = Cassette::of_target("certify", &provisional);
+    let recorder = match cassette_flags::recorder(args.record.as_deref(), header.clone(), &credentials)
+    {
+        // The drift section needs the exchanges even when no file keeps them.
+        Ok(None) if args.report.is_some() => Some(Recorder::in_memory(header, &credentials)),
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
     let mut config = CertifyConfig::new(
         args.region.into(),
         Credentials::new(username, password),
@@ -453,6 +554,7 @@ pub fn certify(args: CertifyArgs) -> u8 {
         .collect();
     config.authorized_orders = authorized_orders;
     config.call_klarna = args.yes_call_klarna || from_env;
+    config.record = recorder.clone();
     config.pace_any_host = args.pace;
     config.progress = Progress::auto();
     if let Some(path) = &args.openapi {
@@ -472,6 +574,74 @@ pub fn certify(args: CertifyArgs) -> u8 {
         config.cases, config.base_url
     );
     let result = certify::certify(&config);
+    let complete = result.unusable.is_none()
+        && result.run.as_ref().is_some_and(|r| r.target_error.is_none());
+    let recorded = cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete);
+    let drift_from = recorder.map(|r| r.cassette());
+    certify_report(&args, result, drift_from.as_ref()).max(recorded)
+}
+
+/// `certify --cassette FILE`: the recorded certification judged again
+/// offline, with the recorded seed, settings and authorized tokens.
+fn certify_cassette(args: &CertifyArgs, path: &std::path::Path) -> u8 {
+    let player = match cassette_flags::start(path) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    for path in args.junit.iter().chain(&args.report) {
+        if let Err(e) = writable(path) {
+            return usage(e);
+        }
+    }
+    let recorded = player.cassette().clone();
+    let mut config = CertifyConfig::new(
+        args.region.into(),
+        Credentials::new("cassette", ""),
+        recorded.seed,
+        recorded.settings.cases,
+    );
+    config.progress = Progress::auto();
+    config.cassette = Some(player);
+    if let Some(path) = &args.openapi {
+        match OpenApi::load(path) {
+            Ok(api) => config.openapi = Some(Arc::new(api)),
+            Err(e) => return usage(format!("--openapi: {e}")),
+        }
+    }
+    let recorder = match record_certify(args.record.as_deref(), &recorded) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    config.record = recorder.clone();
+    eprintln!(
+        "klarna-conformance certify: replaying {} (seed {}, {} cases per property)",
+        path.display(),
+        recorded.seed,
+        recorded.settings.cases
+    );
+    let result = certify::certify(&config);
+    let complete = result.run.as_ref().is_some_and(|r| r.target_error.is_none());
+    let written = cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete);
+    certify_report(args, result, Some(&recorded)).max(written)
+}
+
+/// A recorder for a certification replayed from `recorded`.
+fn record_certify(
+    path: Option<&std::path::Path>,
+    recorded: &Cassette,
+) -> Result<Option<Arc<Recorder>>, String> {
+    let mut header = recorded.clone();
+    header.cases.clear();
+    cassette_flags::recorder(path, header, &Credentials::new("cassette", ""))
+}
+
+/// Prints certify's report and writes its files; `drift_from`: the target's
+/// exchanges, compared with the embedded mock's for the Markdown report.
+fn certify_report(
+    args: &CertifyArgs,
+    mut result: certify::CertifyReport,
+    drift_from: Option<&Cassette>,
+) -> u8 {
     if result.run.is_none() {
         // Nothing was sent (opt-in missing, bad input) or the target could
         // not be used at all: an error line, not an empty table.
@@ -480,7 +650,7 @@ pub fn certify(args: CertifyArgs) -> u8 {
         }
         return result.exit_code();
     }
-    let flags = certify_flags(&args);
+    let flags = certify_flags(args);
     print!("{}", certify::report::render(&result, &flags));
     let _ = std::io::stdout().flush();
     let mut code = result.exit_code();
@@ -494,6 +664,12 @@ pub fn certify(args: CertifyArgs) -> u8 {
         code = code.max(exit::USAGE);
     }
     if let Some(path) = &args.report {
+        if let Some(recorded) = drift_from {
+            match certify::mock_drift(recorded) {
+                Ok(drift) => result.drift = Some(drift),
+                Err(e) => eprintln!("warning: no drift section: the embedded mock could not be run: {e}"),
+            }
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);

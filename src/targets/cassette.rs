@@ -1,0 +1,342 @@
+//! `--target wiremock --cassette FILE`: a cassette mounted on a wiremock-rs
+//! `MockServer` on 127.0.0.1. Each case's n-th request is answered with the
+//! n-th answer recorded for that case when its method, path and body (as
+//! JSON values) are the recorded ones; anything else is a cassette mismatch,
+//! a target error naming the first differing request with a diff (exit 2),
+//! never a conformance failure. The answers go through today's invariants
+//! and judge like any target's.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate, matchers::any};
+
+use super::{BoxFuture, Capabilities, Credentials, HttpTarget, Request, Target, TargetError, TargetKind};
+use crate::cassette::{self, Cassette};
+use crate::exchange::{Exchange, pretty};
+
+/// The status a mismatch is answered with: never a real answer, and turned
+/// into [`TargetError::CassetteMismatch`] before anything judges it.
+const MISMATCH_STATUS: u16 = 599;
+
+/// A cassette being replayed.
+pub struct Player {
+    cassette: Cassette,
+    file: String,
+    state: Arc<Mutex<State>>,
+    server: MockServer,
+}
+
+#[derive(Default)]
+struct State {
+    /// Which recorded cases a replay has begun.
+    begun: Vec<bool>,
+    /// The case being replayed and the index of its next request.
+    current: Option<(usize, usize)>,
+    /// What the answer with [`MISMATCH_STATUS`] stands for.
+    mismatch: Option<TargetError>,
+}
+
+impl fmt::Debug for Player {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Player")
+            .field("file", &self.file)
+            .field("uri", &self.server.uri())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Player {
+    /// Starts the server (on a thread of its own, so this works from inside
+    /// or outside a runtime).
+    pub fn start(cassette: Cassette, file: &str) -> Result<Arc<Player>, TargetError> {
+        let state = Arc::new(Mutex::new(State {
+            begun: vec![false; cassette.cases.len()],
+            ..State::default()
+        }));
+        let responder = Responder {
+            cases: cassette.cases.clone(),
+            file: file.to_owned(),
+            state: state.clone(),
+        };
+        let server = serve_wiremock(responder)?;
+        Ok(Arc::new(Player {
+            cassette,
+            file: file.to_owned(),
+            state,
+            server,
+        }))
+    }
+
+    pub fn cassette(&self) -> &Cassette {
+        &self.cassette
+    }
+
+    /// The wiremock server's base URL.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The recorded target's kind.
+    pub fn kind(&self) -> TargetKind {
+        self.cassette.kind()
+    }
+
+    pub fn control_api(&self) -> bool {
+        self.cassette.target.control_api
+    }
+
+    /// The recorded embedded mock's clock at the start of each case.
+    pub fn clock_start(&self) -> Option<i64> {
+        self.cassette.target.clock_start
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "cassette {} (recorded against {})",
+            self.file, self.cassette.target.description
+        )
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next requests belong to this case (see [`cassette::begin`]).
+    pub fn begin(&self, case: &str, seed: u64, shrink: u32) -> Result<bool, TargetError> {
+        let mut state = self.lock();
+        let found = self.cassette.cases.iter().enumerate().position(|(i, c)| {
+            !state.begun[i] && c.case == case && c.seed == seed && c.shrink == shrink
+        });
+        match found {
+            Some(i) => {
+                state.begun[i] = true;
+                state.current = Some((i, 0));
+                Ok(true)
+            }
+            None if shrink > 0 => Ok(false),
+            None => Err(self.mismatch(
+                &cassette::label(case, seed, shrink),
+                "none: the cassette holds no such case (recorded with another seed, --cases or --property?)",
+                "its first request",
+                String::new(),
+            )),
+        }
+    }
+
+    /// A recorded case as drawn that the replay never began, when the run
+    /// found nothing that stopped a property early: the cassette holds
+    /// requests today's run did not send.
+    pub fn unreplayed(&self) -> Option<TargetError> {
+        let state = self.lock();
+        let (i, case) = self
+            .cassette
+            .cases
+            .iter()
+            .enumerate()
+            .find(|(i, c)| !state.begun[*i] && c.shrink == 0 && !c.exchanges.is_empty())?;
+        let _ = i;
+        let first = &case.exchanges[0];
+        Some(self.mismatch(
+            &case.label(),
+            &format!("{} {}", first.method, first.path),
+            "nothing: this run never sent the case",
+            String::new(),
+        ))
+    }
+
+    fn mismatch(&self, at: &str, expected: &str, got: &str, diff: String) -> TargetError {
+        TargetError::CassetteMismatch {
+            file: self.file.clone(),
+            at: at.to_owned(),
+            expected: expected.to_owned(),
+            got: got.to_owned(),
+            diff,
+        }
+    }
+
+    /// The target a run sends to: the server over HTTP, mismatches turned
+    /// into errors.
+    pub fn target(self: &Arc<Player>) -> Result<Arc<dyn Target>, TargetError> {
+        let http = HttpTarget::with_capabilities(
+            &self.uri(),
+            Capabilities {
+                control_api: self.control_api(),
+            },
+        )?;
+        Ok(Arc::new(Replaying {
+            http,
+            player: self.clone(),
+        }))
+    }
+}
+
+/// A wiremock `MockServer` on 127.0.0.1 answering every request with
+/// `responder`. Started on a thread of its own, so it works from inside or
+/// outside a runtime (wiremock serves on a thread of its own too).
+pub fn serve_wiremock(responder: impl Respond + 'static) -> Result<MockServer, TargetError> {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        Some(rt.block_on(async {
+            let server = MockServer::builder()
+                .disable_request_recording()
+                .start()
+                .await;
+            Mock::given(any()).respond_with(responder).mount(&server).await;
+            server
+        }))
+    })
+    .join()
+    .ok()
+    .flatten()
+    .ok_or_else(|| TargetError::Transport {
+        target: "wiremock".to_owned(),
+        cause: "the wiremock server did not start".to_owned(),
+    })
+}
+
+/// The wiremock side: answers from the cassette.
+struct Responder {
+    cases: Vec<cassette::Case>,
+    file: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let path = match request.url.query() {
+            Some(q) => format!("{}?{q}", request.url.path()),
+            None => request.url.path().to_owned(),
+        };
+        let body = (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body).into_owned());
+        let sent = format!("{} {path}", request.method);
+        let Some((case, index)) = state.current else {
+            state.mismatch = Some(TargetError::CassetteMismatch {
+                file: self.file.clone(),
+                at: "a request outside any case".to_owned(),
+                expected: "none".to_owned(),
+                got: sent,
+                diff: String::new(),
+            });
+            return ResponseTemplate::new(MISMATCH_STATUS);
+        };
+        let recorded = &self.cases[case];
+        let at = format!("{}, request #{}", recorded.label(), index + 1);
+        let Some(expected) = recorded.exchanges.get(index) else {
+            state.mismatch = Some(match &recorded.error {
+                // The recorded run's target failed here: so does the replay.
+                Some(error) => TargetError::Transport {
+                    target: format!("cassette {}", self.file),
+                    cause: format!("the recorded run's target error: {error}"),
+                },
+                None => TargetError::CassetteMismatch {
+                    file: self.file.clone(),
+                    at,
+                    expected: format!(
+                        "nothing: the recorded case ended after {} requests",
+                        recorded.exchanges.len()
+                    ),
+                    got: sent,
+                    diff: String::new(),
+                },
+            });
+            return ResponseTemplate::new(MISMATCH_STATUS);
+        };
+        if expected.method != request.method.as_str()
+            || expected.path != path
+            || !same_body(expected.request_body.as_deref(), body.as_deref())
+        {
+            let shown = |method: &str, path: &str, body: Option<&str>| {
+                format!("{method} {path}\n{}", body.map(pretty).unwrap_or_default())
+            };
+            state.mismatch = Some(TargetError::CassetteMismatch {
+                file: self.file.clone(),
+                at,
+                expected: format!("{} {}", expected.method, expected.path),
+                got: sent,
+                diff: crate::verdict::line_diff(
+                    &shown(&expected.method, &expected.path, expected.request_body.as_deref()),
+                    &shown(request.method.as_str(), &path, body.as_deref()),
+                ),
+            });
+            return ResponseTemplate::new(MISMATCH_STATUS);
+        }
+        state.current = Some((case, index + 1));
+        answer(expected)
+    }
+}
+
+/// Bodies as JSON values when both are JSON (key order and spacing are
+/// the serializer's business), else as text.
+fn same_body(recorded: Option<&str>, sent: Option<&str>) -> bool {
+    let json = |b: &str| serde_json::from_str::<Value>(b).ok();
+    match (recorded, sent) {
+        (None, None) => true,
+        (Some(a), Some(b)) => match (json(a), json(b)) {
+            (Some(a), Some(b)) => a == b,
+            _ => a == b,
+        },
+        (Some(a), None) | (None, Some(a)) => a.is_empty(),
+    }
+}
+
+/// The recorded answer as it was: status, headers, body bytes.
+fn answer(exchange: &Exchange) -> ResponseTemplate {
+    let mut template = ResponseTemplate::new(exchange.status);
+    let mut mime = None;
+    for (name, value) in &exchange.response_headers {
+        match name.to_ascii_lowercase().as_str() {
+            // The server sets the length and framing of what it sends.
+            "content-length" | "transfer-encoding" | "connection" => {}
+            "content-type" => mime = Some(value.clone()),
+            _ => template = template.append_header(name.as_str(), value.as_str()),
+        }
+    }
+    if exchange.response_body.is_empty() {
+        if let Some(mime) = mime {
+            template = template.insert_header("content-type", mime.as_str());
+        }
+        return template;
+    }
+    template.set_body_raw(
+        exchange.response_body.clone().into_bytes(),
+        mime.as_deref().unwrap_or("application/octet-stream"),
+    )
+}
+
+/// The run's side: HTTP to the server, a mismatch answer as its error.
+struct Replaying {
+    http: HttpTarget,
+    player: Arc<Player>,
+}
+
+impl Target for Replaying {
+    fn describe(&self) -> String {
+        self.player.describe()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.http.capabilities()
+    }
+
+    fn send<'a>(
+        &'a self,
+        request: &'a Request,
+        credentials: &'a Credentials,
+    ) -> BoxFuture<'a, Result<Exchange, TargetError>> {
+        Box::pin(async move {
+            let exchange = self.http.send(request, credentials).await?;
+            if exchange.status == MISMATCH_STATUS
+                && let Some(error) = self.player.lock().mismatch.take()
+            {
+                return Err(error);
+            }
+            Ok(exchange)
+        })
+    }
+}
