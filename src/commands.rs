@@ -171,6 +171,9 @@ fn target_flag(args: &TargetArgs) -> String {
     for path in &args.openapi {
         flags.push_str(&format!(" --openapi {}", path.display()));
     }
+    if let Some(path) = &args.cassette {
+        flags.push_str(&format!(" --cassette {}", path.display()));
+    }
     flags
 }
 

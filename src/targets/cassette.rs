@@ -118,8 +118,8 @@ impl Player {
             None if shrink > 0 => Ok(false),
             None => Err(self.mismatch(
                 &cassette::label(case, seed, shrink),
-                "none: the cassette holds no such case (recorded with another seed, --cases or --property?)",
-                "its first request",
+                "no such case (was it recorded with another seed, --cases or --property?)",
+                "began it",
                 String::new(),
             )),
         }
@@ -140,8 +140,8 @@ impl Player {
         let first = &case.exchanges[0];
         Some(self.mismatch(
             &case.label(),
-            &format!("{} {}", first.method, first.path),
-            "nothing: this run never sent the case",
+            &format!("it, beginning with {} {}", first.method, first.path),
+            "never sent it",
             String::new(),
         ))
     }
@@ -219,8 +219,8 @@ impl Respond for Responder {
             state.mismatch = Some(TargetError::CassetteMismatch {
                 file: self.file.clone(),
                 at: "a request outside any case".to_owned(),
-                expected: "none".to_owned(),
-                got: sent,
+                expected: "no request outside a case".to_owned(),
+                got: format!("sent {sent}"),
                 diff: String::new(),
             });
             return ResponseTemplate::new(MISMATCH_STATUS);
@@ -238,10 +238,10 @@ impl Respond for Responder {
                     file: self.file.clone(),
                     at,
                     expected: format!(
-                        "nothing: the recorded case ended after {} requests",
+                        "no more: the recorded case ended after {} requests",
                         recorded.exchanges.len()
                     ),
-                    got: sent,
+                    got: format!("sent {sent}"),
                     diff: String::new(),
                 },
             });
@@ -258,7 +258,11 @@ impl Respond for Responder {
                 file: self.file.clone(),
                 at,
                 expected: format!("{} {}", expected.method, expected.path),
-                got: sent,
+                got: if expected.method == request.method.as_str() && expected.path == path {
+                    format!("sent {sent} with another body")
+                } else {
+                    format!("sent {sent}")
+                },
                 diff: crate::verdict::line_diff(
                     &shown(&expected.method, &expected.path, expected.request_body.as_deref()),
                     &shown(request.method.as_str(), &path, body.as_deref()),
