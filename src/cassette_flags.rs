@@ -25,9 +25,7 @@ pub fn player(target: &str, cassette: Option<&Path>) -> Result<Option<Arc<Player
             "--target wiremock answers from a cassette: give --cassette FILE (written by --record)"
                 .to_owned(),
         ),
-        (false, Some(_)) => {
-            Err("--cassette FILE is replayed with --target wiremock".to_owned())
-        }
+        (false, Some(_)) => Err("--cassette FILE is replayed with --target wiremock".to_owned()),
         (false, None) => Ok(None),
     }
 }
@@ -45,11 +43,17 @@ pub fn start(path: &Path) -> Result<Arc<Player>, String> {
 pub fn run_config(args: &TargetArgs, player: Arc<Player>) -> Result<RunConfig, String> {
     let recorded = &player.cassette().settings;
     if !args.defects.is_empty() {
-        return Err("--defect switches the embedded mock; a cassette's answers are recorded".to_owned());
+        return Err(
+            "--defect switches the embedded mock; a cassette's answers are recorded".to_owned(),
+        );
     }
     for (flag, given, kept) in [
         ("--strict", args.strict, recorded.strict),
-        ("--allow-cart-updates", args.allow_cart_updates, recorded.allow_cart_updates),
+        (
+            "--allow-cart-updates",
+            args.allow_cart_updates,
+            recorded.allow_cart_updates,
+        ),
         ("--lenient", args.lenient, recorded.lenient),
     ] {
         if given && !kept {
@@ -85,7 +89,11 @@ pub fn finish(recorder: Option<&Arc<Recorder>>, path: Option<&Path>, complete: b
     };
     match recorder.finish(complete) {
         Ok(n) => {
-            let partial = if complete { "" } else { " (the run did not end on its own: marked incomplete)" };
+            let partial = if complete {
+                ""
+            } else {
+                " (the run did not end on its own: marked incomplete)"
+            };
             eprintln!("recorded {n} exchanges in {}{partial}", path.display());
             exit::OK
         }

@@ -316,7 +316,11 @@ fn record(
     command: &str,
     config: &RunConfig,
 ) -> Result<Option<Arc<Recorder>>, String> {
-    cassette_flags::recorder(path, Cassette::of(command, config), &config.target.credentials())
+    cassette_flags::recorder(
+        path,
+        Cassette::of(command, config),
+        &config.target.credentials(),
+    )
 }
 
 /// Whether a report can be written at `path` (it is created, empty, to find out).
@@ -428,7 +432,9 @@ pub fn scenarios(args: ScenariosArgs) -> u8 {
     use klarna_conformance::scenario::{self, RunOptions};
     let spec = match cassette_flags::player(&args.target, args.cassette.as_deref()) {
         Ok(Some(player)) if args.defects.is_empty() => Ok(TargetSpec::Cassette(player)),
-        Ok(Some(_)) => Err("--defect switches the embedded mock; a cassette's answers are recorded".to_owned()),
+        Ok(Some(_)) => {
+            Err("--defect switches the embedded mock; a cassette's answers are recorded".to_owned())
+        }
         Ok(None) => target_spec(
             &args.target,
             args.username.as_deref(),
@@ -473,7 +479,11 @@ pub fn scenarios(args: ScenariosArgs) -> u8 {
         code = code.max(exit::USAGE);
     }
     let complete = summary.target_errors + summary.unreadable == 0;
-    code.max(cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete))
+    code.max(cassette_flags::finish(
+        recorder.as_ref(),
+        args.record.as_deref(),
+        complete,
+    ))
 }
 
 /// `certify`.
@@ -534,13 +544,13 @@ pub fn certify(args: CertifyArgs) -> u8 {
         pacing: Pacing::PLAYGROUND,
     };
     let header = Cassette::of_target("certify", &provisional);
-    let recorder = match cassette_flags::recorder(args.record.as_deref(), header.clone(), &credentials)
-    {
-        // The drift section needs the exchanges even when no file keeps them.
-        Ok(None) if args.report.is_some() => Some(Recorder::in_memory(header, &credentials)),
-        Ok(r) => r,
-        Err(e) => return usage(e),
-    };
+    let recorder =
+        match cassette_flags::recorder(args.record.as_deref(), header.clone(), &credentials) {
+            // The drift section needs the exchanges even when no file keeps them.
+            Ok(None) if args.report.is_some() => Some(Recorder::in_memory(header, &credentials)),
+            Ok(r) => r,
+            Err(e) => return usage(e),
+        };
     let mut config = CertifyConfig::new(
         args.region.into(),
         Credentials::new(username, password),
@@ -578,7 +588,10 @@ pub fn certify(args: CertifyArgs) -> u8 {
     );
     let result = certify::certify(&config);
     let complete = result.unusable.is_none()
-        && result.run.as_ref().is_some_and(|r| r.target_error.is_none());
+        && result
+            .run
+            .as_ref()
+            .is_some_and(|r| r.target_error.is_none());
     let recorded = cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete);
     let drift_from = recorder.map(|r| r.cassette());
     certify_report(&args, result, drift_from.as_ref()).max(recorded)
@@ -623,7 +636,10 @@ fn certify_cassette(args: &CertifyArgs, path: &std::path::Path) -> u8 {
         recorded.settings.cases
     );
     let result = certify::certify(&config);
-    let complete = result.run.as_ref().is_some_and(|r| r.target_error.is_none());
+    let complete = result
+        .run
+        .as_ref()
+        .is_some_and(|r| r.target_error.is_none());
     let written = cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete);
     certify_report(args, result, Some(&recorded)).max(written)
 }
@@ -670,7 +686,9 @@ fn certify_report(
         if let Some(recorded) = drift_from {
             match certify::mock_drift(recorded) {
                 Ok(drift) => result.drift = Some(drift),
-                Err(e) => eprintln!("warning: no drift section: the embedded mock could not be run: {e}"),
+                Err(e) => {
+                    eprintln!("warning: no drift section: the embedded mock could not be run: {e}")
+                }
             }
         }
         let now = std::time::SystemTime::now()
@@ -701,6 +719,9 @@ fn certify_flags(args: &CertifyArgs) -> String {
     }
     for m in &args.markets {
         flags.push_str(&format!(" --market {m}"));
+    }
+    if let Some(path) = &args.cassette {
+        flags.push_str(&format!(" --cassette {}", path.display()));
     }
     flags
 }

@@ -91,8 +91,12 @@ pub fn template(path: &str) -> String {
     let (path, _query) = path.split_once('?').unwrap_or((path, ""));
     path.split('/')
         .map(|segment| {
-            let word = segment.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_');
-            let version = segment.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            let word = segment
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_');
+            let version = segment
+                .strip_prefix('v')
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
             if word || version { segment } else { "{id}" }
         })
         .collect::<Vec<_>>()
@@ -132,7 +136,11 @@ impl Normal {
     }
 
     fn summary(&self) -> String {
-        let code = self.error_code.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+        let code = self
+            .error_code
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
         let body = match &self.shape {
             None => "a body that is not JSON".to_owned(),
             Some(s) if s.is_empty() => "no body".to_owned(),
@@ -157,7 +165,10 @@ impl Normal {
         match (&self.shape, &other.shape) {
             (Some(a), Some(b)) => {
                 let only = |x: &BTreeMap<String, &str>, y: &BTreeMap<String, &str>| {
-                    x.keys().filter(|k| !y.contains_key(*k)).cloned().collect::<Vec<_>>()
+                    x.keys()
+                        .filter(|k| !y.contains_key(*k))
+                        .cloned()
+                        .collect::<Vec<_>>()
                 };
                 let (left, right) = (only(a, b), only(b, a));
                 if !left.is_empty() {
@@ -168,7 +179,11 @@ impl Normal {
                 }
                 let typed: Vec<String> = a
                     .iter()
-                    .filter_map(|(k, t)| b.get(k).filter(|u| *u != t).map(|u| format!("{k} ({t} vs {u})")))
+                    .filter_map(|(k, t)| {
+                        b.get(k)
+                            .filter(|u| *u != t)
+                            .map(|u| format!("{k} ({t} vs {u})"))
+                    })
                     .collect();
                 if !typed.is_empty() {
                     what.push(format!("types differ: {}", typed.join(", ")));
@@ -195,7 +210,11 @@ fn shape_of(value: &Value, path: &str, out: &mut BTreeMap<String, &'static str>)
         }
         Value::Object(fields) => {
             for (k, v) in fields {
-                let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 shape_of(v, &sub, out);
             }
             "object"
@@ -234,9 +253,17 @@ mod tests {
         let b = Normal::of(&ex(200, r#"{"session_id":"b","lines":[{"n":2}]}"#));
         assert_eq!(a, b);
         let c = Normal::of(&ex(401, "<html>401</html>"));
-        assert!(a.differences(&c).contains("status 200 vs 401"), "{}", a.differences(&c));
+        assert!(
+            a.differences(&c).contains("status 200 vs 401"),
+            "{}",
+            a.differences(&c)
+        );
         let d = Normal::of(&ex(200, r#"{"session_id":1}"#));
         let what = a.differences(&d);
-        assert!(what.contains("session_id (string vs number)") && what.contains("only in the first: lines"), "{what}");
+        assert!(
+            what.contains("session_id (string vs number)")
+                && what.contains("only in the first: lines"),
+            "{what}"
+        );
     }
 }

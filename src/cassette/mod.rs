@@ -152,7 +152,10 @@ impl Cassette {
     /// The header of a cassette of `config`'s run, without exchanges.
     pub fn of(command: &str, config: &RunConfig) -> Cassette {
         let (kind, clock_start) = match &config.target {
-            TargetSpec::Mock(mock) => (TargetKind::Mock, (!mock.system_clock).then_some(mock.clock_start)),
+            TargetSpec::Mock(mock) => (
+                TargetKind::Mock,
+                (!mock.system_clock).then_some(mock.clock_start),
+            ),
             spec => (spec.kind(), None),
         };
         Cassette {
@@ -168,7 +171,11 @@ impl Cassette {
             },
             settings: Settings {
                 cases: config.cases,
-                properties: config.properties.iter().map(|p| p.name().to_owned()).collect(),
+                properties: config
+                    .properties
+                    .iter()
+                    .map(|p| p.name().to_owned())
+                    .collect(),
                 markets: config.markets.clone(),
                 strict: config.oracle.fidelity == Fidelity::Documented,
                 allow_cart_updates: config.oracle.allow_cart_updates,
@@ -216,14 +223,18 @@ impl Cassette {
                 });
             }
         }
-        let cassette: Cassette = serde_json::from_value(value).map_err(|e| CassetteError::Invalid {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        let cassette: Cassette =
+            serde_json::from_value(value).map_err(|e| CassetteError::Invalid {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
         if TargetKind::parse(&cassette.target.kind).is_none() {
             return Err(CassetteError::Invalid {
                 file,
-                message: format!("target kind {:?} is not mock, url or playground", cassette.target.kind),
+                message: format!(
+                    "target kind {:?} is not mock, url or playground",
+                    cassette.target.kind
+                ),
             });
         }
         Ok(cassette)
@@ -236,8 +247,11 @@ impl Cassette {
             file: path.display().to_string(),
             source,
         };
-        let text = serde_json::to_string_pretty(self).map_err(|e| write(std::io::Error::other(e)))?;
-        let name = path.file_name().map_or_else(|| "cassette".into(), |n| n.to_string_lossy().into_owned());
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| write(std::io::Error::other(e)))?;
+        let name = path
+            .file_name()
+            .map_or_else(|| "cassette".into(), |n| n.to_string_lossy().into_owned());
         let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         std::fs::write(&temp, text + "\n").map_err(write)?;
         std::fs::rename(&temp, path).map_err(|e| {

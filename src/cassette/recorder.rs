@@ -13,7 +13,12 @@ use crate::exchange::Exchange;
 use crate::targets::{BoxFuture, Capabilities, Credentials, Request, Target, TargetError};
 
 /// Headers that carry credentials or sessions: never stored.
-const SECRET_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
 
 /// A password shorter than this is not scrubbed from bodies: it would too
 /// likely occur by chance and corrupt the answers it is found in.
@@ -38,7 +43,9 @@ struct State {
 
 impl fmt::Debug for Recorder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recorder").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Recorder")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -252,7 +259,8 @@ mod tests {
     #[test]
     fn credentials_never_reach_the_cassette() {
         let credentials = Credentials::new("shop", "s3cret-password");
-        let recorder = Recorder::in_memory(Cassette::of("run", &RunConfig::new(1, 1)), &credentials);
+        let recorder =
+            Recorder::in_memory(Cassette::of("run", &RunConfig::new(1, 1)), &credentials);
         recorder.begin("p", 1, 0);
         let basic = credentials.header_value();
         recorder.push(&Exchange {
@@ -268,7 +276,10 @@ mod tests {
             response_body: "{\"password\":\"s3cret-password\"}".into(),
         });
         let text = serde_json::to_string(&recorder.cassette()).unwrap();
-        assert!(!text.contains("s3cret-password") && !text.contains(&basic[6..]), "{text}");
+        assert!(
+            !text.contains("s3cret-password") && !text.contains(&basic[6..]),
+            "{text}"
+        );
         assert!(!text.to_ascii_lowercase().contains("set-cookie"), "{text}");
         assert!(!text.contains("\"authorization\""), "{text}");
     }

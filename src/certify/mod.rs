@@ -328,9 +328,6 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
         run.progress = config.progress;
         run.openapi = config.openapi.iter().cloned().collect();
         run.record = config.record.clone();
-    if let Some(recorder) = &config.record {
-        recorder.set_header(Cassette::of("certify", &run));
-    }
         let mut result = runner::run(&run);
         crate::cassette::finish_replay(&run.target, &mut result);
         report.base_url = player.describe();
@@ -383,6 +380,9 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     // Every shrink step costs real requests at four a second.
     run.max_shrink_steps = 64;
     run.record = config.record.clone();
+    if let Some(recorder) = &config.record {
+        recorder.set_header(Cassette::of("certify", &run));
+    }
     report.run = Some(runner::run(&run));
     if let Some(p) = pacer {
         report.requests = p.sent() - before.0;
@@ -400,9 +400,8 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
 /// they were authorized. The mock run's own verdict is not reported.
 pub fn mock_drift(recorded: &Cassette) -> Result<Drift, TargetError> {
     let mock = MockConfig::default().seed(recorded.seed);
-    let server = crate::targets::serve_wiremock(crate::mock::wiremock::KlarnaResponder::new(
-        mock.clone(),
-    ))?;
+    let server =
+        crate::targets::serve_wiremock(crate::mock::wiremock::KlarnaResponder::new(mock.clone()))?;
     let credentials = Credentials::new(&mock.username, &mock.password);
     let mut run = RunConfig::new(recorded.seed, recorded.settings.cases);
     run.properties = recorded

@@ -164,7 +164,9 @@ fn drift_section(drift: &crate::cassette::drift::Drift) -> String {
         drift.entries.len()
     );
     if !drift.entries.is_empty() {
-        out.push_str("\n| where | request | target | mock | what differs |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "\n| where | request | target | mock | what differs |\n|---|---|---|---|---|\n",
+        );
         for e in drift.entries.iter().take(DRIFT_ROWS) {
             let _ = writeln!(
                 out,
@@ -177,7 +179,11 @@ fn drift_section(drift: &crate::cassette::drift::Drift) -> String {
             );
         }
         if drift.entries.len() > DRIFT_ROWS {
-            let _ = writeln!(out, "\n{} more not listed.", drift.entries.len() - DRIFT_ROWS);
+            let _ = writeln!(
+                out,
+                "\n{} more not listed.",
+                drift.entries.len() - DRIFT_ROWS
+            );
         }
     }
     if !drift.diverged.is_empty() {

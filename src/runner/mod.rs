@@ -395,7 +395,11 @@ fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError>
             spec,
             credentials,
             config.seed,
-            if recording { 1 } else { workers(scopes::WORKERS_PER_CORE) },
+            if recording {
+                1
+            } else {
+                workers(scopes::WORKERS_PER_CORE)
+            },
         )),
         TargetSpec::Playground { .. } => Ok(Concurrency::Sequential {
             why: "a server without the mock's control API",

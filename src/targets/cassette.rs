@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::Value;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate, matchers::any};
 
-use super::{BoxFuture, Capabilities, Credentials, HttpTarget, Request, Target, TargetError, TargetKind};
+use super::{
+    BoxFuture, Capabilities, Credentials, HttpTarget, Request, Target, TargetError, TargetKind,
+};
 use crate::cassette::{self, Cassette};
 use crate::exchange::{Exchange, pretty};
 
@@ -186,7 +188,10 @@ pub fn serve_wiremock(responder: impl Respond + 'static) -> Result<MockServer, T
                 .disable_request_recording()
                 .start()
                 .await;
-            Mock::given(any()).respond_with(responder).mount(&server).await;
+            Mock::given(any())
+                .respond_with(responder)
+                .mount(&server)
+                .await;
             server
         }))
     })
@@ -213,7 +218,8 @@ impl Respond for Responder {
             Some(q) => format!("{}?{q}", request.url.path()),
             None => request.url.path().to_owned(),
         };
-        let body = (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body).into_owned());
+        let body =
+            (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body).into_owned());
         let sent = format!("{} {path}", request.method);
         let Some((case, index)) = state.current else {
             state.mismatch = Some(TargetError::CassetteMismatch {
@@ -264,7 +270,11 @@ impl Respond for Responder {
                     format!("sent {sent}")
                 },
                 diff: crate::verdict::line_diff(
-                    &shown(&expected.method, &expected.path, expected.request_body.as_deref()),
+                    &shown(
+                        &expected.method,
+                        &expected.path,
+                        expected.request_body.as_deref(),
+                    ),
                     &shown(request.method.as_str(), &path, body.as_deref()),
                 ),
             });

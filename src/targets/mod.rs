@@ -140,7 +140,10 @@ pub enum TargetError {
     /// A replayed cassette does not hold the request this run sent (or holds
     /// requests it did not send): the recording and today's generator
     /// disagree, which says nothing about Klarna's rules.
-    #[error("cassette mismatch in {file} at {at}: the cassette holds {expected}; this run {got}{}", diff_text(diff))]
+    #[error(
+        "cassette mismatch in {file} at {at}: the cassette holds {expected}; this run {got}{}",
+        diff_text(diff)
+    )]
     CassetteMismatch {
         file: String,
         /// Which case and request, e.g. `case `order-succeeds` seed 7, request #3`.
