@@ -11,7 +11,11 @@ use klarna_conformance::openapi::OpenApi;
 use klarna_conformance::runner::RunConfig;
 use klarna_conformance::targets::{Credentials, Player};
 
-use crate::cli::TargetArgs;
+use klarna_conformance::certify::{self, CertifyConfig};
+use klarna_conformance::runner::Progress;
+
+use crate::cli::{CertifyArgs, TargetArgs};
+use crate::commands::{certify_report, usage, writable};
 
 /// The `--target` value that replays a cassette.
 pub const WIREMOCK: &str = "wiremock";
@@ -102,4 +106,74 @@ pub fn finish(recorder: Option<&Arc<Recorder>>, path: Option<&Path>, complete: b
             exit::USAGE
         }
     }
+}
+
+/// The recorder `--record FILE` asks for, its header made from `config`.
+pub fn record(
+    path: Option<&std::path::Path>,
+    command: &str,
+    config: &RunConfig,
+) -> Result<Option<Arc<Recorder>>, String> {
+    recorder(
+        path,
+        Cassette::of(command, config),
+        &config.target.credentials(),
+    )
+}
+
+/// `certify --cassette FILE`: the recorded certification judged again
+/// offline, with the recorded seed, settings and authorized tokens.
+pub fn certify(args: &CertifyArgs, path: &std::path::Path) -> u8 {
+    let player = match start(path) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    for path in args.junit.iter().chain(&args.report) {
+        if let Err(e) = writable(path) {
+            return usage(e);
+        }
+    }
+    let recorded = player.cassette().clone();
+    let mut config = CertifyConfig::new(
+        args.region.into(),
+        Credentials::new("cassette", ""),
+        recorded.seed,
+        recorded.settings.cases,
+    );
+    config.progress = Progress::auto();
+    config.cassette = Some(player);
+    if let Some(path) = &args.openapi {
+        match OpenApi::load(path) {
+            Ok(api) => config.openapi = Some(Arc::new(api)),
+            Err(e) => return usage(format!("--openapi: {e}")),
+        }
+    }
+    let recorder = match record_certify(args.record.as_deref(), &recorded) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    config.record = recorder.clone();
+    eprintln!(
+        "klarna-conformance certify: replaying {} (seed {}, {} cases per property)",
+        path.display(),
+        recorded.seed,
+        recorded.settings.cases
+    );
+    let result = certify::certify(&config);
+    let complete = result
+        .run
+        .as_ref()
+        .is_some_and(|r| r.target_error.is_none());
+    let written = finish(recorder.as_ref(), args.record.as_deref(), complete);
+    certify_report(args, result, Some(&recorded)).max(written)
+}
+
+/// A recorder for a certification replayed from `recorded`.
+fn record_certify(
+    path: Option<&std::path::Path>,
+    recorded: &Cassette,
+) -> Result<Option<Arc<Recorder>>, String> {
+    let mut header = recorded.clone();
+    header.cases.clear();
+    recorder(path, header, &Credentials::new("cassette", ""))
 }

@@ -29,7 +29,7 @@ use crate::cli::{
 const DEFAULT_CASES: u64 = 256;
 
 /// A usage error: printed, exit 2.
-fn usage(message: impl std::fmt::Display) -> u8 {
+pub(crate) fn usage(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
     exit::USAGE
 }
@@ -243,7 +243,7 @@ pub fn run(args: RunArgs) -> u8 {
     if !args.no_regressions && !taped {
         config.regressions_dir = Some(args.regressions.clone());
     }
-    let recorder = match record(args.target.record.as_deref(), "run", &config) {
+    let recorder = match cassette_flags::record(args.target.record.as_deref(), "run", &config) {
         Ok(r) => r,
         Err(e) => return usage(e),
     };
@@ -310,21 +310,8 @@ fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
-/// The recorder `--record FILE` asks for, its header made from `config`.
-fn record(
-    path: Option<&std::path::Path>,
-    command: &str,
-    config: &RunConfig,
-) -> Result<Option<Arc<Recorder>>, String> {
-    cassette_flags::recorder(
-        path,
-        Cassette::of(command, config),
-        &config.target.credentials(),
-    )
-}
-
 /// Whether a report can be written at `path` (it is created, empty, to find out).
-fn writable(path: &std::path::Path) -> Result<(), String> {
+pub(crate) fn writable(path: &std::path::Path) -> Result<(), String> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -367,7 +354,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
     };
     // A replay's cassette names its one case: property and case seed.
     (config.seed, config.cases, config.properties) = (args.seed, 1, vec![property]);
-    let recorder = match record(args.target.record.as_deref(), "replay", &config) {
+    let recorder = match cassette_flags::record(args.target.record.as_deref(), "replay", &config) {
         Ok(r) => r,
         Err(e) => return usage(e),
     };
@@ -493,7 +480,7 @@ pub fn certify(args: CertifyArgs) -> u8 {
         return exit::OK;
     }
     if let Some(path) = &args.cassette {
-        return certify_cassette(&args, path);
+        return cassette_flags::certify(&args, path);
     }
     let (Some(username), Some(password)) = (&args.username, &args.password) else {
         return usage(
@@ -597,66 +584,9 @@ pub fn certify(args: CertifyArgs) -> u8 {
     certify_report(&args, result, drift_from.as_ref()).max(recorded)
 }
 
-/// `certify --cassette FILE`: the recorded certification judged again
-/// offline, with the recorded seed, settings and authorized tokens.
-fn certify_cassette(args: &CertifyArgs, path: &std::path::Path) -> u8 {
-    let player = match cassette_flags::start(path) {
-        Ok(p) => p,
-        Err(e) => return usage(e),
-    };
-    for path in args.junit.iter().chain(&args.report) {
-        if let Err(e) = writable(path) {
-            return usage(e);
-        }
-    }
-    let recorded = player.cassette().clone();
-    let mut config = CertifyConfig::new(
-        args.region.into(),
-        Credentials::new("cassette", ""),
-        recorded.seed,
-        recorded.settings.cases,
-    );
-    config.progress = Progress::auto();
-    config.cassette = Some(player);
-    if let Some(path) = &args.openapi {
-        match OpenApi::load(path) {
-            Ok(api) => config.openapi = Some(Arc::new(api)),
-            Err(e) => return usage(format!("--openapi: {e}")),
-        }
-    }
-    let recorder = match record_certify(args.record.as_deref(), &recorded) {
-        Ok(r) => r,
-        Err(e) => return usage(e),
-    };
-    config.record = recorder.clone();
-    eprintln!(
-        "klarna-conformance certify: replaying {} (seed {}, {} cases per property)",
-        path.display(),
-        recorded.seed,
-        recorded.settings.cases
-    );
-    let result = certify::certify(&config);
-    let complete = result
-        .run
-        .as_ref()
-        .is_some_and(|r| r.target_error.is_none());
-    let written = cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete);
-    certify_report(args, result, Some(&recorded)).max(written)
-}
-
-/// A recorder for a certification replayed from `recorded`.
-fn record_certify(
-    path: Option<&std::path::Path>,
-    recorded: &Cassette,
-) -> Result<Option<Arc<Recorder>>, String> {
-    let mut header = recorded.clone();
-    header.cases.clear();
-    cassette_flags::recorder(path, header, &Credentials::new("cassette", ""))
-}
-
 /// Prints certify's report and writes its files; `drift_from`: the target's
 /// exchanges, compared with the embedded mock's for the Markdown report.
-fn certify_report(
+pub(crate) fn certify_report(
     args: &CertifyArgs,
     mut result: certify::CertifyReport,
     drift_from: Option<&Cassette>,
