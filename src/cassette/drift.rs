@@ -1,5 +1,5 @@
 //! Drift: where one target's normalised answers differ from another's for
-//! the same cases (the playground's from the embedded mock's, for the
+//! the same cases (the playground's, "the target", from the embedded mock's, for the
 //! certification report). An answer is normalised to its status, its
 //! `error_code` and its shape (keys and value types, arrays by the union of
 //! their elements): ids, dates, correlation ids, tokens and every other
@@ -172,10 +172,10 @@ impl Normal {
                 };
                 let (left, right) = (only(a, b), only(b, a));
                 if !left.is_empty() {
-                    what.push(format!("only in the first: {}", left.join(", ")));
+                    what.push(format!("only the target's: {}", left.join(", ")));
                 }
                 if !right.is_empty() {
-                    what.push(format!("only in the second: {}", right.join(", ")));
+                    what.push(format!("only the mock's: {}", right.join(", ")));
                 }
                 let typed: Vec<String> = a
                     .iter()
@@ -262,7 +262,7 @@ mod tests {
         let what = a.differences(&d);
         assert!(
             what.contains("session_id (string vs number)")
-                && what.contains("only in the first: lines"),
+                && what.contains("only the target's: lines"),
             "{what}"
         );
     }

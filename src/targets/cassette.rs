@@ -6,6 +6,7 @@
 //! never a conformance failure. The answers go through today's invariants
 //! and judge like any target's.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -25,6 +26,9 @@ const MISMATCH_STATUS: u16 = 599;
 /// A cassette being replayed.
 pub struct Player {
     cassette: Cassette,
+    /// Each label's cases in the file's order (a label recorded twice is
+    /// replayed twice, in order).
+    by_label: BTreeMap<(String, u64, u32), Vec<usize>>,
     file: String,
     state: Arc<Mutex<State>>,
     server: MockServer,
@@ -63,8 +67,16 @@ impl Player {
             state: state.clone(),
         };
         let server = serve_wiremock(responder)?;
+        let mut by_label: BTreeMap<_, Vec<usize>> = BTreeMap::new();
+        for (i, c) in cassette.cases.iter().enumerate() {
+            by_label
+                .entry((c.case.clone(), c.seed, c.shrink))
+                .or_default()
+                .push(i);
+        }
         Ok(Arc::new(Player {
             cassette,
+            by_label,
             file: file.to_owned(),
             state,
             server,
@@ -108,9 +120,10 @@ impl Player {
     /// The next requests belong to this case (see [`cassette::begin`]).
     pub fn begin(&self, case: &str, seed: u64, shrink: u32) -> Result<bool, TargetError> {
         let mut state = self.lock();
-        let found = self.cassette.cases.iter().enumerate().position(|(i, c)| {
-            !state.begun[i] && c.case == case && c.seed == seed && c.shrink == shrink
-        });
+        let found = self
+            .by_label
+            .get(&(case.to_owned(), seed, shrink))
+            .and_then(|cases| cases.iter().copied().find(|i| !state.begun[*i]));
         match found {
             Some(i) => {
                 state.begun[i] = true;
@@ -132,13 +145,12 @@ impl Player {
     /// requests today's run did not send.
     pub fn unreplayed(&self) -> Option<TargetError> {
         let state = self.lock();
-        let (i, case) = self
+        let (_, case) = self
             .cassette
             .cases
             .iter()
             .enumerate()
             .find(|(i, c)| !state.begun[*i] && c.shrink == 0 && !c.exchanges.is_empty())?;
-        let _ = i;
         let first = &case.exchanges[0];
         Some(self.mismatch(
             &case.label(),

@@ -5,7 +5,7 @@
 //! a cassette mismatch (exit 2, with a diff) from requests the cassette does
 //! not hold, a clear error for a bad file, and never a credential stored.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use klarna_conformance::mock::{MockConfig, MockServer};
@@ -42,7 +42,7 @@ fn scratch(name: &str) -> PathBuf {
     dir.join(format!("{}-{name}", std::process::id()))
 }
 
-fn edit(from: &PathBuf, to: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
+fn edit(from: &Path, to: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
     let mut cassette: Value =
         serde_json::from_str(&std::fs::read_to_string(from).unwrap()).unwrap();
     change(&mut cassette);
@@ -81,7 +81,7 @@ fn recorded_mock_run(name: &str) -> PathBuf {
     cassette
 }
 
-fn replay(cassette: &PathBuf, extra: &[&str]) -> Output {
+fn replay(cassette: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "run",
         "--target",
