@@ -283,4 +283,23 @@ mod tests {
         assert!(!text.to_ascii_lowercase().contains("set-cookie"), "{text}");
         assert!(!text.contains("\"authorization\""), "{text}");
     }
+
+    #[test]
+    fn an_unfinished_recording_is_written_when_dropped() {
+        let dir = std::env::temp_dir().join(format!("kc-recorder-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.json");
+        let header = Cassette::of("run", &RunConfig::new(1, 1));
+        let credentials = Credentials::new("u", "password-1");
+        let recorder = Recorder::to_file(&path, header, &credentials).unwrap();
+        recorder.begin("p", 1, 0);
+        drop(recorder);
+        let written = Cassette::load(&path).unwrap();
+        assert!(!written.complete);
+        assert_eq!(written.cases.len(), 1);
+        let unwritable = dir.join("no-such-dir").join("c.json");
+        let header = Cassette::of("run", &RunConfig::new(1, 1));
+        assert!(Recorder::to_file(&unwritable, header, &credentials).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

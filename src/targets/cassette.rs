@@ -366,3 +366,98 @@ impl Target for Replaying {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cassette::Case;
+    use crate::runner::RunConfig;
+    use crate::targets::Method;
+
+    fn exchange(path: &str, body: Option<&str>, status: u16) -> Exchange {
+        Exchange {
+            method: "POST".into(),
+            path: path.into(),
+            request_headers: Vec::new(),
+            request_body: body.map(str::to_owned),
+            status,
+            response_headers: vec![("content-type".into(), "application/json".into())],
+            response_body: "{\"ok\":true}".into(),
+        }
+    }
+
+    fn player(error: Option<&str>) -> Arc<Player> {
+        let mut cassette = Cassette::of("run", &RunConfig::new(1, 1));
+        cassette.cases.push(Case {
+            case: "p".into(),
+            seed: 9,
+            shrink: 0,
+            error: error.map(str::to_owned),
+            exchanges: vec![exchange("/a", Some("{\"x\":1,\"y\":2}"), 201)],
+        });
+        Player::start(cassette, "t.json").unwrap()
+    }
+
+    fn request(body: &str) -> Request {
+        Request {
+            method: Method::Post,
+            path: "/a".into(),
+            body: Some(body.into()),
+            headers: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_in_order_and_names_what_differs() {
+        let player = player(None);
+        let target = player.target().unwrap();
+        let credentials = Credentials::new("u", "p");
+        assert!(!player.begin("p", 9, 1).unwrap(), "no such shrink step");
+        assert!(player.begin("p", 8, 0).is_err(), "no such case");
+        assert!(player.unreplayed().is_some());
+        assert!(player.begin("p", 9, 0).unwrap());
+        // Key order and spacing are not differences.
+        let answer = target
+            .send(&request("{ \"y\": 2, \"x\": 1 }"), &credentials)
+            .await;
+        assert_eq!(answer.unwrap().status, 201);
+        let beyond = target.send(&request("{}"), &credentials).await.unwrap_err();
+        assert!(
+            beyond.to_string().contains("ended after 1 requests"),
+            "{beyond}"
+        );
+        assert!(player.unreplayed().is_none());
+        let player = self::player(None);
+        player.begin("p", 9, 0).unwrap();
+        let target = player.target().unwrap();
+        let other = target
+            .send(&request("{\"x\":1,\"y\":3}"), &credentials)
+            .await;
+        let TargetError::CassetteMismatch { at, got, diff, .. } = other.unwrap_err() else {
+            panic!("a mismatch");
+        };
+        assert!(
+            at.contains("request #1") && got.contains("another body"),
+            "{at} {got}"
+        );
+        assert!(
+            diff.contains("-   \"y\": 2") && diff.contains("+   \"y\": 3"),
+            "{diff}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_recorded_target_error_is_given_again() {
+        let player = player(Some("cannot reach http://x: refused"));
+        player.begin("p", 9, 0).unwrap();
+        let target = player.target().unwrap();
+        let credentials = Credentials::new("u", "p");
+        target
+            .send(&request("{\"x\":1,\"y\":2}"), &credentials)
+            .await
+            .unwrap();
+        let error = target.send(&request("{}"), &credentials).await.unwrap_err();
+        assert!(matches!(error, TargetError::Transport { .. }), "{error}");
+        assert!(error.to_string().contains("refused"), "{error}");
+    }
+}

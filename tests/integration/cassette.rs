@@ -275,6 +275,13 @@ async fn a_url_run_replays_and_its_cassette_holds_no_credentials() {
         "the Basic credentials are in the cassette"
     );
     assert!(!stored.to_ascii_lowercase().contains("\"authorization\""));
+    // Paths name the ids the server handed out: a replay sends the same
+    // paths only because it takes its ids from the recorded answers.
+    assert!(
+        stored.contains("\"path\": \"/payments/v1/sessions/")
+            && stored.contains("\"path\": \"/payments/v1/authorizations/"),
+        "{stored}"
+    );
     drop(server);
     // Offline: the server is gone, the cassette answers.
     let replayed = tokio::task::spawn_blocking(move || replay(&cassette, &[]))
