@@ -174,9 +174,14 @@ pub struct ServeArgs {
 pub struct TargetArgs {
     /// `mock` (the embedded mock, in-process), the URL of a server speaking
     /// Payments v1 and the mock's control API (e.g. `klarna-conformance
-    /// serve`), or `playground` (Klarna's: needs an --authorizer,
-    /// KLARNA_PLAYGROUND=1 and credentials).
-    #[arg(long, default_value = "mock", value_name = "mock|URL|playground")]
+    /// serve`), `playground` (Klarna's: needs an --authorizer,
+    /// KLARNA_PLAYGROUND=1 and credentials), or `wiremock` with --cassette (a
+    /// recorded run answered again).
+    #[arg(
+        long,
+        default_value = "mock",
+        value_name = "mock|URL|playground|wiremock"
+    )]
     pub target: String,
     /// What stands for the browser's `Klarna.Payments.authorize()`:
     /// `control-api` (the mock's, the default where there is one), `browser`
@@ -220,6 +225,14 @@ pub struct TargetArgs {
     /// (repeatable: Payments and Order Management are separate documents).
     #[arg(long, value_name = "PATH")]
     pub openapi: Vec<std::path::PathBuf>,
+    /// Write every exchange to this cassette (JSON, credentials redacted);
+    /// the run then goes one case at a time.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With `--target wiremock`: answer from this cassette, with its seed and
+    /// settings; a request it does not hold exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// `run`: check properties on generated cases.
@@ -283,6 +296,14 @@ pub struct ScenariosArgs {
     pub no_snapshots: bool,
     /// Only scenarios whose file stem contains this text.
     pub filter: Option<String>,
+    /// Write every exchange to this cassette (JSON, credentials redacted);
+    /// the run then goes one case at a time.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With `--target wiremock`: answer from this cassette, with its seed and
+    /// settings; a request it does not hold exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// `replay`: reproduce one case exactly from its seed.
@@ -376,6 +397,14 @@ pub struct CertifyArgs {
     /// List the properties and exit.
     #[arg(long)]
     pub list: bool,
+    /// Write every exchange to this cassette (JSON, credentials redacted),
+    /// to re-judge the certification offline with --cassette.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// Re-judge a recorded certification offline: its seed, settings and
+    /// answers, served by wiremock; needs no credentials and sends nothing else.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// Klarna's playground regions (docs/klarna.md §1.1).
@@ -440,6 +469,8 @@ debug_without_password!(TargetArgs {
     lenient,
     defects,
     openapi,
+    record,
+    cassette,
 });
 debug_without_password!(ScenariosArgs {
     target,
@@ -449,6 +480,8 @@ debug_without_password!(ScenariosArgs {
     snapshots,
     no_snapshots,
     filter,
+    record,
+    cassette,
 });
 debug_without_password!(CertifyArgs {
     region,
@@ -469,6 +502,8 @@ debug_without_password!(CertifyArgs {
     openapi,
     properties,
     list,
+    record,
+    cassette,
 });
 
 fn parse_positive(s: &str) -> Result<usize, String> {

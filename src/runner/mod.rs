@@ -22,6 +22,7 @@ pub use property::{Needs, PROPERTIES, Property, PropertyDef};
 pub use scopes::Concurrency;
 
 use crate::authorize::{Authorizer, ControlApi};
+use crate::cassette::Recording;
 use crate::client::KlarnaClient;
 use crate::engine::{Engine, Outcome, Pause, RunIds, SequenceRun, Step};
 use crate::exchange::Exchange;
@@ -73,6 +74,9 @@ pub struct RunConfig {
     /// Set (e.g. by Ctrl-C) to stop after the cases in flight: what was found
     /// so far is reported.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Every exchange is also kept here (`--record FILE`); the run then goes
+    /// one case at a time, in the seed's order.
+    pub record: Option<Arc<crate::cassette::Recorder>>,
 }
 
 /// How the runner shows progress.
@@ -117,12 +121,17 @@ impl RunConfig {
             hold_expiry: false,
             pause: None,
             interrupt: None,
+            record: None,
         }
     }
 
     /// What the target offers.
     pub fn offers(&self) -> Needs {
-        let mock_like = !matches!(self.target, TargetSpec::Playground { .. });
+        let mock_like = match &self.target {
+            TargetSpec::Playground { .. } => false,
+            TargetSpec::Cassette(player) => player.control_api(),
+            _ => true,
+        };
         Needs {
             authorize: mock_like || self.authorizer.is_some(),
             control_api: mock_like,
@@ -166,7 +175,12 @@ impl RunConfig {
         !matches!(&self.target, TargetSpec::Mock(mock) if !mock.defects.is_empty())
     }
 
+    /// None while recording or replaying a cassette: seeds tried first would
+    /// put cases in it that the run seed does not name.
     fn regressions(&self) -> Option<PathBuf> {
+        if self.record.is_some() || matches!(self.target, TargetSpec::Cassette(_)) {
+            return None;
+        }
         let dir = self.regressions_dir.as_ref()?;
         Some(match self.target {
             TargetSpec::Mock(_) => dir.clone(),
@@ -434,7 +448,12 @@ fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError>
             .unwrap_or(cores * per_core)
             .clamp(1, runnable.max(1))
     };
+    // A cassette is recorded and replayed one case at a time, so its order is the seed's.
+    let recording = config.record.is_some();
     match &config.target {
+        TargetSpec::Mock(_) if recording => Ok(Concurrency::Sequential {
+            why: crate::cassette::SEQUENTIAL,
+        }),
         TargetSpec::Mock(_) => Ok(Concurrency::Embedded {
             workers: workers(1),
         }),
@@ -442,10 +461,17 @@ fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError>
             spec,
             credentials,
             config.seed,
-            workers(scopes::WORKERS_PER_CORE),
+            if recording {
+                1
+            } else {
+                workers(scopes::WORKERS_PER_CORE)
+            },
         )),
         TargetSpec::Playground { .. } => Ok(Concurrency::Sequential {
             why: "a server without the mock's control API",
+        }),
+        TargetSpec::Cassette(_) => Ok(Concurrency::Sequential {
+            why: crate::cassette::SEQUENTIAL,
         }),
     }
 }
@@ -539,7 +565,7 @@ fn shared_client(
     match &config.target {
         TargetSpec::Mock(_) => Ok(None),
         spec => Ok(Some(KlarnaClient::new(
-            spec.connect(None)?,
+            Recording::wrap(spec.connect(None)?, config.record.as_ref()),
             own.unwrap_or_else(|| spec.credentials()),
         ))),
     }
@@ -666,14 +692,22 @@ impl<'a> Cases<'a> {
         let (client, clock_start) = match (&config.target, self.target) {
             (TargetSpec::Mock(mock), _) => (
                 KlarnaClient::new(
-                    Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
+                    Recording::wrap(
+                        Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
+                        config.record.as_ref(),
+                    ),
                     config.target.credentials(),
                 ),
                 (!mock.system_clock).then_some(mock.clock_start),
             ),
+            // A recorded embedded mock's clock, as the recorded run knew it.
+            (TargetSpec::Cassette(player), Some(client)) => (client.clone(), player.clock_start()),
             (_, Some(client)) => (client.clone(), None),
             (spec, None) => (
-                KlarnaClient::new(spec.connect(None)?, spec.credentials()),
+                KlarnaClient::new(
+                    Recording::wrap(spec.connect(None)?, config.record.as_ref()),
+                    spec.credentials(),
+                ),
                 None,
             ),
         };
@@ -693,6 +727,18 @@ impl<'a> Cases<'a> {
         Ok(engine.run(ops).await)
     }
 
+    /// Tells the cassettes which case the next requests belong to.
+    fn begin(&self, case_seed: u64, shrink: u32) -> Result<bool, TargetError> {
+        let config = self.shared.config;
+        crate::cassette::begin(
+            config.record.as_ref(),
+            &config.target,
+            self.property.name(),
+            case_seed,
+            shrink,
+        )
+    }
+
     /// Runs the sequence a seed names; on a conformance failure, shrinks it.
     async fn run_seed(
         &self,
@@ -705,6 +751,7 @@ impl<'a> Cases<'a> {
         let given = self.given_tokens(index);
         let mut tree = seed::sequence_tree(&self.property.strategy(&generation), case_seed);
         let ops = proptest::strategy::ValueTree::current(&tree);
+        self.begin(case_seed, 0)?;
         report.cases += 1;
         let run = self
             .run_ops(&generation, &given, case_seed, &ops, first)
@@ -763,6 +810,10 @@ impl<'a> Cases<'a> {
         let mut more = tree.simplify();
         while more && steps < max {
             steps += 1;
+            if !self.begin(case_seed, steps)? {
+                // A replayed cassette ends its shrinking where the recording's did.
+                break;
+            }
             let candidate = tree.current();
             let run = self
                 .run_ops(generation, given, case_seed, &candidate, false)
