@@ -84,20 +84,29 @@ pub use crate::exchange::SDK_METHOD;
 /// what stands for it): `SDK Klarna.Payments.authorize`, the authorize-time
 /// data as its request, the callback's result as a 200's body.
 pub fn sdk_exchange(a: &Authorization, authorizer: &str, result: &Value) -> Exchange {
-    let options = serde_json::json!({
-        "session_id": a.session_id,
-        "payment_method_category": a.payment_method_category,
-        "data": a.data,
-    });
     Exchange {
         method: SDK_METHOD.to_owned(),
-        path: "Klarna.Payments.authorize".to_owned(),
+        path: SDK_PATH.to_owned(),
         request_headers: vec![("x-authorizer".to_owned(), authorizer.to_owned())],
-        request_body: Some(options.to_string()),
+        request_body: Some(sdk_request_body(a)),
         status: 200,
         response_headers: Vec::new(),
         response_body: result.to_string(),
     }
+}
+
+/// The path of an [`sdk_exchange`].
+pub const SDK_PATH: &str = "Klarna.Payments.authorize";
+
+/// What an [`sdk_exchange`] shows as its request: the session, the
+/// category and the data (a cassette matches replayed steps on it).
+pub fn sdk_request_body(a: &Authorization) -> String {
+    serde_json::json!({
+        "session_id": a.session_id,
+        "payment_method_category": a.payment_method_category,
+        "data": a.data,
+    })
+    .to_string()
 }
 
 /// Checks that `result` has the shape of an SDK callback result: an object

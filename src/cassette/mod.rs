@@ -64,6 +64,13 @@ pub struct RecordedTarget {
     /// It served the mock's control API: a replay offers it too, so the same
     /// properties run and the same requests are generated.
     pub control_api: bool,
+    /// Sessions were authorized (by the control API or an authorizer, whose
+    /// SDK results are recorded as `SDK` steps): a replay authorizes too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizes: Option<bool>,
+    /// `token-expiry` held real tokens (its pauses are recorded as `WAIT` steps).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_expiry: bool,
     /// The embedded mock's virtual clock at the start of each case (Unix
     /// seconds): the engine anchors its model to it without asking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +174,8 @@ impl Cassette {
                 kind: kind.as_str().to_owned(),
                 description: without_userinfo(&config.target.describe()),
                 control_api: config.offers().control_api,
+                authorizes: Some(config.offers().authorize),
+                held_expiry: config.hold_expiry,
                 clock_start,
             },
             settings: Settings {
@@ -303,6 +312,7 @@ impl Cassette {
         };
         config.max_shrink_steps = self.settings.max_shrink_steps;
         config.given = self.settings.authorized_orders.clone();
+        config.hold_expiry = self.target.held_expiry;
         config.target = TargetSpec::Cassette(player);
         config
     }

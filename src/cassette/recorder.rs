@@ -231,6 +231,19 @@ impl Target for Recording {
         self.inner.describe()
     }
 
+    fn note(&self, step: &Exchange) {
+        self.recorder.push(step);
+    }
+
+    fn recorded_step(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Option<Result<Exchange, TargetError>> {
+        self.inner.recorded_step(method, path, body)
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

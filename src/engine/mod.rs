@@ -279,23 +279,44 @@ impl Engine<'_> {
                 category,
             } => {
                 let authorization = b.authorization(*session, data, *category);
-                self.authorizer.authorize(self.client, &authorization).await
+                let body = crate::authorize::sdk_request_body(&authorization);
+                let target = self.client.target();
+                let sdk = (crate::exchange::SDK_METHOD, crate::authorize::SDK_PATH);
+                if let Some(recorded) = target.recorded_step(sdk.0, sdk.1, Some(&body)) {
+                    return recorded;
+                }
+                let ex = self
+                    .authorizer
+                    .authorize(self.client, &authorization)
+                    .await?;
+                if !ex.is_http() {
+                    target.note(&ex);
+                }
+                Ok(ex)
             }
             Action::AdvanceClock { seconds } if self.generation.real_waits => {
+                let body = format!("{{\"seconds\":{seconds}}}");
+                let target = self.client.target();
+                let wait = (crate::exchange::WAIT_METHOD, "real time");
+                if let Some(recorded) = target.recorded_step(wait.0, wait.1, Some(&body)) {
+                    return recorded;
+                }
                 let pause = std::time::Duration::from_secs(*seconds);
                 match self.pause {
                     Some(pause_for) => pause_for(pause).await,
                     None => tokio::time::sleep(pause).await,
                 }
-                Ok(Exchange {
-                    method: crate::exchange::WAIT_METHOD.to_owned(),
-                    path: "real time".to_owned(),
+                let ex = Exchange {
+                    method: wait.0.to_owned(),
+                    path: wait.1.to_owned(),
                     request_headers: Vec::new(),
-                    request_body: None,
+                    request_body: Some(body),
                     status: 200,
                     response_headers: Vec::new(),
                     response_body: format!("{{\"waited_seconds\":{seconds}}}"),
-                })
+                };
+                target.note(&ex);
+                Ok(ex)
             }
             Action::AdvanceClock { .. } => {
                 self.client

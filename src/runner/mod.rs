@@ -132,8 +132,12 @@ impl RunConfig {
             TargetSpec::Cassette(player) => player.control_api(),
             _ => true,
         };
+        let replayed_authorizations = match &self.target {
+            TargetSpec::Cassette(player) => player.authorizes(),
+            _ => false,
+        };
         Needs {
-            authorize: mock_like || self.authorizer.is_some(),
+            authorize: mock_like || self.authorizer.is_some() || replayed_authorizations,
             control_api: mock_like,
             virtual_clock: mock_like,
             given_tokens: !self.given.is_empty(),
@@ -331,17 +335,30 @@ pub fn run(config: &RunConfig) -> RunReport {
     std::thread::scope(|scope| {
         // Held cases first, each on a thread of its own: they spend their
         // hour waiting while the other properties run.
+        // A cassette keeps one case at a time: a recorded or replayed run
+        // holds its tokens one after another, before the rest.
+        let taped = config.record.is_some() || matches!(config.target, TargetSpec::Cassette(_));
+        let failed = |e: TargetError| {
+            stop.store(true, Ordering::Relaxed);
+            if let Ok(mut first) = target_error.lock() {
+                first.get_or_insert(e);
+            }
+        };
         for &property in &held {
             for index in 0..config.cases {
-                let (shared, results, target_error) = (&held_shared, &held_results, &target_error);
-                scope.spawn(move || {
+                let (shared, results) = (&held_shared, &held_results);
+                if taped {
                     if let Err(e) = held_case(shared, property, index, results) {
-                        stop.store(true, Ordering::Relaxed);
-                        if let Ok(mut first) = target_error.lock() {
-                            first.get_or_insert(e);
-                        }
+                        failed(e);
+                        break;
                     }
-                });
+                } else {
+                    scope.spawn(move || {
+                        if let Err(e) = held_case(shared, property, index, results) {
+                            failed(e);
+                        }
+                    });
+                }
             }
         }
         for index in 0..concurrency.workers() {

@@ -101,6 +101,43 @@ impl Player {
         self.cassette.target.control_api
     }
 
+    /// Whether the recorded run authorized sessions (older cassettes: when
+    /// it had the control API).
+    pub fn authorizes(&self) -> bool {
+        self.cassette
+            .target
+            .authorizes
+            .unwrap_or(self.cassette.target.control_api)
+    }
+
+    /// The recorded answer of a step made without HTTP (an authorizer's SDK
+    /// result, a real pause) when the current case's next exchange is one;
+    /// `None` when it is an HTTP exchange (then the step goes out as a request).
+    pub fn recorded_step(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Option<Result<Exchange, TargetError>> {
+        let mut state = self.lock();
+        let (case, index) = state.current?;
+        let next = self.cassette.cases[case].exchanges.get(index)?;
+        if next.is_http() {
+            return None;
+        }
+        Some(
+            matching(
+                &self.cassette.cases,
+                &self.file,
+                &mut state,
+                method,
+                path,
+                body,
+            )
+            .map(Clone::clone),
+        )
+    }
+
     /// The recorded embedded mock's clock at the start of each case.
     pub fn clock_start(&self) -> Option<i64> {
         self.cassette.target.clock_start
@@ -232,69 +269,93 @@ impl Respond for Responder {
         };
         let body =
             (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body).into_owned());
-        let sent = format!("{} {path}", request.method);
-        let Some((case, index)) = state.current else {
-            state.mismatch = Some(TargetError::CassetteMismatch {
-                file: self.file.clone(),
-                at: "a request outside any case".to_owned(),
-                expected: "no request outside a case".to_owned(),
+        let method = request.method.as_str();
+        match matching(
+            &self.cases,
+            &self.file,
+            &mut state,
+            method,
+            &path,
+            body.as_deref(),
+        ) {
+            Ok(expected) => answer(expected),
+            Err(mismatch) => {
+                state.mismatch = Some(mismatch);
+                ResponseTemplate::new(MISMATCH_STATUS)
+            }
+        }
+    }
+}
+
+/// The current case's next recorded exchange when `method`, `path` and
+/// `body` are its request (the case then moves on); otherwise the mismatch.
+fn matching<'c>(
+    cases: &'c [cassette::Case],
+    file: &str,
+    state: &mut State,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<&'c Exchange, TargetError> {
+    let sent = format!("{method} {path}");
+    let Some((case, index)) = state.current else {
+        return Err(TargetError::CassetteMismatch {
+            file: file.to_owned(),
+            at: "a request outside any case".to_owned(),
+            expected: "no request outside a case".to_owned(),
+            got: format!("sent {sent}"),
+            diff: String::new(),
+        });
+    };
+    let recorded = &cases[case];
+    let at = format!("{}, request #{}", recorded.label(), index + 1);
+    let Some(expected) = recorded.exchanges.get(index) else {
+        return Err(match &recorded.error {
+            // The recorded run's target failed here: so does the replay.
+            Some(error) => TargetError::Transport {
+                target: format!("cassette {file}"),
+                cause: format!("the recorded run's target error: {error}"),
+            },
+            None => TargetError::CassetteMismatch {
+                file: file.to_owned(),
+                at,
+                expected: format!(
+                    "no more: the recorded case ended after {} requests",
+                    recorded.exchanges.len()
+                ),
                 got: format!("sent {sent}"),
                 diff: String::new(),
-            });
-            return ResponseTemplate::new(MISMATCH_STATUS);
+            },
+        });
+    };
+    if expected.method != method
+        || expected.path != path
+        || !same_body(expected.request_body.as_deref(), body)
+    {
+        let shown = |method: &str, path: &str, body: Option<&str>| {
+            format!("{method} {path}\n{}", body.map(pretty).unwrap_or_default())
         };
-        let recorded = &self.cases[case];
-        let at = format!("{}, request #{}", recorded.label(), index + 1);
-        let Some(expected) = recorded.exchanges.get(index) else {
-            state.mismatch = Some(match &recorded.error {
-                // The recorded run's target failed here: so does the replay.
-                Some(error) => TargetError::Transport {
-                    target: format!("cassette {}", self.file),
-                    cause: format!("the recorded run's target error: {error}"),
-                },
-                None => TargetError::CassetteMismatch {
-                    file: self.file.clone(),
-                    at,
-                    expected: format!(
-                        "no more: the recorded case ended after {} requests",
-                        recorded.exchanges.len()
-                    ),
-                    got: format!("sent {sent}"),
-                    diff: String::new(),
-                },
-            });
-            return ResponseTemplate::new(MISMATCH_STATUS);
-        };
-        if expected.method != request.method.as_str()
-            || expected.path != path
-            || !same_body(expected.request_body.as_deref(), body.as_deref())
-        {
-            let shown = |method: &str, path: &str, body: Option<&str>| {
-                format!("{method} {path}\n{}", body.map(pretty).unwrap_or_default())
-            };
-            state.mismatch = Some(TargetError::CassetteMismatch {
-                file: self.file.clone(),
-                at,
-                expected: format!("{} {}", expected.method, expected.path),
-                got: if expected.method == request.method.as_str() && expected.path == path {
-                    format!("sent {sent} with another body")
-                } else {
-                    format!("sent {sent}")
-                },
-                diff: crate::verdict::line_diff(
-                    &shown(
-                        &expected.method,
-                        &expected.path,
-                        expected.request_body.as_deref(),
-                    ),
-                    &shown(request.method.as_str(), &path, body.as_deref()),
+        return Err(TargetError::CassetteMismatch {
+            file: file.to_owned(),
+            at,
+            expected: format!("{} {}", expected.method, expected.path),
+            got: if expected.method == method && expected.path == path {
+                format!("sent {sent} with another body")
+            } else {
+                format!("sent {sent}")
+            },
+            diff: crate::verdict::line_diff(
+                &shown(
+                    &expected.method,
+                    &expected.path,
+                    expected.request_body.as_deref(),
                 ),
-            });
-            return ResponseTemplate::new(MISMATCH_STATUS);
-        }
-        state.current = Some((case, index + 1));
-        answer(expected)
+                &shown(method, path, body),
+            ),
+        });
     }
+    state.current = Some((case, index + 1));
+    Ok(expected)
 }
 
 /// Bodies as JSON values when both are JSON (key order and spacing are
@@ -344,6 +405,15 @@ struct Replaying {
 impl Target for Replaying {
     fn describe(&self) -> String {
         self.player.describe()
+    }
+
+    fn recorded_step(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Option<Result<Exchange, TargetError>> {
+        self.player.recorded_step(method, path, body)
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -178,6 +178,23 @@ pub trait Target: Send + Sync {
         request: &'a Request,
         credentials: &'a Credentials,
     ) -> BoxFuture<'a, Result<Exchange, TargetError>>;
+
+    /// A step of the run made without a request to the target (an
+    /// authorizer's SDK result, a real pause), as it ended: a recording
+    /// target keeps it with the exchanges.
+    fn note(&self, _step: &Exchange) {}
+
+    /// Such a step's recorded answer, when this target replays a cassette
+    /// whose next exchange is one: the authorizer is then not asked and the
+    /// pause not waited. `None` everywhere else.
+    fn recorded_step(
+        &self,
+        _method: &str,
+        _path: &str,
+        _body: Option<&str>,
+    ) -> Option<Result<Exchange, TargetError>> {
+        None
+    }
 }
 
 /// The exchange of `request` answered with `status`, `headers` and `body`:

@@ -193,7 +193,8 @@ async fn held(move_the_clock: bool) -> runner::RunReport {
     );
     let authorizer = command(program("held.py", &server.base_url(), false));
     let mut config = playground_run(&server, authorizer);
-    config.properties = vec![Property::TokenExpiry, Property::OrderSucceeds];
+    // Alone: the stand-in for the hour moves the one clock every case shares.
+    config.properties = vec![Property::TokenExpiry];
     config.cases = 3;
     config.hold_expiry = true;
     let clock = server.clone();
@@ -234,4 +235,58 @@ async fn without_holding_token_expiry_is_skipped_saying_why() {
     let why: Vec<_> = report.properties.iter().map(|p| p.skipped).collect();
     assert!(why[0].unwrap().contains("--skip-expiry"), "{why:?}");
     assert!(why[1].is_some(), "{why:?}");
+}
+
+/// A run whose tokens came from an authorizer, and whose held tokens waited,
+/// replays from its cassette with neither: the SDK results and the pauses
+/// are recorded steps, answered again in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn authorized_and_held_steps_replay_from_the_cassette() {
+    use klarna_conformance::cassette::{Cassette, Recorder};
+    use klarna_conformance::targets::Player;
+
+    let server = Arc::new(
+        MockServer::start(MockConfig::default().seed(12))
+            .await
+            .unwrap(),
+    );
+    let authorizer = command(program("taped.py", &server.base_url(), false));
+    let mut config = playground_run(&server, authorizer);
+    config.properties = vec![Property::TokenExpiry, Property::OrderSucceeds];
+    config.cases = 2;
+    config.hold_expiry = true;
+    let clock = server.clone();
+    config.pause = Some(Arc::new(move |hour| {
+        clock.advance_clock(hour).unwrap();
+        Box::pin(async {})
+    }));
+    let dir = std::env::temp_dir().join(format!("kc-authorizers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("taped.json");
+    let credentials = config.target.credentials();
+    let recorder = Recorder::to_file(&file, Cassette::of("run", &config), &credentials).unwrap();
+    config.record = Some(recorder.clone());
+    let recorded = runner::run_async(config).await;
+    recorder.finish(true).unwrap();
+    let text = runner::report::render(&recorded, "");
+    assert_eq!(recorded.exit_code(), 0, "{text}");
+    let cassette = Cassette::load(&file).unwrap();
+    let steps: Vec<&str> = cassette.exchanges().map(|e| e.method.as_str()).collect();
+    assert!(
+        steps.contains(&"SDK") && steps.contains(&"WAIT"),
+        "{steps:?}"
+    );
+    drop(server);
+
+    // No authorizer, no pause, no server: only the cassette.
+    let player = Player::start(cassette.clone(), &file.display().to_string()).unwrap();
+    let replay = runner::run_async(cassette.run_config(player)).await;
+    let text = runner::report::render(&replay, "");
+    assert_eq!(replay.exit_code(), 0, "{text}");
+    let cases: Vec<_> = replay
+        .properties
+        .iter()
+        .map(|p| (p.cases, p.passed))
+        .collect();
+    assert_eq!(cases, [(2, 2), (2, 2)], "{text}");
 }

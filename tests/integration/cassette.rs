@@ -205,7 +205,11 @@ fn a_bad_cassette_file_is_named_and_exits_2() {
     let cassette = recorded_mock_run("bad.json");
     let whole = std::fs::read_to_string(&cassette).unwrap();
     let truncated = scratch("truncated.json");
-    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+    let mut cut = whole.len() / 2;
+    while !whole.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    std::fs::write(&truncated, &whole[..cut]).unwrap();
     let newer = edit(&cassette, "newer.json", |c| c["cassette"] = 99.into());
     let missing = scratch("missing.json");
     for (file, says) in [
