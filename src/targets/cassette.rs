@@ -134,7 +134,7 @@ impl Player {
                 path,
                 body,
             )
-            .map(Clone::clone),
+            .cloned(),
         )
     }
 
