@@ -189,6 +189,7 @@
 //! ([`targets::Pacing`]) and retries a 429. It calls a `*.klarna.com` host
 //! only with credentials and `KLARNA_PLAYGROUND=1` (or `--yes-call-klarna`).
 
+pub mod authorize;
 pub mod certify;
 pub mod check;
 pub mod client;

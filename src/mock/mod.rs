@@ -114,6 +114,7 @@ mod journal;
 mod log;
 mod routes;
 mod scope;
+mod sdk;
 mod server;
 mod store;
 pub mod wiremock;
@@ -126,6 +127,9 @@ pub use ids::IdGenerator;
 pub use journal::{JOURNAL_BYTES, JOURNAL_LIMIT};
 pub use log::RequestLog;
 pub use scope::{DEFAULT_MAX_SCOPES, scope_seed};
+pub use sdk::{
+    API_JS, CHECKOUT_PATH, FINALIZE_CATEGORIES, LEGACY_SDK_PATH, SDK_PATH, checkout_page,
+};
 pub use server::{AuthorizeError, AuthorizeResult, ControlError, MockError, MockScope, MockServer};
 pub use store::{MockReply, MockRequest, MockState};
 
