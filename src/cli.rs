@@ -172,10 +172,27 @@ pub struct ServeArgs {
 /// `Debug` never shows the password (see [`debug_without_password`]).
 #[derive(Args)]
 pub struct TargetArgs {
-    /// `mock` (the embedded mock, in-process) or the URL of a server speaking
-    /// Payments v1 and the mock's control API (e.g. `klarna-conformance serve`).
-    #[arg(long, default_value = "mock", value_name = "mock|URL")]
+    /// `mock` (the embedded mock, in-process), the URL of a server speaking
+    /// Payments v1 and the mock's control API (e.g. `klarna-conformance
+    /// serve`), or `playground` (Klarna's: needs an --authorizer,
+    /// KLARNA_PLAYGROUND=1 and credentials).
+    #[arg(long, default_value = "mock", value_name = "mock|URL|playground")]
     pub target: String,
+    /// What stands for the browser's `Klarna.Payments.authorize()`:
+    /// `control-api` (the mock's, the default where there is one), `browser`
+    /// (headless Chromium through the SDK), or a command run through `sh -c`
+    /// that reads the session as JSON on stdin and prints the SDK's result
+    /// (README "Authorizers").
+    #[arg(long, value_name = "control-api|browser|CMD")]
+    pub authorizer: Option<String>,
+    /// Seconds an authorizer has for one authorization.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub authorizer_timeout: u64,
+    /// On a target with a real clock (the playground), skip the properties
+    /// that wait for tokens, sessions or authorizations to expire; they are
+    /// reported as skipped.
+    #[arg(long)]
+    pub skip_expiry: bool,
     /// Basic-auth username for a URL target (the embedded mock uses its own).
     #[arg(long, env = "KLARNA_USERNAME", hide_env_values = true)]
     pub username: Option<String>,
@@ -323,6 +340,14 @@ pub struct CertifyArgs {
     /// The create-order body that was authorized, one per --authorization-token, in order.
     #[arg(long = "order-body", value_name = "FILE")]
     pub order_bodies: Vec<std::path::PathBuf>,
+    /// What stands for the browser's `authorize()`, so that the properties
+    /// that authorize run too: `browser` (headless Chromium through Klarna's
+    /// SDK) or a command (README "Authorizers").
+    #[arg(long, value_name = "browser|CMD")]
+    pub authorizer: Option<String>,
+    /// Seconds an authorizer has for one authorization.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub authorizer_timeout: u64,
     /// Allow calls to a *.klarna.com host (same as KLARNA_PLAYGROUND=1).
     #[arg(long)]
     pub yes_call_klarna: bool,
@@ -402,6 +427,9 @@ debug_without_password!(ServeArgs {
 });
 debug_without_password!(TargetArgs {
     target,
+    authorizer,
+    authorizer_timeout,
+    skip_expiry,
     username,
     allow_cart_updates,
     strict,
@@ -427,6 +455,8 @@ debug_without_password!(CertifyArgs {
     markets,
     authorization_tokens,
     order_bodies,
+    authorizer,
+    authorizer_timeout,
     yes_call_klarna,
     pace,
     junit,

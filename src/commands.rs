@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
+use klarna_conformance::authorize::{self, Authorizer};
 use klarna_conformance::errors::exit;
 use klarna_conformance::mock::Defect;
 use klarna_conformance::mock::{self, MockConfig};
@@ -118,9 +119,10 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
                 .to_owned(),
         );
     }
-    if args.target == "playground" {
+    config.authorizer = authorizer(args)?;
+    if args.skip_expiry && args.target != "playground" {
         return Err(
-            "run needs the mock's control API to authorize; for Klarna's playground use `klarna-conformance certify`"
+            "--skip-expiry is for --target playground: other targets have a virtual clock"
                 .to_owned(),
         );
     }
@@ -142,6 +144,9 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
         TargetSpec::Mock(_) => Judge::Exact,
         _ => Judge::Named,
     };
+    if args.target == "playground" {
+        certify::playground_settings(&mut config);
+    }
     for path in &args.openapi {
         let api = OpenApi::load(path).map_err(|e| format!("--openapi: {e}"))?;
         config.openapi.push(Arc::new(api));
@@ -149,10 +154,118 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
     Ok(config)
 }
 
+/// On the playground the expiry properties would have to hold real tokens
+/// for 60 minutes (docs/klarna.md §5.1); that is not built, so a run must
+/// say `--skip-expiry` rather than lose them silently.
+fn expiry_on_a_real_clock(args: &TargetArgs, config: &RunConfig) -> Result<(), String> {
+    if args.target != "playground" || args.skip_expiry {
+        return Ok(());
+    }
+    let waiting: Vec<&str> = config
+        .properties
+        .iter()
+        .filter(|p| p.needs().virtual_clock)
+        .map(|p| p.name())
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "on the playground {} would wait out real lifetimes (60 minutes and more), which this \
+         version cannot do: pass --skip-expiry to run the rest and report them as skipped",
+        waiting.join(", ")
+    ))
+}
+
+/// A word as a POSIX shell reads it back (single-quoted unless plain).
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=+,".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The authorizer `--authorizer` names; `None` is the control API.
+fn authorizer(args: &TargetArgs) -> Result<Option<Arc<dyn Authorizer>>, String> {
+    named_authorizer(
+        args.authorizer.as_deref(),
+        args.authorizer_timeout,
+        args.target == "playground",
+        &args.target,
+    )
+}
+
+/// `--authorizer browser` for `target` (`mock`, `playground` or a URL):
+/// the mock's checkout page at a URL target, Klarna's widget for the
+/// playground (docs/klarna.md §14).
+fn browser_authorizer(
+    target: &str,
+    timeout: std::time::Duration,
+) -> Result<Arc<dyn Authorizer>, String> {
+    use klarna_conformance::authorize::browser::{
+        Browser, BrowserOptions, Checkout, KLARNA_SDK_URL,
+    };
+    let checkout = match target {
+        "mock" => {
+            return Err(
+                "--authorizer browser needs the mock on a socket, where Chromium can reach it: \
+                 start `klarna-conformance serve` and use --target http://127.0.0.1:PORT"
+                    .to_owned(),
+            );
+        }
+        "playground" => Checkout::Widget {
+            sdk_url: KLARNA_SDK_URL.to_owned(),
+        },
+        url => Checkout::for_target(url),
+    };
+    let mut options = BrowserOptions::new(checkout);
+    options.timeout = timeout;
+    let browser = Browser::new(options).map_err(|e| format!("--authorizer browser: {e}"))?;
+    Ok(Arc::new(browser))
+}
+
+/// `--authorizer`'s value as an authorizer; `None` is the control API, which
+/// a target without one (`no_control_api`) cannot use.
+fn named_authorizer(
+    name: Option<&str>,
+    timeout_seconds: u64,
+    no_control_api: bool,
+    target: &str,
+) -> Result<Option<Arc<dyn Authorizer>>, String> {
+    let timeout = std::time::Duration::from_secs(timeout_seconds.max(1));
+    match name.map(str::trim) {
+        Some("control-api") if no_control_api => Err(
+            "this target has no control API to authorize with: use --authorizer browser or --authorizer CMD"
+                .to_owned(),
+        ),
+        None if no_control_api => Err(
+            "--target playground needs an --authorizer (`browser` or a command, README \"Authorizers\"): \
+             only a browser can authorize on Klarna's playground; or use `klarna-conformance certify` \
+             with tokens you authorized yourself"
+                .to_owned(),
+        ),
+        Some("browser") => browser_authorizer(target, timeout).map(Some),
+        None | Some("control-api") => Ok(None),
+        Some("") => Err("--authorizer is empty: give `control-api`, `browser` or a command".to_owned()),
+        Some(command) => Ok(Some(Arc::new(authorize::Command::new(command, timeout)))),
+    }
+}
+
 fn target_flag(args: &TargetArgs) -> String {
     let mut flags = String::new();
     if args.target != "mock" {
         flags.push_str(&format!(" --target {}", args.target));
+    }
+    if let Some(authorizer) = &args.authorizer {
+        flags.push_str(&format!(" --authorizer {}", shell_quote(authorizer)));
+    }
+    if args.skip_expiry {
+        flags.push_str(" --skip-expiry");
     }
     for defect in &args.defects {
         flags.push_str(&format!(" --defect {defect}"));
@@ -217,6 +330,9 @@ pub fn run(args: RunArgs) -> u8 {
     }
     if let Some(workers) = args.workers {
         config.workers = Some(workers.max(1));
+    }
+    if let Err(e) = expiry_on_a_real_clock(&args.target, &config) {
+        return usage(e);
     }
     if !args.no_regressions {
         config.regressions_dir = Some(args.regressions.clone());
@@ -453,6 +569,17 @@ pub fn certify(args: CertifyArgs) -> u8 {
         .collect();
     config.authorized_orders = authorized_orders;
     config.call_klarna = args.yes_call_klarna || from_env;
+    if args.authorizer.is_some() {
+        match named_authorizer(
+            args.authorizer.as_deref(),
+            args.authorizer_timeout,
+            true,
+            &config.base_url,
+        ) {
+            Ok(a) => config.authorizer = a,
+            Err(e) => return usage(e),
+        }
+    }
     config.pace_any_host = args.pace;
     config.progress = Progress::auto();
     if let Some(path) = &args.openapi {

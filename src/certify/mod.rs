@@ -26,6 +26,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::authorize::Authorizer;
 use crate::model::market::MARKETS;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
@@ -57,12 +58,16 @@ impl Region {
     /// (docs/klarna.md §1.1, 3.2). A session for another region's country would be
     /// refused for reasons that have nothing to do with the cart.
     pub fn serves(self, country: &str) -> bool {
-        let region = match country.to_ascii_uppercase().as_str() {
+        Region::of_country(country) == self
+    }
+
+    /// The region whose API serves `country`.
+    pub fn of_country(country: &str) -> Region {
+        match country.to_ascii_uppercase().as_str() {
             "US" | "CA" | "MX" => Region::Na,
             "AU" | "NZ" => Region::Oc,
             _ => Region::Eu,
-        };
-        region == self
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -119,6 +124,9 @@ pub struct CertifyConfig {
     pub progress: runner::Progress,
     /// The properties to run (those the target cannot are reported skipped).
     pub properties: Vec<Property>,
+    /// What stands for the browser's `authorize()` (`None`: nothing can
+    /// authorize, so only given tokens are ordered).
+    pub authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 impl CertifyConfig {
@@ -139,6 +147,7 @@ impl CertifyConfig {
             pace_any_host: false,
             progress: runner::Progress::None,
             properties: Property::all().collect(),
+            authorizer: None,
         }
     }
 }
@@ -292,6 +301,20 @@ fn given_orders(orders: &[AuthorizedOrder]) -> Result<Vec<(String, String)>, Unu
         .collect()
 }
 
+/// How a run against the playground (or a server standing for a real
+/// account) is judged and paced: lenient where a merchant's contract decides,
+/// messages by the paths they name, one case at a time, few shrink steps
+/// (every one costs real requests at four a second).
+pub fn playground_settings(run: &mut RunConfig) {
+    run.oracle = OracleConfig {
+        lenient: true,
+        ..run.oracle
+    };
+    run.judge = Judge::Named;
+    run.workers = Some(1);
+    run.max_shrink_steps = 64;
+}
+
 /// Runs certification against `config.base_url`. Sends nothing when the host
 /// needs an opt-in that was not given ([`check_host`]) or the input is bad.
 /// Synchronous: the engine runs on its own runtime.
@@ -338,17 +361,11 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     };
     run.progress = config.progress;
     run.properties = config.properties.clone();
-    run.oracle = OracleConfig {
-        lenient: true,
-        ..OracleConfig::default()
-    };
-    run.judge = Judge::Named;
+    playground_settings(&mut run);
     run.openapi = config.openapi.iter().cloned().collect();
     run.markets = markets;
     run.given = given;
-    run.workers = Some(1);
-    // Every shrink step costs real requests at four a second.
-    run.max_shrink_steps = 64;
+    run.authorizer = config.authorizer.clone();
     report.run = Some(runner::run(&run));
     if let Some(p) = pacer {
         report.requests = p.sent() - before.0;

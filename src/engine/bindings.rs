@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::authorize::Authorization;
 use crate::exchange::Exchange;
 use crate::oracle::{Action, Answer, Id, OmOp, OrderIx, SessionIx, TokenIx};
 use crate::targets::{Method, Request};
@@ -18,6 +19,10 @@ pub struct BoundSession {
     pub id: String,
     /// The identifiers of the payment method categories its create answer offered.
     pub categories: Vec<String>,
+    /// The create answer's `client_token` (what a browser authorizes with).
+    pub client_token: String,
+    /// The market it was created for: purchase country, currency, locale.
+    pub market: [String; 3],
 }
 
 /// What a 201 of Order Management named (docs/klarna.md §13.2).
@@ -268,24 +273,50 @@ impl Bindings {
         }
     }
 
-    /// The authorize-time data with the chosen category, one of those the
-    /// session's create answer offered (a target that offers only `klarna`
-    /// is asked for `klarna`).
-    fn authorize_body(&self, s: SessionIx, data: &str, category: Option<u8>) -> String {
+    /// The category chosen from those the session's create answer offered
+    /// (a target that offers only `klarna` is asked for `klarna`).
+    fn category(&self, s: SessionIx, category: Option<u8>) -> Option<String> {
         let offered = self
             .sessions
             .get(s)
             .map(|b| &b.categories[..])
             .unwrap_or(&[]);
-        let chosen = category
+        category
             .filter(|_| !offered.is_empty())
-            .map(|c| offered[usize::from(c) % offered.len()].clone());
-        match (chosen, serde_json::from_str::<Value>(data)) {
+            .map(|c| offered[usize::from(c) % offered.len()].clone())
+    }
+
+    /// The control API's authorize body: the authorize-time data with the
+    /// chosen category.
+    fn authorize_body(&self, s: SessionIx, data: &str, category: Option<u8>) -> String {
+        match (
+            self.category(s, category),
+            serde_json::from_str::<Value>(data),
+        ) {
             (Some(c), Ok(Value::Object(mut map))) => {
                 map.insert("payment_method_category".into(), Value::String(c));
                 Value::Object(map).to_string()
             }
             _ => data.to_owned(),
+        }
+    }
+
+    /// What `authorize()` is called with for session `s`: its ids and
+    /// market, the chosen category and the authorize-time data.
+    pub fn authorization(&self, s: SessionIx, data: &str, category: Option<u8>) -> Authorization {
+        let bound = self.sessions.get(s);
+        let market = |i: usize| bound.map_or(String::new(), |b| b.market[i].clone());
+        let country = market(0);
+        Authorization {
+            session_id: self.session(s).to_owned(),
+            client_token: bound.map_or(String::new(), |b| b.client_token.clone()),
+            region: crate::certify::Region::of_country(&country).name(),
+            purchase_country: country,
+            purchase_currency: market(1),
+            locale: market(2),
+            payment_method_category: self.category(s, category),
+            data: serde_json::from_str(data).unwrap_or(Value::Null),
+            control_body: self.authorize_body(s, data, category),
         }
     }
 
@@ -302,6 +333,12 @@ impl Bindings {
         match answer {
             Answer::SessionCreated { .. } => self.sessions.push(BoundSession {
                 id: text("session_id").unwrap_or_default(),
+                client_token: text("client_token").unwrap_or_default(),
+                market: {
+                    let sent = ex.request_json().unwrap_or_default();
+                    ["purchase_country", "purchase_currency", "locale"]
+                        .map(|k| sent[k].as_str().unwrap_or_default().to_owned())
+                },
                 categories: body["payment_method_categories"]
                     .as_array()
                     .into_iter()
@@ -402,6 +439,8 @@ mod tests {
         // asked for `klarna`, whatever index the operation drew.
         let mut b = Bindings::default();
         b.sessions.push(BoundSession {
+            client_token: String::new(),
+            market: Default::default(),
             id: "s-1".into(),
             categories: vec!["klarna".into()],
         });

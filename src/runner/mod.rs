@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 pub use property::{Needs, PROPERTIES, Property, PropertyDef};
 pub use scopes::Concurrency;
 
+use crate::authorize::{Authorizer, ControlApi};
 use crate::client::KlarnaClient;
 use crate::engine::{Engine, Outcome, RunIds, SequenceRun, Step};
 use crate::exchange::Exchange;
@@ -60,6 +61,9 @@ pub struct RunConfig {
     pub markets: Vec<String>,
     /// Tokens the user authorized in a browser, each with its create-order body.
     pub given: Vec<(String, String)>,
+    /// What stands for the browser's `authorize()`; `None`: the control API
+    /// (a target without one then runs no property that authorizes).
+    pub authorizer: Option<Arc<dyn Authorizer>>,
     /// Set (e.g. by Ctrl-C) to stop after the cases in flight: what was found
     /// so far is reported.
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -103,6 +107,7 @@ impl RunConfig {
             progress: Progress::None,
             markets: Vec::new(),
             given: Vec::new(),
+            authorizer: None,
             interrupt: None,
         }
     }
@@ -111,6 +116,7 @@ impl RunConfig {
     pub fn offers(&self) -> Needs {
         let mock_like = !matches!(self.target, TargetSpec::Playground { .. });
         Needs {
+            authorize: mock_like || self.authorizer.is_some(),
             control_api: mock_like,
             virtual_clock: mock_like,
             given_tokens: !self.given.is_empty(),
@@ -121,6 +127,7 @@ impl RunConfig {
     pub fn gen_config(&self) -> GenConfig {
         let offers = self.offers();
         let mut g = GenConfig::new(self.oracle);
+        g.authorize = offers.authorize;
         g.control_api = offers.control_api;
         g.virtual_clock = offers.virtual_clock;
         if !self.markets.is_empty() {
@@ -570,6 +577,7 @@ impl<'a> Cases<'a> {
         };
         let engine = Engine {
             client: &client,
+            authorizer: config.authorizer.as_deref().unwrap_or(&ControlApi),
             generation,
             judge: config.judge,
             openapi: &config.openapi,

@@ -13,7 +13,11 @@ use crate::sequence::{GenConfig, SequenceStrategy};
 /// What a target must offer for a property's sequences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
-    /// Authorize without a browser: the mock's control API.
+    /// Sessions can be authorized: the mock's control API, or an authorizer
+    /// standing for the browser (`--authorizer`, [`crate::authorize`]).
+    pub authorize: bool,
+    /// The mock's control API beyond authorize: fraud decisions, the
+    /// notification journal.
     pub control_api: bool,
     /// A clock the harness can move.
     pub virtual_clock: bool,
@@ -23,16 +27,26 @@ pub struct Needs {
 
 impl Needs {
     const NOTHING: Needs = Needs {
+        authorize: false,
         control_api: false,
         virtual_clock: false,
         given_tokens: false,
     };
     const MOCK: Needs = Needs {
+        authorize: true,
         control_api: true,
         virtual_clock: true,
         given_tokens: false,
     };
+    /// Authorizations only: the playground with an authorizer offers them.
+    const AUTHORIZE: Needs = Needs {
+        authorize: true,
+        control_api: false,
+        virtual_clock: false,
+        given_tokens: false,
+    };
     const TOKENS: Needs = Needs {
+        authorize: false,
         control_api: false,
         virtual_clock: false,
         given_tokens: true,
@@ -40,8 +54,12 @@ impl Needs {
 
     /// Why a target that offers `offers` cannot run this, if it cannot.
     pub fn unmet(self, offers: Needs) -> Option<&'static str> {
-        if self.control_api && !offers.control_api {
-            Some("needs the mock's control API (authorization without a browser)")
+        if self.authorize && !offers.authorize {
+            Some(
+                "needs authorizations: the mock's control API, or an authorizer (--authorizer, README \"Authorizers\")",
+            )
+        } else if self.control_api && !offers.control_api {
+            Some("needs the mock's control API (fraud decisions, the notification journal)")
         } else if self.virtual_clock && !offers.virtual_clock {
             Some("needs a virtual clock")
         } else if self.given_tokens && !offers.given_tokens {
@@ -102,21 +120,21 @@ pub static PROPERTIES: [PropertyDef; 30] = [
         property: Property::OrderSucceeds,
         name: "order-succeeds",
         rule: "an untouched order succeeds with order_id, fraud_status and authorized_payment_method; redirect_url exactly when a confirmation URL was given; Order Management shows it (CAPTURED after auto_capture); the session reads back complete and refuses updates",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: order_succeeds,
     },
     PropertyDef {
         property: Property::ChangedDataRefused,
         name: "changed-data-refused",
         rule: "a cart, address (case and spaces included), customer, amount, currency or country changed after authorization gives 409 BAD_VALUE `Not matching fields: [...]` naming exactly what changed, or the item-count message; a change that also breaks a field rule gives 400 first",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: changed_data_refused,
     },
     PropertyDef {
         property: Property::NeutralChangeAccepted,
         name: "neutral-change-accepted",
         rule: "omitting customer, re-ordering keys, adding the read-only session fields (status, client_token, ...) or changing nothing is not refused",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: neutral_change_accepted,
     },
     PropertyDef {
@@ -130,42 +148,42 @@ pub static PROPERTIES: [PropertyDef; 30] = [
         property: Property::UnknownToken,
         name: "unknown-token",
         rule: "create order with a token no one issued is 404 NOT_FOUND `Invalid authorization token`, and the real token still works",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: unknown_token,
     },
     PropertyDef {
         property: Property::ReplacedToken,
         name: "replaced-token",
         rule: "a new authorization replaces the session's token: the old one is 404 NOT_FOUND, the new one places the order",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: replaced_token,
     },
     PropertyDef {
         property: Property::CancelledToken,
         name: "cancelled-token",
         rule: "a cancelled token is 404 NOT_FOUND; cancel after the order is 403 INVALID_OPERATION",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: cancelled_token,
     },
     PropertyDef {
         property: Property::RetryIdempotent,
         name: "retry-idempotent",
         rule: "the identical create order again, seconds or minutes later, returns the same order_id and redirect_url",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: retry_idempotent,
     },
     PropertyDef {
         property: Property::RetryConflict,
         name: "retry-conflict",
         rule: "another body with a used token gives 409 `The order has been already completed with different request body`",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: retry_conflict,
     },
     PropertyDef {
         property: Property::RetryAfterError,
         name: "retry-after-error",
         rule: "validation comes first and a 400 is never kept; a token's first refusal sticks (playground fidelity) or not (--strict); an invalid body on a used token is 400, not 409",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: retry_after_error,
     },
     PropertyDef {
@@ -186,14 +204,14 @@ pub static PROPERTIES: [PropertyDef; 30] = [
         property: Property::DeniedNotAuthorized,
         name: "denied-not-authorized",
         rule: "customer+denied@… is not authorized and gets no token; the session can be authorized afterwards",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: denied_not_authorized,
     },
     PropertyDef {
         property: Property::PendingFraudStatus,
         name: "pending-fraud-status",
         rule: "+pend-accept-NN / +pend-reject-NN get PENDING in US and GB only, near-misses never; Order Management shows it and refuses a capture",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: pending_fraud_status,
     },
     PropertyDef {
@@ -214,35 +232,35 @@ pub static PROPERTIES: [PropertyDef; 30] = [
         property: Property::OrderManagement,
         name: "order-management",
         rule: "captures never exceed the remaining authorized amount; captured + remaining = order_amount and the status follows (AUTHORIZED, PART_CAPTURED, CAPTURED); a capture answers 201 with Capture-Id, an absolute Location naming it and a Transaction-Id; a missing amount is 422",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: order_management,
     },
     PropertyDef {
         property: Property::Refunds,
         name: "refunds",
         rule: "a refund never exceeds what was captured and not refunded (403 REFUND_NOT_ALLOWED), none before a capture; it answers 201 with Refund-Id, Location and Transaction-Id; refunded_amount, the captures and refunds read back as made, oldest first",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: refunds,
     },
     PropertyDef {
         property: Property::CancelAndRelease,
         name: "cancel-and-release",
         rule: "cancel before any capture makes the order CANCELLED with nothing remaining, after one it is 403 CANCEL_NOT_ALLOWED; releasing the remaining authorization closes it; neither can then be captured",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: cancel_and_release,
     },
     PropertyDef {
         property: Property::IdempotencyKeys,
         name: "idempotency-keys",
         rule: "a capture, refund or customer-token order sent again with its Klarna-Idempotency-Key answers the first answer again (the same ids, Location and Transaction-Id) and changes nothing; without a key every request is a new one",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: idempotency_keys,
     },
     PropertyDef {
         property: Property::OperationsRepeat,
         name: "operations-repeat",
         rule: "cancel, acknowledge, extend, release, merchant-references and shipping-info answer 204 with a Transaction-Id; repeating one answers its first Transaction-Id and changes nothing; shipping info without shipping_info is 422",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: operations_repeat,
     },
     PropertyDef {
@@ -263,7 +281,7 @@ pub static PROPERTIES: [PropertyDef; 30] = [
         property: Property::CustomerTokens,
         name: "customer-tokens",
         rule: "a customer token needs intent tokenize or buy_and_tokenize; the identical request again returns the same token_id, another is 403; the token reads back ACTIVE with its payment method type, orders with it carry no redirect_url, and once cancelled it refuses orders",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: customer_tokens,
     },
     PropertyDef {
@@ -305,7 +323,7 @@ pub static PROPERTIES: [PropertyDef; 30] = [
         property: Property::Sequences,
         name: "sequences",
         rule: "free sequences over everything (several sessions, updates, reads, authorizations, orders, retries, cancels, Order Management, reviews, customer tokens, the clock): every answer as the model predicts, every id new",
-        needs: Needs::MOCK,
+        needs: Needs::AUTHORIZE,
         generator: sequences,
     },
 ];

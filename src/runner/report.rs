@@ -356,6 +356,9 @@ pub fn list() -> String {
     let mut out = String::new();
     for d in super::PROPERTIES.iter() {
         let mut needs = Vec::new();
+        if d.needs.authorize {
+            needs.push("authorizations");
+        }
         if d.needs.control_api {
             needs.push("control API");
         }

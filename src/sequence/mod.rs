@@ -29,7 +29,9 @@ pub struct GenConfig {
     pub oracle: OracleConfig,
     /// The markets sessions are created in (a playground region's, or all).
     pub markets: Vec<MarketChoice>,
-    /// The target can authorize without a browser (the mock's control API).
+    /// Sessions can be authorized (the mock's control API or an authorizer).
+    pub authorize: bool,
+    /// The mock's control API beyond authorize (fraud decisions, notifications).
     pub control_api: bool,
     /// The target's clock can be moved (the mock's virtual clock).
     pub virtual_clock: bool,
@@ -46,6 +48,7 @@ impl GenConfig {
         GenConfig {
             oracle,
             markets: crate::generate::valid_choices().to_vec(),
+            authorize: true,
             control_api: true,
             virtual_clock: true,
             auto_capture: !oracle.lenient,
@@ -121,7 +124,7 @@ impl<'a> Walk<'a> {
             Kind::UseCustomerToken if w.customer_tokens() == 0 => {
                 self.possible(Kind::CustomerToken)
             }
-            Kind::Authorize if !self.config.control_api => Kind::ReadSession,
+            Kind::Authorize if !self.config.authorize => Kind::ReadSession,
             other => other,
         }
     }

@@ -91,7 +91,7 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
             decision,
             category,
         } => {
-            config.control_api.then_some(())?;
+            config.authorize.then_some(())?;
             let s = session.pick(world.sessions())?;
             let m = market::market(world.session_country(s)?)?;
             let mut data = generate::authorize(m, people, *decision);

@@ -132,6 +132,10 @@ pub enum TargetError {
         status: u16,
         answer: String,
     },
+    /// What stood for the browser's `authorize()` could not do its job
+    /// (docs/design.md "Authorizers").
+    #[error("the authorizer ({authorizer}) failed: {cause}")]
+    Authorizer { authorizer: String, cause: String },
     /// 429 on every attempt (docs/klarna.md §10: the playground's rate limit).
     #[error("{target} kept answering 429 Too Many Requests ({attempts} attempts, with pauses)")]
     RateLimited { target: String, attempts: u32 },

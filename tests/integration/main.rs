@@ -12,6 +12,7 @@ mod playground;
 pub const CLOSED_PORT: u16 = 1;
 
 mod amount_properties;
+mod authorizers;
 mod browser;
 mod certify;
 mod check_payload_cli;

@@ -20,6 +20,8 @@
 
   var state = {
     clientToken: null,
+    // load() has answered (whether or not it showed the form).
+    loaded: false,
     form: null,
     // The customer's next step: {resolve, kind} while the form waits for a click.
     waiting: null,
@@ -190,11 +192,17 @@
     });
   }
 
-  // authorize and finalize: the customer confirms first.
+  // authorize and finalize: the customer confirms first. Where load()
+  // showed no form (the mock refused the session, or the category is not
+  // offered) there is nothing to confirm: the mock's answer comes at once.
   function withCustomer(callback, then) {
-    if (!state.clientToken || !state.form) {
+    if (!state.clientToken || !state.loaded) {
       if (window.console) console.error("Klarna stand-in: call init() and load() first");
       later(callback, { approved: false, show_form: false });
+      return;
+    }
+    if (!state.form) {
+      then().then(callback);
       return;
     }
     customer().then(function (choice) {
@@ -216,6 +224,7 @@
       }
       state.clientToken = token;
       state.form = null;
+      state.loaded = false;
       state.toFinalize = null;
     },
     load: function () {
@@ -232,6 +241,7 @@
       var category = a.options.payment_method_category || null;
       var body = category ? { payment_method_category: category } : {};
       call("load", body).then(function (answer) {
+        state.loaded = true;
         if (answer.status !== 200 || !answer.body) {
           var refused = refusedBy(answer);
           a.callback({ show_form: false, error: refused.error });

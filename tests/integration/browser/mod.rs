@@ -436,3 +436,58 @@ fn base64_url(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
+
+/// The harness itself with the browser authorizer against `serve`'s twin:
+/// every authorization of these properties is a checkout in Chromium, and
+/// the model judges the SDK's results, refusals of expired sessions included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_runs_with_the_browser_authorizer() {
+    use klarna_conformance::runner::{self, Property, RunConfig};
+    use klarna_conformance::targets::TargetSpec;
+    use std::sync::Arc;
+
+    let server = MockServer::start(MockConfig::default().seed(11))
+        .await
+        .unwrap();
+    let Some(options) = options(Checkout::for_target(&server.base_url())) else {
+        return;
+    };
+    let browser = Arc::new(Browser::new(options).unwrap());
+    let mut config = RunConfig::new(5, 3);
+    config.target = TargetSpec::url(server.base_url());
+    config.authorizer = Some(browser);
+    config.properties = vec![
+        Property::OrderSucceeds,
+        Property::DeniedNotAuthorized,
+        Property::SessionLifetime,
+    ];
+    let started = Instant::now();
+    let report = runner::run_async(config).await;
+    let text = runner::report::render(&report, "");
+    assert_eq!(report.exit_code(), 0, "{text}");
+    for r in &report.properties {
+        assert!(r.skipped.is_none() && r.cases == 3, "{text}");
+    }
+    // The workers' scopes saw the SDK's calls, not the control API's.
+    assert!(text.contains("authorize: approved"), "{text}");
+    let scopes: Vec<_> = (1..=8)
+        .filter_map(|w| server.scope(&format!("run-{:016}.w{w}", 5)).ok())
+        .collect();
+    let journaled = |path: &str| {
+        scopes
+            .iter()
+            .flat_map(|s| s.requests())
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with(path)))
+            .count()
+    };
+    let (sdk, control) = (
+        journaled("/__mock/sdk/authorize"),
+        journaled("/authorize") - journaled("/__mock/sdk/authorize"),
+    );
+    assert!(
+        sdk >= 6 && control == 0,
+        "{sdk} SDK, {control} control API authorizations\n{text}"
+    );
+    eprintln!("{sdk} checkouts in {:?}", started.elapsed());
+    server.shutdown().await;
+}
