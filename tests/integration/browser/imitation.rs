@@ -18,12 +18,14 @@ use axum::response::Response;
 const SDK: &str = r#"
 (function () {
   var src = new URL(document.currentScript.src);
-  var flow = src.searchParams.get("flow");
+  var flow = "stuck";
   var api = {
+    // The flow to imitate comes in the client token's payload: {"flow": ...}.
     init: function (o) {
       if (!o || typeof o.client_token !== "string" || o.client_token.split(".").length !== 3) {
         throw new TypeError("not a JWT");
       }
+      flow = JSON.parse(atob(o.client_token.split(".")[1])).flow || "stuck";
     },
     load: function (o, d, cb) { (cb || d)({ show_form: true }); },
     authorize: function (o, data, cb) {
@@ -133,7 +135,18 @@ pub async fn serve() -> SocketAddr {
     addr
 }
 
-/// The imitation SDK's URL for `flow`.
-pub fn sdk_url(addr: SocketAddr, flow: &str) -> String {
-    format!("http://{addr}/sdk.js?flow={flow}")
+/// The imitation SDK's URL.
+pub fn sdk_url(addr: SocketAddr) -> String {
+    format!("http://{addr}/sdk.js")
+}
+
+/// A client token whose payload asks the imitation for `flow`.
+pub fn token(flow: &str) -> String {
+    use base64::Engine as _;
+    let payload =
+        base64::engine::general_purpose::STANDARD.encode(format!(r#"{{"flow":"{flow}"}}"#));
+    format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
+        payload.trim_end_matches('=')
+    )
 }

@@ -216,40 +216,34 @@ async fn every_result_shape_through_the_stand_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_widget_screens_are_read_one_by_one() {
     let addr = imitation::serve().await;
-    let mut times = Vec::new();
-    for flow_name in ["apf", "legacy", "slow", "otp-first"] {
-        let Some(options) = options(Checkout::Widget {
-            sdk_url: imitation::sdk_url(addr, flow_name),
-        }) else {
-            return;
-        };
-        let browser = Browser::new(options).unwrap();
-        let started = Instant::now();
-        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzZXNzaW9uX2lkIjoieCJ9.c2ln";
-        let outcome = browser
-            .checkout(&flow(token, "pay_later", approved_data()))
-            .await
-            .unwrap_or_else(|e| panic!("{flow_name}: {e}"));
-        assert_eq!(
-            outcome.result.unwrap()["authorization_token"],
-            format!("imitation-{flow_name}"),
-            "{flow_name}"
-        );
-        times.push((flow_name, started.elapsed()));
-    }
-    eprintln!("imitated widgets: {times:?}");
-
-    // A screen nobody knows: the budget runs out with what was done.
-    let Some(mut options) = options(Checkout::Widget {
-        sdk_url: imitation::sdk_url(addr, "stuck"),
+    let Some(options) = options(Checkout::Widget {
+        sdk_url: imitation::sdk_url(addr),
     }) else {
         return;
     };
-    options.timeout = Duration::from_secs(3);
+    let mut short = options.clone();
     let browser = Browser::new(options).unwrap();
-    let token = "eyJhbGciOiJSUzI1NiJ9.eyJzZXNzaW9uX2lkIjoieCJ9.c2ln";
+    let mut times = Vec::new();
+    for name in ["apf", "legacy", "slow", "otp-first"] {
+        let started = Instant::now();
+        let outcome = browser
+            .checkout(&flow(&imitation::token(name), "pay_later", approved_data()))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            outcome.result.unwrap()["authorization_token"],
+            format!("imitation-{name}"),
+            "{name}"
+        );
+        times.push((name, started.elapsed()));
+    }
+    eprintln!("imitated widgets: {times:?}");
+
+    // A screen nobody knows: the budget runs out, saying what was done.
+    short.timeout = Duration::from_secs(3);
+    let browser = Browser::new(short).unwrap();
     let error = browser
-        .checkout(&flow(token, "pay_later", json!({})))
+        .checkout(&flow(&imitation::token("stuck"), "pay_later", json!({})))
         .await
         .unwrap_err();
     assert!(
