@@ -42,6 +42,15 @@
 //!   callback made, oldest first: `[{"kind": "notification" |
 //!   "authorization_callback", "url", "body", "attempts", "status", "error"}]`.
 //!
+//! # The browser SDK stand-in (not Klarna's code; no credentials)
+//!
+//! `GET /kp/lib/v1/api.js` (and the legacy `/lib/v1/api.js`) defines
+//! `Klarna.Payments` and `Klarna.Credit` for a merchant's page;
+//! `GET /__mock/checkout` is a checkout page using it; the script calls
+//! `POST /__mock/sdk/{load,authorize,finalize}` with `Authorization: Bearer
+//! <client_token>`, in whichever scope holds the session, with CORS
+//! (docs/klarna.md §14, `sdk/`).
+//!
 //! A test in the same process needs neither HTTP nor credentials for these:
 //! [`MockServer::authorize`], [`MockServer::advance_clock`],
 //! [`MockServer::now`], [`MockServer::reset`] (and

@@ -121,22 +121,37 @@ pub(super) async fn handle(shared: &Arc<Shared>, parts: Parts, body: Body) -> Re
         }
         Sdk::Unknown => {
             let message = format!("No such resource: {}", parts.uri.path());
-            refuse_default(shared, Refusal::new(404, "NOT_FOUND", message), None)
+            let refusal = Refusal::new(404, "NOT_FOUND", message);
+            refuse_default(shared, &parts, started, refusal, None)
         }
-        Sdk::Call(_) => method_not_allowed(shared, &parts, "POST, OPTIONS"),
-        Sdk::Script | Sdk::Checkout => method_not_allowed(shared, &parts, "GET"),
+        Sdk::Call(_) => method_not_allowed(shared, &parts, started, "POST, OPTIONS"),
+        Sdk::Script | Sdk::Checkout => method_not_allowed(shared, &parts, started, "GET"),
     }
 }
 
-fn method_not_allowed(shared: &Shared, parts: &Parts, allow: &'static str) -> Response {
+fn method_not_allowed(
+    shared: &Shared,
+    parts: &Parts,
+    started: Instant,
+    allow: &'static str,
+) -> Response {
     let message = format!("Method {} not allowed; allowed: {allow}", parts.method);
     let refusal = Refusal::new(405, "METHOD_NOT_ALLOWED", message);
-    refuse_default(shared, refusal, Some(("Allow", allow.to_owned())))
+    refuse_default(
+        shared,
+        parts,
+        started,
+        refusal,
+        Some(("Allow", allow.to_owned())),
+    )
 }
 
-/// A refusal answered from the default scope (no session is known yet).
+/// A refusal answered from the default scope (no session is known yet),
+/// with its `--log` line.
 fn refuse_default(
     shared: &Shared,
+    parts: &Parts,
+    started: Instant,
     refusal: Refusal,
     extra: Option<(&'static str, String)>,
 ) -> Response {
@@ -148,6 +163,8 @@ fn refuse_default(
         http::dated(&inner, reply)
     };
     reply.headers.extend(extra);
+    let micros = started.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
+    shared.log(None, parts, reply.status, &reply.correlation_id, micros);
     let body = reply.body.take().map(Bytes::from);
     with_cors(http::respond(reply, body))
 }
@@ -316,10 +333,7 @@ async fn call(
     let micros = || started.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let session_id = match session_of(&parts.headers) {
         Ok(id) => id,
-        Err(refusal) => {
-            shared.log(None, &parts, 401, "", micros());
-            return refuse_default(shared, refusal, None);
-        }
+        Err(refusal) => return refuse_default(shared, &parts, started, refusal, None),
     };
     let scope = shared.scopes.holding_session(&session_id);
     let mut seen = Seen::new(&parts.method, &parts.uri, &parts.headers);
@@ -428,6 +442,73 @@ mod tests {
             assert_eq!(bearer(&bad).unwrap_err().status, 401, "{bad}");
         }
         assert_eq!(session_of(&HeaderMap::new()).unwrap_err().status, 401);
+    }
+
+    /// The check-only authorize judges as authorize does and changes nothing.
+    #[test]
+    fn a_check_issues_nothing() {
+        use crate::mock::{MockConfig, MockState};
+        let mut store = MockState::new(&MockConfig::default().seed(1));
+        let session = json!({
+            "purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE",
+            "order_amount": 11900, "order_tax_amount": 1900,
+            "order_lines": [{"name": "Jacket", "quantity": 1, "unit_price": 11900,
+                "tax_rate": 1900, "total_amount": 11900, "total_tax_amount": 1900}]
+        });
+        let created = store.handle(MockRequest::CreateSession { body: session }, 0);
+        let session_id = created.json()["session_id"].as_str().unwrap().to_owned();
+        let billing = json!({"given_name": "Mock", "family_name": "Mock",
+            "email": "customer@email.de", "street_address": "Neue Schönhauser Str. 2",
+            "postal_code": "10178", "city": "Berlin", "phone": "+49017614284340", "country": "DE"});
+        let data = |extra: Value| {
+            let mut d =
+                json!({"billing_address": billing.clone(), "payment_method_category": "pay_now"});
+            d.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            Some(d)
+        };
+        let check = |store: &mut MockState, body| {
+            let id = session_id.clone();
+            store
+                .handle(
+                    MockRequest::CheckAuthorize {
+                        session_id: id,
+                        body,
+                    },
+                    10,
+                )
+                .json()
+        };
+        let authorize = |store: &mut MockState, body| {
+            let id = session_id.clone();
+            store
+                .handle(
+                    MockRequest::Authorize {
+                        session_id: id,
+                        body,
+                    },
+                    10,
+                )
+                .json()
+        };
+        assert_eq!(
+            check(&mut store, data(json!({}))),
+            json!({"approved": true, "finalize_required": true, "show_form": true})
+        );
+        assert_eq!(store.authorization_count(), 0);
+        for extra in [
+            json!({"purchase_currency": "USD"}),
+            json!({"billing_address": {"email": "customer+denied@email.de"}}),
+        ] {
+            let checked = check(&mut store, data(extra.clone()));
+            assert_eq!(checked, authorize(&mut store, data(extra)), "{checked}");
+            assert_ne!(checked["approved"], true);
+        }
+        assert_eq!(store.authorization_count(), 0);
+        let approved = authorize(&mut store, data(json!({})));
+        assert!(approved["authorization_token"].is_string(), "{approved}");
+        assert_eq!(store.authorization_count(), 1);
     }
 
     #[test]
