@@ -44,6 +44,10 @@ pub fn serve(args: ServeArgs) -> u8 {
             Ok(listener) => listener,
             Err(e) => return usage(e),
         };
+        // Handlers in place before the port is announced: a parent that stops
+        // the server as soon as it reads the line must not meet the default
+        // action (killed, exit status from the signal).
+        let shutdown = shutdown_signal();
         let local = listener.local_addr().ok();
         // The first line of output, before any request is taken (and so
         // before any log line), so a parent process can read the port.
@@ -56,7 +60,7 @@ pub fn serve(args: ServeArgs) -> u8 {
             Ok(server) => server,
             Err(e) => return usage(e),
         };
-        shutdown_signal().await;
+        shutdown.await;
         server.shutdown().await;
         if let Some(log) = &log {
             log.sync(Duration::from_secs(2));
@@ -91,24 +95,30 @@ async fn bind(addrs: &[SocketAddr]) -> Result<tokio::net::TcpListener, String> {
     Err(last.unwrap_or_else(|| "no address to bind".to_owned()))
 }
 
-/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM. The Unix handlers are installed
+/// when this is called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut i), Ok(mut t)) => {
+                    tokio::select! {
+                        _ = i.recv() => {},
+                        _ = t.recv() => {},
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

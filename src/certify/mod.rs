@@ -127,6 +127,9 @@ pub struct CertifyConfig {
     /// What stands for the browser's `authorize()` (`None`: nothing can
     /// authorize, so only given tokens are ordered).
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// With an authorizer, hold `token-expiry`'s tokens past their hour while
+    /// the rest runs (docs/design.md "Held expiry").
+    pub hold_expiry: bool,
 }
 
 impl CertifyConfig {
@@ -148,6 +151,7 @@ impl CertifyConfig {
             progress: runner::Progress::None,
             properties: Property::all().collect(),
             authorizer: None,
+            hold_expiry: false,
         }
     }
 }
@@ -366,6 +370,7 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     run.markets = markets;
     run.given = given;
     run.authorizer = config.authorizer.clone();
+    run.hold_expiry = config.hold_expiry;
     report.run = Some(runner::run(&run));
     if let Some(p) = pacer {
         report.requests = p.sent() - before.0;

@@ -51,6 +51,8 @@ enum FaultKind {
     Delay(Duration),
     /// The mock's answer with its body cut in half.
     TruncatedBody,
+    /// The request taken in, then the connection closed mid-answer.
+    DropConnection,
 }
 
 impl Fault {
@@ -76,6 +78,13 @@ impl Fault {
     /// does not parse, with the status and headers of a real answer).
     pub fn truncated_body() -> Fault {
         Fault::new(FaultKind::TruncatedBody)
+    }
+
+    /// Passes the request on (it takes effect) and closes the connection
+    /// before the answer is complete: the client sees the connection drop,
+    /// as when a load balancer or the network gives up mid-answer.
+    pub fn drop_connection() -> Fault {
+        Fault::new(FaultKind::DropConnection)
     }
 
     fn new(kind: FaultKind) -> Fault {
@@ -204,6 +213,11 @@ impl Respond for KlarnaResponder {
             }
             Some(FaultKind::Delay(delay)) => self.forward(request, false).set_delay(*delay),
             Some(FaultKind::TruncatedBody) => self.forward(request, true),
+            // A length beyond the body: the server closes the connection
+            // when the body ends short of it, and the client sees it drop.
+            Some(FaultKind::DropConnection) => self
+                .forward(request, true)
+                .insert_header("content-length", "1048576"),
             None => self.forward(request, false),
         }
     }

@@ -23,7 +23,7 @@ pub use scopes::Concurrency;
 
 use crate::authorize::{Authorizer, ControlApi};
 use crate::client::KlarnaClient;
-use crate::engine::{Engine, Outcome, RunIds, SequenceRun, Step};
+use crate::engine::{Engine, Outcome, Pause, RunIds, SequenceRun, Step};
 use crate::exchange::Exchange;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
@@ -64,6 +64,12 @@ pub struct RunConfig {
     /// What stands for the browser's `authorize()`; `None`: the control API
     /// (a target without one then runs no property that authorizes).
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// On a target with a real clock and an authorizer, run `token-expiry` by
+    /// holding real tokens past their hour (docs/design.md "Held expiry")
+    /// instead of reporting it skipped.
+    pub hold_expiry: bool,
+    /// How a held case pauses; `None`: real time (Tokio's sleep).
+    pub pause: Option<Pause>,
     /// Set (e.g. by Ctrl-C) to stop after the cases in flight: what was found
     /// so far is reported.
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -108,6 +114,8 @@ impl RunConfig {
             markets: Vec::new(),
             given: Vec::new(),
             authorizer: None,
+            hold_expiry: false,
+            pause: None,
             interrupt: None,
         }
     }
@@ -121,6 +129,18 @@ impl RunConfig {
             virtual_clock: mock_like,
             given_tokens: !self.given.is_empty(),
         }
+    }
+
+    /// Whether `property` runs held on this target: it waits out a token's
+    /// hour, the target's clock is real and something can authorize.
+    pub fn holds(&self, property: Property) -> bool {
+        self.hold_expiry && self.could_hold(property)
+    }
+
+    /// Whether `property` could run held here, were it asked to.
+    pub fn could_hold(&self, property: Property) -> bool {
+        let offers = self.offers();
+        property == Property::TokenExpiry && offers.authorize && !offers.virtual_clock
     }
 
     /// The generation settings of this run.
@@ -233,8 +253,15 @@ pub fn run(config: &RunConfig) -> RunReport {
     let offers = config.offers();
     let mut properties: Vec<PropertyReport> = Vec::new();
     let mut runnable = Vec::new();
+    let mut held = Vec::new();
     for &p in &config.properties {
         match p.needs().unmet(offers) {
+            Some(_) if config.holds(p) => held.push(p),
+            Some(_) if config.could_hold(p) => {
+                let mut r = empty_report(p);
+                r.skipped = Some("holds real tokens for 62 minutes: skipped (--skip-expiry)");
+                properties.push(r);
+            }
             Some(why) => {
                 let mut r = empty_report(p);
                 r.skipped = Some(why);
@@ -243,6 +270,10 @@ pub fn run(config: &RunConfig) -> RunReport {
             None => runnable.push(p),
         }
     }
+    let held_generation = Arc::new(GenConfig {
+        real_waits: true,
+        ..(*generation).clone()
+    });
     let concurrency = match plan(config, runnable.len()) {
         Ok(plan) => plan,
         Err(e) => {
@@ -266,7 +297,9 @@ pub fn run(config: &RunConfig) -> RunReport {
     let own_stop = AtomicBool::new(false);
     let stop: &AtomicBool = config.interrupt.as_deref().unwrap_or(&own_stop);
     let done = AtomicU64::new(0);
-    let total = config.cases.saturating_mul(runnable.len() as u64);
+    let total = config
+        .cases
+        .saturating_mul((runnable.len() + held.len()) as u64);
     let ids = RunIds::new();
     let base = config.target.credentials();
     let shared = Shared {
@@ -276,7 +309,27 @@ pub fn run(config: &RunConfig) -> RunReport {
         stop,
         done: &done,
     };
+    let held_shared = Shared {
+        generation: &held_generation,
+        ..shared
+    };
+    let held_results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
+        // Held cases first, each on a thread of its own: they spend their
+        // hour waiting while the other properties run.
+        for &property in &held {
+            for index in 0..config.cases {
+                let (shared, results, target_error) = (&held_shared, &held_results, &target_error);
+                scope.spawn(move || {
+                    if let Err(e) = held_case(shared, property, index, results) {
+                        stop.store(true, Ordering::Relaxed);
+                        if let Ok(mut first) = target_error.lock() {
+                            first.get_or_insert(e);
+                        }
+                    }
+                });
+            }
+        }
         for index in 0..concurrency.workers() {
             let own = concurrency.credentials(&base, index);
             let (shared, queue, results, target_error) = (&shared, &queue, &results, &target_error);
@@ -297,6 +350,7 @@ pub fn run(config: &RunConfig) -> RunReport {
         }
     });
     properties.extend(results.into_inner().unwrap_or_default());
+    properties.extend(merge_cases(held_results.into_inner().unwrap_or_default()));
     properties.sort_by_key(|p| config.properties.iter().position(|q| *q == p.property));
     let report = RunReport {
         seed: config.seed,
@@ -396,7 +450,55 @@ fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError>
     }
 }
 
+/// One held case of `property` (docs/design.md "Held expiry"), on its own
+/// runtime and client; its report goes to `results`, to be merged.
+fn held_case(
+    shared: &Shared<'_>,
+    property: Property,
+    index: u64,
+    results: &Mutex<Vec<PropertyReport>>,
+) -> Result<(), TargetError> {
+    let rt = runtime()?;
+    let target = shared_client(shared.config, None)?;
+    let cases = Cases::new(shared, property, target.as_ref());
+    let case_seed = seed::case_seed(shared.config.seed, property.name(), index);
+    let mut report = empty_report(property);
+    let outcome = rt.block_on(cases.run_seed(case_seed, index as usize, true, &mut report));
+    shared.done.fetch_add(1, Ordering::Relaxed);
+    report.interrupted = outcome.is_err();
+    if let Ok(mut r) = results.lock() {
+        r.push(report);
+    }
+    outcome
+}
+
+/// The reports of single cases as one report per property.
+fn merge_cases(cases: Vec<PropertyReport>) -> Vec<PropertyReport> {
+    let mut merged: Vec<PropertyReport> = Vec::new();
+    for case in cases {
+        let Some(into) = merged.iter_mut().find(|m| m.property == case.property) else {
+            merged.push(case);
+            continue;
+        };
+        into.cases += case.cases;
+        into.passed += case.passed;
+        into.operations += case.operations;
+        into.interrupted |= case.interrupted;
+        if into.failure.is_none() {
+            into.failure = case.failure;
+        }
+        for (kind, values) in case.labels {
+            let counts = into.labels.entry(kind).or_default();
+            for (value, n) in values {
+                *counts.entry(value).or_default() += n;
+            }
+        }
+    }
+    merged
+}
+
 /// What every worker shares.
+#[derive(Clone, Copy)]
 struct Shared<'a> {
     config: &'a RunConfig,
     generation: &'a Arc<GenConfig>,
@@ -586,6 +688,7 @@ impl<'a> Cases<'a> {
             property: self.property.name(),
             case_seed,
             given_tokens: given,
+            pause: config.pause.as_ref(),
         };
         Ok(engine.run(ops).await)
     }
@@ -624,6 +727,9 @@ impl<'a> Cases<'a> {
             Outcome::Conformance { step, failure } => (step, failure),
         };
         tree.keep_first(run.ran);
+        // A held case's every candidate would wait another hour; it is
+        // short already.
+        let max_shrink = if generation.real_waits { 0 } else { u32::MAX };
         let best = report.failure.insert(FailureReport {
             case_seed,
             ops,
@@ -633,6 +739,9 @@ impl<'a> Cases<'a> {
             exchanges: run.exchanges,
             shrink_steps: 0,
         });
+        if max_shrink == 0 {
+            return Ok(());
+        }
         self.shrink(&mut tree, &generation, &given, case_seed, best)
             .await
     }

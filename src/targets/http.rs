@@ -18,6 +18,53 @@ pub struct HttpTarget {
     client: reqwest::Client,
     capabilities: Capabilities,
     timeout: Duration,
+    retry: Retry,
+}
+
+/// What a careful integration does when a call fails in transit or a gateway
+/// answers 502, 503 or 504: try again, a bounded number of times, but only
+/// where a second arrival cannot do anything the first did not
+/// ([`safe_to_retry`]). A 429 is the pacer's ([`super::Paced`]); any other
+/// answer is the target's and is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Tries after the first.
+    pub retries: u32,
+    /// The pause before the first retry, doubled for each further one,
+    /// unless a 503 says `Retry-After` (seconds, at most 30).
+    pub pause: Duration,
+}
+
+impl Retry {
+    pub const DEFAULT: Retry = Retry {
+        retries: 2,
+        pause: Duration::from_millis(250),
+    };
+    pub const NEVER: Retry = Retry {
+        retries: 0,
+        pause: Duration::ZERO,
+    };
+}
+
+/// Whether sending `request` twice does what sending it once does: reads;
+/// create order, which with an identical body answers the same order
+/// (docs/klarna.md §5.2); anything carrying a `Klarna-Idempotency-Key`
+/// (docs/klarna.md §13.4). Creating a session, updating one, cancelling an
+/// authorization or an Order Management call without a key are not: the
+/// first may have taken effect.
+pub fn safe_to_retry(request: &Request) -> bool {
+    let keyed = request
+        .headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("klarna-idempotency-key"));
+    let path = request.path.split('?').next().unwrap_or("");
+    match request.method {
+        super::Method::Get => true,
+        super::Method::Post if path.starts_with("/payments/v1/authorizations/") => {
+            path.trim_end_matches('/').ends_with("/order")
+        }
+        _ => keyed,
+    }
 }
 
 impl HttpTarget {
@@ -56,14 +103,71 @@ impl HttpTarget {
             client,
             capabilities,
             timeout,
+            retry: Retry::DEFAULT,
         })
+    }
+
+    /// The same target with another timeout per call (default 30 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<HttpTarget, TargetError> {
+        self.client = reqwest::Client::builder()
+            .timeout(timeout)
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| TargetError::Transport {
+                target: self.base.clone(),
+                cause: e.to_string(),
+            })?;
+        self.timeout = timeout;
+        Ok(self)
+    }
+
+    /// The same target with another retry policy (default [`Retry::DEFAULT`]).
+    pub fn with_retry(mut self, retry: Retry) -> HttpTarget {
+        self.retry = retry;
+        self
     }
 
     pub fn base_url(&self) -> &str {
         &self.base
     }
 
-    async fn send_inner(
+    /// Sends `request`, retrying as [`Retry`] allows when it is safe.
+    async fn send_retrying(
+        &self,
+        request: &Request,
+        credentials: &Credentials,
+    ) -> Result<Exchange, TargetError> {
+        let retries = if safe_to_retry(request) {
+            self.retry.retries
+        } else {
+            0
+        };
+        let mut attempt = 0;
+        loop {
+            let sent = self.send_once(request, credentials).await;
+            let pause = match &sent {
+                // Nothing listens: trying again at once will not help.
+                Err(TargetError::Unreachable { .. }) => None,
+                Err(_) => Some(None),
+                Ok(ex) if matches!(ex.status, 502..=504) => Some(super::paced::retry_after(ex)),
+                Ok(_) => None,
+            };
+            match pause {
+                Some(after) if attempt < retries => {
+                    let backoff = self.retry.pause.saturating_mul(1 << attempt.min(16));
+                    let pause = after.unwrap_or(backoff).min(super::paced::MAX_PAUSE);
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Some(_) if attempt > 0 => {
+                    return sent.map_err(|e| retried(e, attempt + 1));
+                }
+                _ => return sent,
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         request: &Request,
         credentials: &Credentials,
@@ -87,32 +191,55 @@ impl HttpTarget {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let response = builder.send().await.map_err(|e| self.classify(e))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.classify(e, request))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| self.classify(e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.classify(e, request))?;
         let headers = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
         Ok(super::exchange(request, status, headers, &bytes))
     }
 
-    fn classify(&self, e: reqwest::Error) -> TargetError {
-        let target = self.base.clone();
+    /// A failed call as a target error; beyond a refused connection it
+    /// names the request (`POST http://host/payments/v1/sessions`).
+    fn classify(&self, e: reqwest::Error, request: &Request) -> TargetError {
+        let named = || format!("{} {}{}", request.method, self.base, request.path);
         if e.is_timeout() {
             TargetError::Timeout {
-                target,
+                target: named(),
                 seconds: self.timeout.as_secs(),
             }
         } else if e.is_connect() {
             TargetError::Unreachable {
-                target,
+                target: self.base.clone(),
                 cause: root_cause(&e),
             }
         } else {
             TargetError::Transport {
-                target,
+                target: named(),
                 cause: root_cause(&e),
             }
         }
+    }
+}
+
+/// `e` after `attempts` tries, saying so.
+fn retried(e: TargetError, attempts: u32) -> TargetError {
+    match e {
+        TargetError::Transport { target, cause } => TargetError::Transport {
+            target,
+            cause: format!("{cause} (on each of {attempts} attempts)"),
+        },
+        TargetError::Timeout { target, seconds } => TargetError::Transport {
+            target,
+            cause: format!("no answer within {seconds} s on each of {attempts} attempts"),
+        },
+        other => other,
     }
 }
 
@@ -139,6 +266,6 @@ impl Target for HttpTarget {
         request: &'a Request,
         credentials: &'a Credentials,
     ) -> BoxFuture<'a, Result<Exchange, TargetError>> {
-        Box::pin(self.send_inner(request, credentials))
+        Box::pin(self.send_retrying(request, credentials))
     }
 }

@@ -16,7 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use embedded::Embedded;
-pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
+pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC, Retry, safe_to_retry};
 pub use paced::{Paced, Pacing};
 pub use spec::{
     TargetKind, TargetSpec, env, klarna_host, pacer, playground_opt_in, playground_url,

@@ -18,7 +18,7 @@ use super::{BoxFuture, Capabilities, Credentials, Request, Target, TargetError};
 use crate::exchange::Exchange;
 
 /// The longest pause before a retry, whatever `Retry-After` asks for.
-const MAX_PAUSE: Duration = Duration::from_secs(30);
+pub(super) const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// How fast requests may go out, and what to do with a 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl Paced {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Klarna's gateway).
-fn retry_after(exchange: &Exchange) -> Option<Duration> {
+pub(super) fn retry_after(exchange: &Exchange) -> Option<Duration> {
     exchange
         .header("retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())

@@ -55,7 +55,7 @@ fn needs_nothing() -> Vec<Property> {
     Property::all()
         .filter(|p| {
             let n = p.needs();
-            !n.control_api && !n.virtual_clock && !n.given_tokens
+            !n.authorize && !n.control_api && !n.virtual_clock && !n.given_tokens
         })
         .collect()
 }

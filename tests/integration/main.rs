@@ -5,6 +5,7 @@
 
 mod mock_common;
 mod playground;
+mod retries;
 
 /// A loopback port nothing listens on: port 1, below the ephemeral range
 /// every test server here binds in. A port freed after binding could be
