@@ -176,7 +176,37 @@ fn authorizer(args: &TargetArgs) -> Result<Option<Arc<dyn Authorizer>>, String> 
         args.authorizer.as_deref(),
         args.authorizer_timeout,
         args.target == "playground",
+        &args.target,
     )
+}
+
+/// `--authorizer browser` for `target` (`mock`, `playground` or a URL):
+/// the mock's checkout page at a URL target, Klarna's widget for the
+/// playground (docs/klarna.md §14).
+fn browser_authorizer(
+    target: &str,
+    timeout: std::time::Duration,
+) -> Result<Arc<dyn Authorizer>, String> {
+    use klarna_conformance::authorize::browser::{
+        Browser, BrowserOptions, Checkout, KLARNA_SDK_URL,
+    };
+    let checkout = match target {
+        "mock" => {
+            return Err(
+                "--authorizer browser needs the mock on a socket, where Chromium can reach it: \
+                 start `klarna-conformance serve` and use --target http://127.0.0.1:PORT"
+                    .to_owned(),
+            );
+        }
+        "playground" => Checkout::Widget {
+            sdk_url: KLARNA_SDK_URL.to_owned(),
+        },
+        url => Checkout::for_target(url),
+    };
+    let mut options = BrowserOptions::new(checkout);
+    options.timeout = timeout;
+    let browser = Browser::new(options).map_err(|e| format!("--authorizer browser: {e}"))?;
+    Ok(Arc::new(browser))
 }
 
 /// `--authorizer`'s value as an authorizer; `None` is the control API, which
@@ -185,6 +215,7 @@ fn named_authorizer(
     name: Option<&str>,
     timeout_seconds: u64,
     no_control_api: bool,
+    target: &str,
 ) -> Result<Option<Arc<dyn Authorizer>>, String> {
     let timeout = std::time::Duration::from_secs(timeout_seconds.max(1));
     match name.map(str::trim) {
@@ -198,7 +229,7 @@ fn named_authorizer(
              with tokens you authorized yourself"
                 .to_owned(),
         ),
-        Some("browser") => Err("the browser authorizer is not built into this version yet".to_owned()),
+        Some("browser") => browser_authorizer(target, timeout).map(Some),
         None | Some("control-api") => Ok(None),
         Some("") => Err("--authorizer is empty: give `control-api`, `browser` or a command".to_owned()),
         Some(command) => Ok(Some(Arc::new(authorize::Command::new(command, timeout)))),
@@ -620,7 +651,12 @@ pub fn certify(args: CertifyArgs) -> u8 {
     config.authorized_orders = authorized_orders;
     config.call_klarna = args.yes_call_klarna || from_env;
     if args.authorizer.is_some() {
-        match named_authorizer(args.authorizer.as_deref(), args.authorizer_timeout, true) {
+        match named_authorizer(
+            args.authorizer.as_deref(),
+            args.authorizer_timeout,
+            true,
+            &config.base_url,
+        ) {
             Ok(a) => config.authorizer = a,
             Err(e) => return usage(e),
         }

@@ -15,6 +15,7 @@
 //! (`approved`, `authorization_token`, `show_form`, `finalize_required`,
 //! `error.invalid_fields`; docs/klarna.md §7), so one oracle judges them all.
 
+pub mod browser;
 mod command;
 
 use serde_json::Value;

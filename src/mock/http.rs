@@ -70,7 +70,14 @@ impl Shared {
     }
 
     /// One `--log` line, when there is a log.
-    fn log(&self, scope: Option<&str>, parts: &Parts, status: u16, id: &str, micros: u64) {
+    pub(super) fn log(
+        &self,
+        scope: Option<&str>,
+        parts: &Parts,
+        status: u16,
+        id: &str,
+        micros: u64,
+    ) {
         if let Some(log) = &self.log {
             log.write(&Line {
                 ts: rfc3339_millis(std::time::SystemTime::now()),
@@ -85,7 +92,7 @@ impl Shared {
     }
 }
 
-type Parts = axum::http::request::Parts;
+pub(super) type Parts = axum::http::request::Parts;
 
 /// A call of the store's (or the clock's) in one scope.
 fn run(inner: &mut Inner, call: Call) -> MockReply {
@@ -129,7 +136,7 @@ fn run(inner: &mut Inner, call: Call) -> MockReply {
 }
 
 /// Adds the `Date` header, from the scope's clock as it is after the call.
-fn dated(inner: &Inner, mut reply: MockReply) -> MockReply {
+pub(super) fn dated(inner: &Inner, mut reply: MockReply) -> MockReply {
     reply.headers.push(("date", http_date(inner.clock.now())));
     reply
 }
@@ -206,6 +213,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let started = Instant::now();
     let micros = || started.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
     let (parts, body) = request.into_parts();
+    // The browser SDK stand-in: no Basic credentials (a browser has only the
+    // client token), CORS for pages on other origins.
+    if super::sdk::is_sdk(parts.uri.path()) {
+        return super::sdk::handle(&shared, parts, body).await;
+    }
     // Health needs no credentials, so a CI script can wait on it.
     if parts.method == Method::GET && control::is_health(parts.uri.path(), shared.strict_paths) {
         shared.log(None, &parts, 200, "", micros());
@@ -354,7 +366,11 @@ fn reset(
 
 /// Reads the body. `[I]` choices: a body over the limit is 413
 /// REQUEST_TOO_LARGE (the OM code, docs/klarna.md §4.3).
-async fn read_body(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
+pub(super) async fn read_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Refusal> {
     let too_large = || {
         Refusal::new(
             413,
@@ -389,7 +405,7 @@ async fn read_body(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<B
 /// JSON is 400 BAD_REQUEST `Invalid JSON: <parser message with line and
 /// column>`; JSON that is not an object is 400 BAD_REQUEST too. An endpoint
 /// with an optional body (authorize) takes an empty body as no body.
-fn parse_json(
+pub(super) fn parse_json(
     headers: &HeaderMap,
     bytes: &Bytes,
     body_use: BodyUse,
@@ -434,7 +450,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// The answer on the wire: the body the store serialized, as it is.
-fn respond(reply: MockReply, body: Option<Bytes>) -> Response {
+pub(super) fn respond(reply: MockReply, body: Option<Bytes>) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let has_body = body.is_some();
     let mut response = Response::new(body.map_or_else(Body::empty, Body::from));

@@ -42,6 +42,15 @@
 //!   callback made, oldest first: `[{"kind": "notification" |
 //!   "authorization_callback", "url", "body", "attempts", "status", "error"}]`.
 //!
+//! # The browser SDK stand-in (not Klarna's code; no credentials)
+//!
+//! `GET /kp/lib/v1/api.js` (and the legacy `/lib/v1/api.js`) defines
+//! `Klarna.Payments` and `Klarna.Credit` for a merchant's page;
+//! `GET /__mock/checkout` is a checkout page using it; the script calls
+//! `POST /__mock/sdk/{load,authorize,finalize}` with `Authorization: Bearer
+//! <client_token>`, in whichever scope holds the session, with CORS
+//! (docs/klarna.md §14, `sdk/`).
+//!
 //! A test in the same process needs neither HTTP nor credentials for these:
 //! [`MockServer::authorize`], [`MockServer::advance_clock`],
 //! [`MockServer::now`], [`MockServer::reset`] (and
@@ -114,6 +123,7 @@ mod journal;
 mod log;
 mod routes;
 mod scope;
+mod sdk;
 mod server;
 mod store;
 pub mod wiremock;
@@ -126,6 +136,9 @@ pub use ids::IdGenerator;
 pub use journal::{JOURNAL_BYTES, JOURNAL_LIMIT};
 pub use log::RequestLog;
 pub use scope::{DEFAULT_MAX_SCOPES, scope_seed};
+pub use sdk::{
+    API_JS, CHECKOUT_PATH, FINALIZE_CATEGORIES, LEGACY_SDK_PATH, SDK_PATH, checkout_page,
+};
 pub use server::{AuthorizeError, AuthorizeResult, ControlError, MockError, MockScope, MockServer};
 pub use store::{MockReply, MockRequest, MockState};
 

@@ -186,6 +186,31 @@ impl Scopes {
         scope
     }
 
+    /// The scope whose store holds session `session_id` (the SDK stand-in
+    /// knows a session only by its client token): the default scope first,
+    /// then the named ones in name order; the default scope when none does.
+    /// Taking it counts as a use of that scope, as a request to it does.
+    pub fn holding_session(&self, session_id: &str) -> Arc<Scope> {
+        if self.default.lock().store.holds_session(session_id) {
+            return Arc::clone(&self.default);
+        }
+        let mut named: Vec<(Box<str>, Arc<Scope>)> = self
+            .named
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, scope)| (name.clone(), Arc::clone(scope)))
+            .collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        match named
+            .into_iter()
+            .find(|(_, scope)| scope.lock().store.holds_session(session_id))
+        {
+            Some((name, _)) => self.get(&name),
+            None => Arc::clone(&self.default),
+        }
+    }
+
     /// Drops every named scope and resets the default one.
     pub fn reset_all(&self) {
         self.named

@@ -310,6 +310,9 @@ impl MockState {
                 self.update_session(&session_id, body, now)
             }
             MockRequest::Authorize { session_id, body } => self.authorize(&session_id, body, now),
+            MockRequest::CheckAuthorize { session_id, body } => {
+                self.check_authorize(&session_id, body, now)
+            }
             MockRequest::CreateOrder {
                 authorization_token,
                 body,
@@ -435,6 +438,12 @@ impl MockState {
         } else {
             fresh
         }
+    }
+
+    /// Whether the store holds session `session_id` (expired or not): how the
+    /// SDK stand-in finds the scope of a client token's session.
+    pub(crate) fn holds_session(&self, session_id: &str) -> bool {
+        parse_id(session_id).is_some_and(|id| self.sessions.contains_key(&id))
     }
 
     /// Live sessions (not yet swept), for memory measurements and tests.

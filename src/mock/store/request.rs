@@ -20,6 +20,15 @@ pub enum MockRequest {
         session_id: String,
         body: Option<Value>,
     },
+    /// The browser SDK stand-in's `authorize()` with `auto_finalize: false`
+    /// for a category that needs a `finalize()` (`POST /__mock/sdk/authorize`,
+    /// docs/klarna.md §14): the data checked exactly as [`MockRequest::Authorize`]
+    /// checks it, nothing issued or changed, `finalize_required` when it would
+    /// be approved.
+    CheckAuthorize {
+        session_id: String,
+        body: Option<Value>,
+    },
     /// `POST /payments/v1/authorizations/{authorization_token}/order`
     CreateOrder {
         authorization_token: String,

@@ -451,6 +451,29 @@ impl MockState {
         body: Option<Value>,
         now: i64,
     ) -> Result<MockReply, Refusal> {
+        self.authorize_or_check(session_id, body, now, true)
+    }
+
+    /// The SDK stand-in's first step of an authorization that needs
+    /// `finalize()` (docs/klarna.md §14): every check of [`MockState::authorize`],
+    /// and where that would approve, `finalize_required` instead of a token;
+    /// the session, its tokens and the callbacks stay as they were.
+    pub(super) fn check_authorize(
+        &mut self,
+        session_id: &str,
+        body: Option<Value>,
+        now: i64,
+    ) -> Result<MockReply, Refusal> {
+        self.authorize_or_check(session_id, body, now, false)
+    }
+
+    fn authorize_or_check(
+        &mut self,
+        session_id: &str,
+        body: Option<Value>,
+        now: i64,
+        issue: bool,
+    ) -> Result<MockReply, Refusal> {
         let id = self.live_session(session_id, now)?;
         if self.sessions[&id].completed {
             return Err(Refusal::session_completed());
@@ -516,6 +539,10 @@ impl MockState {
         if declined && !self.has(Defect::ApproveDenied) {
             // A declined authorization leaves the session as it was. `[I]`
             let answer = json!({"approved": false, "show_form": false});
+            return Ok(self.reply(200, Some(answer)));
+        }
+        if !issue {
+            let answer = json!({"approved": true, "finalize_required": true, "show_form": true});
             return Ok(self.reply(200, Some(answer)));
         }
         let token = self.ids.uuid();
