@@ -20,6 +20,7 @@ use std::sync::Arc;
 use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
+use super::operation::Operation;
 use super::report::{Finding, Grade, ProxyReport, Seen, cited_section, one_line};
 use crate::check;
 use crate::engine::{IdKind, Invariants, RunIds};
@@ -28,68 +29,6 @@ use crate::model::validate::{self, BodyKind, Rule, Violation};
 use crate::model::{CreateOrderRequest, Session};
 use crate::openapi::OpenApi;
 use crate::verdict::{Failure, Problem};
-
-/// A Klarna operation, told from the method and path. Empty segments are
-/// ignored: Klarna accepted doubled and trailing slashes (docs/klarna.md §10).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Operation {
-    CreateSession,
-    ReadSession(String),
-    UpdateSession(String),
-    CreateOrder(String),
-    CancelAuthorization(String),
-    CustomerToken(String),
-    OrderManagement,
-    CustomerTokenApi,
-    /// The mock's control API `authorize` (`POST /__mock/sessions/{id}/authorize`):
-    /// what the browser's `authorize()` does, visible to the proxy.
-    MockAuthorize(String),
-    /// The rest of the mock's control API: not Klarna's, not judged.
-    Mock,
-    Other,
-}
-
-impl Operation {
-    pub(super) fn of(method: &str, path: &str) -> Operation {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let own = |s: &str| s.to_owned();
-        match (method, segments.as_slice()) {
-            ("POST", ["payments", "v1", "sessions"]) => Operation::CreateSession,
-            ("GET", ["payments", "v1", "sessions", id]) => Operation::ReadSession(own(id)),
-            ("POST", ["payments", "v1", "sessions", id]) => Operation::UpdateSession(own(id)),
-            ("POST", ["payments", "v1", "authorizations", t, "order"]) => {
-                Operation::CreateOrder(own(t))
-            }
-            ("DELETE", ["payments", "v1", "authorizations", t]) => {
-                Operation::CancelAuthorization(own(t))
-            }
-            ("POST", ["payments", "v1", "authorizations", t, "customer-token"]) => {
-                Operation::CustomerToken(own(t))
-            }
-            (_, ["ordermanagement", ..]) => Operation::OrderManagement,
-            (_, ["customer-token", ..]) => Operation::CustomerTokenApi,
-            ("POST", ["__mock", "sessions", id, "authorize"]) => Operation::MockAuthorize(own(id)),
-            (_, ["__mock", ..]) => Operation::Mock,
-            _ => Operation::Other,
-        }
-    }
-
-    /// The operation's name in the report, in Klarna's words.
-    pub(super) fn name(&self) -> &'static str {
-        match self {
-            Operation::CreateSession => "create session",
-            Operation::ReadSession(_) => "read session",
-            Operation::UpdateSession(_) => "update session",
-            Operation::CreateOrder(_) => "create order",
-            Operation::CancelAuthorization(_) => "cancel authorization",
-            Operation::CustomerToken(_) => "create customer token",
-            Operation::OrderManagement => "Order Management",
-            Operation::CustomerTokenApi => "Customer Token API",
-            Operation::MockAuthorize(_) | Operation::Mock => "mock control API",
-            Operation::Other => "other",
-        }
-    }
-}
 
 /// What the proxy saw of one session.
 #[derive(Debug, Default)]
@@ -242,7 +181,7 @@ impl Judge {
                     if reported.insert((v.path.clone(), v.rule)) {
                         found.violation(
                             &v,
-                            " (the session as merged with this update, docs/klarna.md §3.2)",
+                            "in the session as merged with this update (docs/klarna.md §3.2): ",
                         );
                     }
                 }
@@ -498,16 +437,18 @@ impl Findings {
         });
     }
 
-    fn violation(&mut self, v: &Violation, note: &str) {
+    /// A check-payload violation, after `context` (what was checked when
+    /// it is not the body as sent).
+    fn violation(&mut self, v: &Violation, context: &str) {
         let grade = match v.grade {
             validate::Grade::Error => Grade::Error,
             validate::Grade::Warning => Grade::Warning,
         };
         let source = cited_section(&v.why).unwrap_or_else(|| "docs/klarna.md §3".into());
         let message = if v.why.is_empty() {
-            format!("{}{note}", v.message)
+            format!("{context}{}", v.message)
         } else {
-            format!("{} — {}{note}", v.message, v.why)
+            format!("{context}{} — {}", v.message, v.why)
         };
         self.push(grade, &format!("payload.{}", v.rule), &source, message);
     }
@@ -575,32 +516,6 @@ fn strip_context(check: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn operations_are_named_as_klarna_does() {
-        let of = Operation::of;
-        assert_eq!(
-            of("POST", "/payments/v1/sessions/"),
-            Operation::CreateSession
-        );
-        assert_eq!(
-            of("POST", "//payments/v1/sessions/s-1"),
-            Operation::UpdateSession("s-1".into())
-        );
-        assert_eq!(
-            of("POST", "/payments/v1/authorizations/t-1/order").name(),
-            "create order"
-        );
-        assert_eq!(
-            of("GET", "/ordermanagement/v1/orders/o"),
-            Operation::OrderManagement
-        );
-        assert_eq!(
-            of("POST", "/__mock/sessions/s/authorize"),
-            Operation::MockAuthorize("s".into())
-        );
-        assert_eq!(of("GET", "/elsewhere"), Operation::Other);
-    }
 
     #[test]
     fn context_is_stripped_from_checks() {

@@ -25,6 +25,7 @@
 
 mod forward;
 mod judge;
+mod operation;
 mod report;
 
 use std::net::SocketAddr;
