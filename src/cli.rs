@@ -201,9 +201,14 @@ pub struct ServeArgs {
 pub struct TargetArgs {
     /// `mock` (the embedded mock, in-process), the URL of a server speaking
     /// Payments v1 and the mock's control API (e.g. `klarna-conformance
-    /// serve`), or `playground` (Klarna's: needs an --authorizer,
-    /// KLARNA_PLAYGROUND=1 and credentials).
-    #[arg(long, default_value = "mock", value_name = "mock|URL|playground")]
+    /// serve`), `playground` (Klarna's: needs an --authorizer,
+    /// KLARNA_PLAYGROUND=1 and credentials), or `wiremock` with --cassette (a
+    /// recorded run answered again).
+    #[arg(
+        long,
+        default_value = "mock",
+        value_name = "mock|URL|playground|wiremock"
+    )]
     pub target: String,
     /// What stands for the browser's `Klarna.Payments.authorize()`:
     /// `control-api` (the mock's, the default where there is one), `browser`
@@ -215,9 +220,9 @@ pub struct TargetArgs {
     /// Seconds an authorizer has for one authorization.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub authorizer_timeout: u64,
-    /// On a target with a real clock (the playground), skip the properties
-    /// that wait for tokens, sessions or authorizations to expire; they are
-    /// reported as skipped.
+    /// On the playground, skip `token-expiry`, which otherwise holds real
+    /// tokens past their 60 minutes while the rest runs (it is reported as
+    /// skipped). Properties that wait days are skipped there either way.
     #[arg(long)]
     pub skip_expiry: bool,
     /// Basic-auth username for a URL target (the embedded mock uses its own).
@@ -247,6 +252,14 @@ pub struct TargetArgs {
     /// (repeatable: Payments and Order Management are separate documents).
     #[arg(long, value_name = "PATH")]
     pub openapi: Vec<std::path::PathBuf>,
+    /// Write every exchange to this cassette (JSON, credentials redacted);
+    /// the run then goes one case at a time.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With `--target wiremock`: answer from this cassette, with its seed and
+    /// settings; a request it does not hold exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// `run`: check properties on generated cases.
@@ -310,6 +323,14 @@ pub struct ScenariosArgs {
     pub no_snapshots: bool,
     /// Only scenarios whose file stem contains this text.
     pub filter: Option<String>,
+    /// Write every exchange to this cassette (JSON, credentials redacted);
+    /// the run then goes one case at a time.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// With `--target wiremock`: answer from this cassette, with its seed and
+    /// settings; a request it does not hold exits 2.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// `replay`: reproduce one case exactly from its seed.
@@ -375,6 +396,10 @@ pub struct CertifyArgs {
     /// Seconds an authorizer has for one authorization.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub authorizer_timeout: u64,
+    /// With an --authorizer, skip `token-expiry`, which otherwise holds real
+    /// tokens past their 60 minutes while the rest runs.
+    #[arg(long)]
+    pub skip_expiry: bool,
     /// Allow calls to a *.klarna.com host (same as KLARNA_PLAYGROUND=1).
     #[arg(long)]
     pub yes_call_klarna: bool,
@@ -399,6 +424,14 @@ pub struct CertifyArgs {
     /// List the properties and exit.
     #[arg(long)]
     pub list: bool,
+    /// Write every exchange to this cassette (JSON, credentials redacted),
+    /// to re-judge the certification offline with --cassette.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+    /// Re-judge a recorded certification offline: its seed, settings and
+    /// answers, served by wiremock; needs no credentials and sends nothing else.
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<std::path::PathBuf>,
 }
 
 /// Klarna's playground regions (docs/klarna.md §1.1).
@@ -469,6 +502,8 @@ debug_without_password!(TargetArgs {
     lenient,
     defects,
     openapi,
+    record,
+    cassette,
 });
 debug_without_password!(ScenariosArgs {
     target,
@@ -478,6 +513,8 @@ debug_without_password!(ScenariosArgs {
     snapshots,
     no_snapshots,
     filter,
+    record,
+    cassette,
 });
 debug_without_password!(CertifyArgs {
     region,
@@ -490,6 +527,7 @@ debug_without_password!(CertifyArgs {
     order_bodies,
     authorizer,
     authorizer_timeout,
+    skip_expiry,
     yes_call_klarna,
     pace,
     junit,
@@ -497,6 +535,8 @@ debug_without_password!(CertifyArgs {
     openapi,
     properties,
     list,
+    record,
+    cassette,
 });
 
 fn parse_positive(s: &str) -> Result<usize, String> {

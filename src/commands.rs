@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use klarna_conformance::authorize::{self, Authorizer};
+use klarna_conformance::cassette::{self, Cassette, Recorder};
 use klarna_conformance::errors::exit;
 use klarna_conformance::mock::Defect;
 use klarna_conformance::mock::{self, MockConfig};
@@ -19,6 +20,7 @@ use klarna_conformance::verdict::Judge;
 
 use klarna_conformance::certify::{self, AuthorizedOrder, CertifyConfig};
 
+use crate::cassette_flags;
 use crate::cli::{
     CertifyArgs, RegionArg, ReplayArgs, RunArgs, ScenariosArgs, SelftestArgs, TargetArgs,
 };
@@ -28,7 +30,7 @@ use crate::cli::{
 const DEFAULT_CASES: u64 = 256;
 
 /// A usage error: printed, exit 2.
-fn usage(message: impl std::fmt::Display) -> u8 {
+pub(crate) fn usage(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
     exit::USAGE
 }
@@ -146,35 +148,13 @@ fn base_config(args: &TargetArgs, seed: u64, cases: u64) -> Result<RunConfig, St
     };
     if args.target == "playground" {
         certify::playground_settings(&mut config);
+        config.hold_expiry = !args.skip_expiry;
     }
     for path in &args.openapi {
         let api = OpenApi::load(path).map_err(|e| format!("--openapi: {e}"))?;
         config.openapi.push(Arc::new(api));
     }
     Ok(config)
-}
-
-/// On the playground the expiry properties would have to hold real tokens
-/// for 60 minutes (docs/klarna.md §5.1); that is not built, so a run must
-/// say `--skip-expiry` rather than lose them silently.
-fn expiry_on_a_real_clock(args: &TargetArgs, config: &RunConfig) -> Result<(), String> {
-    if args.target != "playground" || args.skip_expiry {
-        return Ok(());
-    }
-    let waiting: Vec<&str> = config
-        .properties
-        .iter()
-        .filter(|p| p.needs().virtual_clock)
-        .map(|p| p.name())
-        .collect();
-    if waiting.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "on the playground {} would wait out real lifetimes (60 minutes and more), which this \
-         version cannot do: pass --skip-expiry to run the rest and report them as skipped",
-        waiting.join(", ")
-    ))
 }
 
 /// A word as a POSIX shell reads it back (single-quoted unless plain).
@@ -251,6 +231,9 @@ fn target_flag(args: &TargetArgs) -> String {
     for path in &args.openapi {
         flags.push_str(&format!(" --openapi {}", path.display()));
     }
+    if let Some(path) = &args.cassette {
+        flags.push_str(&format!(" --cassette {}", path.display()));
+    }
     flags
 }
 
@@ -260,8 +243,16 @@ pub fn run(args: RunArgs) -> u8 {
         print!("{}", report::list());
         return exit::OK;
     }
+    let player = match cassette_flags::player(&args.target.target, args.target.cassette.as_deref())
+    {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    // A replay runs the recorded seed and cases unless told otherwise.
+    let recorded = player.as_ref().map(|p| p.cassette());
     let cases = match args
         .cases
+        .or(recorded.map(|c| c.settings.cases))
         .map(Ok)
         .unwrap_or_else(|| env_number("PROPTEST_CASES").map(|c| c.unwrap_or(DEFAULT_CASES)))
     {
@@ -280,17 +271,24 @@ pub fn run(args: RunArgs) -> u8 {
     {
         return usage(e);
     }
-    let seed =
-        match args.seed.map(Ok).unwrap_or_else(|| {
-            env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed))
-        }) {
-            Ok(s) => s,
-            Err(e) => return usage(e),
-        };
-    let mut config = match base_config(&args.target, seed, cases) {
+    let seed = match args
+        .seed
+        .or(recorded.map(|c| c.seed))
+        .map(Ok)
+        .unwrap_or_else(|| env_number("PROPTEST_RNG_SEED").map(|s| s.unwrap_or_else(random_seed)))
+    {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    let configured = match &player {
+        Some(player) => cassette_flags::run_config(&args.target, player.clone()),
+        None => base_config(&args.target, seed, cases),
+    };
+    let mut config = match configured {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
+    (config.seed, config.cases) = (seed, cases);
     if !args.properties.is_empty() {
         match properties(&args.properties) {
             Ok(chosen) => config.properties = chosen,
@@ -300,12 +298,21 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(workers) = args.workers {
         config.workers = Some(workers.max(1));
     }
-    if let Err(e) = expiry_on_a_real_clock(&args.target, &config) {
-        return usage(e);
+    if config.properties.iter().any(|p| config.holds(*p)) {
+        eprintln!(
+            "token-expiry holds real tokens past their 60 minutes: this run takes at least 62 minutes (--skip-expiry skips it)"
+        );
     }
-    if !args.no_regressions {
+    // Seeds tried first would put cases in the cassette the seed does not name.
+    let taped = player.is_some() || args.target.record.is_some();
+    if !args.no_regressions && !taped {
         config.regressions_dir = Some(args.regressions.clone());
     }
+    let recorder = match cassette_flags::record(args.target.record.as_deref(), "run", &config) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    config.record = recorder.clone();
     config.progress = Progress::auto();
     config.interrupt = Some(stop_on_ctrl_c());
     eprintln!(
@@ -313,11 +320,18 @@ pub fn run(args: RunArgs) -> u8 {
         config.properties.len(),
         config.target.describe()
     );
-    let result = runner::run(&config);
+    let mut result = runner::run(&config);
+    cassette::finish_replay(&config.target, &mut result);
     let flags = target_flag(&args.target);
     print!("{}", report::render(&result, &flags));
     let _ = std::io::stdout().flush();
     let mut code = result.exit_code();
+    let complete = result.target_error.is_none() && code != exit::INTERRUPTED;
+    code = code.max(cassette_flags::finish(
+        recorder.as_ref(),
+        args.target.record.as_deref(),
+        complete,
+    ));
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, report::junit(&result, &flags))
     {
@@ -362,7 +376,7 @@ fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
 }
 
 /// Whether a report can be written at `path` (it is created, empty, to find out).
-fn writable(path: &std::path::Path) -> Result<(), String> {
+pub(crate) fn writable(path: &std::path::Path) -> Result<(), String> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -393,13 +407,31 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Ok(chosen) => chosen[0],
         Err(e) => return usage(e),
     };
-    let config = match base_config(&args.target, args.seed, 1) {
+    let configured =
+        match cassette_flags::player(&args.target.target, args.target.cassette.as_deref()) {
+            Ok(Some(player)) => cassette_flags::run_config(&args.target, player),
+            Ok(None) => base_config(&args.target, args.seed, 1),
+            Err(e) => Err(e),
+        };
+    let mut config = match configured {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
+    // A replay's cassette names its one case: property and case seed.
+    (config.seed, config.cases, config.properties) = (args.seed, 1, vec![property]);
+    let recorder = match cassette_flags::record(args.target.record.as_deref(), "replay", &config) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    config.record = recorder.clone();
     let result = runner::replay(&config, property, args.seed);
     print!("{}", report::render(&result, &target_flag(&args.target)));
-    let code = result.exit_code();
+    let complete = result.target_error.is_none();
+    let code = result.exit_code().max(cassette_flags::finish(
+        recorder.as_ref(),
+        args.target.record.as_deref(),
+        complete,
+    ));
     match (&args.emit_scenario, result.properties.first()) {
         (Some(path), Some(p)) => match &p.failure {
             Some(failure) => match emit_scenario(property, failure, &args.target) {
@@ -450,19 +482,36 @@ fn emit_scenario(
 /// `scenarios`.
 pub fn scenarios(args: ScenariosArgs) -> u8 {
     use klarna_conformance::scenario::{self, RunOptions};
-    let spec = match target_spec(
-        &args.target,
-        args.username.as_deref(),
-        args.password.as_deref(),
-        &args.defects,
-        MockConfig::default(),
-    ) {
+    let spec = match cassette_flags::player(&args.target, args.cassette.as_deref()) {
+        Ok(Some(player)) if args.defects.is_empty() => Ok(TargetSpec::Cassette(player)),
+        Ok(Some(_)) => {
+            Err("--defect switches the embedded mock; a cassette's answers are recorded".to_owned())
+        }
+        Ok(None) => target_spec(
+            &args.target,
+            args.username.as_deref(),
+            args.password.as_deref(),
+            &args.defects,
+            MockConfig::default(),
+        ),
+        Err(e) => Err(e),
+    };
+    let spec = match spec {
         Ok(spec) => spec,
+        Err(e) => return usage(e),
+    };
+    let recorder = match cassette_flags::recorder(
+        args.record.as_deref(),
+        Cassette::of_target("scenarios", &spec),
+        &spec.credentials(),
+    ) {
+        Ok(r) => r,
         Err(e) => return usage(e),
     };
     let options = RunOptions {
         filter: args.filter.clone(),
         snapshot_root: (!args.no_snapshots).then(|| args.snapshots.clone()),
+        record: recorder.clone(),
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -473,7 +522,20 @@ pub fn scenarios(args: ScenariosArgs) -> u8 {
     };
     let mut out = std::io::stdout();
     let summary = rt.block_on(scenario::run_files(&args.dir, &spec, &options, &mut out));
-    summary.exit_code()
+    let mut code = summary.exit_code();
+    if let TargetSpec::Cassette(player) = &spec
+        && summary.failed + summary.target_errors == 0
+        && let Some(e) = player.unreplayed()
+    {
+        eprintln!("error: {e}");
+        code = code.max(exit::USAGE);
+    }
+    let complete = summary.target_errors + summary.unreadable == 0;
+    code.max(cassette_flags::finish(
+        recorder.as_ref(),
+        args.record.as_deref(),
+        complete,
+    ))
 }
 
 /// `certify`.
@@ -481,6 +543,9 @@ pub fn certify(args: CertifyArgs) -> u8 {
     if args.list {
         print!("{}", certify::report::list());
         return exit::OK;
+    }
+    if let Some(path) = &args.cassette {
+        return cassette_flags::certify(&args, path);
     }
     let (Some(username), Some(password)) = (&args.username, &args.password) else {
         return usage(
@@ -522,6 +587,22 @@ pub fn certify(args: CertifyArgs) -> u8 {
         }
     }
     let seed = args.seed.unwrap_or_else(random_seed);
+    let credentials = Credentials::new(username, password);
+    // The header is the run's, set by certify once it starts; this one only
+    // proves the file writable before anything is sent.
+    let provisional = TargetSpec::Playground {
+        base_url: args.base_url.clone(),
+        credentials: credentials.clone(),
+        pacing: Pacing::PLAYGROUND,
+    };
+    let header = Cassette::of_target("certify", &provisional);
+    let recorder =
+        match cassette_flags::recorder(args.record.as_deref(), header.clone(), &credentials) {
+            // The drift section needs the exchanges even when no file keeps them.
+            Ok(None) if args.report.is_some() => Some(Recorder::in_memory(header, &credentials)),
+            Ok(r) => r,
+            Err(e) => return usage(e),
+        };
     let mut config = CertifyConfig::new(
         args.region.into(),
         Credentials::new(username, password),
@@ -543,7 +624,9 @@ pub fn certify(args: CertifyArgs) -> u8 {
             Ok(a) => config.authorizer = a,
             Err(e) => return usage(e),
         }
+        config.hold_expiry = !args.skip_expiry;
     }
+    config.record = recorder.clone();
     config.pace_any_host = args.pace;
     config.progress = Progress::auto();
     if let Some(path) = &args.openapi {
@@ -563,6 +646,23 @@ pub fn certify(args: CertifyArgs) -> u8 {
         config.cases, config.base_url
     );
     let result = certify::certify(&config);
+    let complete = result.unusable.is_none()
+        && result
+            .run
+            .as_ref()
+            .is_some_and(|r| r.target_error.is_none());
+    let recorded = cassette_flags::finish(recorder.as_ref(), args.record.as_deref(), complete);
+    let drift_from = recorder.map(|r| r.cassette());
+    certify_report(&args, result, drift_from.as_ref()).max(recorded)
+}
+
+/// Prints certify's report and writes its files; `drift_from`: the target's
+/// exchanges, compared with the embedded mock's for the Markdown report.
+pub(crate) fn certify_report(
+    args: &CertifyArgs,
+    mut result: certify::CertifyReport,
+    drift_from: Option<&Cassette>,
+) -> u8 {
     if result.run.is_none() {
         // Nothing was sent (opt-in missing, bad input) or the target could
         // not be used at all: an error line, not an empty table.
@@ -571,7 +671,7 @@ pub fn certify(args: CertifyArgs) -> u8 {
         }
         return result.exit_code();
     }
-    let flags = certify_flags(&args);
+    let flags = certify_flags(args);
     print!("{}", certify::report::render(&result, &flags));
     let _ = std::io::stdout().flush();
     let mut code = result.exit_code();
@@ -585,6 +685,14 @@ pub fn certify(args: CertifyArgs) -> u8 {
         code = code.max(exit::USAGE);
     }
     if let Some(path) = &args.report {
+        if let Some(recorded) = drift_from {
+            match certify::mock_drift(recorded) {
+                Ok(drift) => result.drift = Some(drift),
+                Err(e) => {
+                    eprintln!("warning: no drift section: the embedded mock could not be run: {e}")
+                }
+            }
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -613,6 +721,9 @@ fn certify_flags(args: &CertifyArgs) -> String {
     }
     for m in &args.markets {
         flags.push_str(&format!(" --market {m}"));
+    }
+    if let Some(path) = &args.cassette {
+        flags.push_str(&format!(" --cassette {}", path.display()));
     }
     flags
 }

@@ -29,7 +29,19 @@ pub struct Exchange {
     pub response_body: String,
 }
 
+/// The method of a step that is no HTTP request: an authorizer's SDK
+/// result (`crate::authorize::sdk_exchange`).
+pub const SDK_METHOD: &str = "SDK";
+/// The method of a real pause on a target with a real clock (held expiry).
+pub const WAIT_METHOD: &str = "WAIT";
+
 impl Exchange {
+    /// Whether this step was an HTTP request to the target: the
+    /// every-answer invariants hold only there.
+    pub fn is_http(&self) -> bool {
+        self.method != SDK_METHOD && self.method != WAIT_METHOD
+    }
+
     /// The response body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<Value> {
         if self.response_body.trim().is_empty() {

@@ -190,6 +190,7 @@
 //! only with credentials and `KLARNA_PLAYGROUND=1` (or `--yes-call-klarna`).
 
 pub mod authorize;
+pub mod cassette;
 pub mod certify;
 pub mod check;
 pub mod client;

@@ -1,6 +1,7 @@
 //! The `klarna-conformance` binary: parse the command line, call into the
 //! library, turn the outcome into an exit code (see `errors::exit`).
 
+mod cassette_flags;
 mod cli;
 mod commands;
 mod serve;

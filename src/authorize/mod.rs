@@ -78,9 +78,7 @@ pub trait Authorizer: Send + Sync {
     ) -> BoxFuture<'a, Result<Exchange, TargetError>>;
 }
 
-/// The method of an [`sdk_exchange`]: no HTTP request of Klarna's API was
-/// made by the harness, so the every-answer HTTP invariants do not apply.
-pub const SDK_METHOD: &str = "SDK";
+pub use crate::exchange::SDK_METHOD;
 
 /// The exchange of an `authorize()` call made through the browser SDK (or
 /// what stands for it): `SDK Klarna.Payments.authorize`, the authorize-time

@@ -27,11 +27,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::authorize::Authorizer;
+use crate::cassette::drift::{self, Drift};
+use crate::cassette::{Cassette, Recorder};
+use crate::mock::MockConfig;
 use crate::model::market::MARKETS;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
 use crate::runner::{self, Property, RunConfig, RunReport};
-use crate::targets::{Credentials, Pacing, TargetError, TargetSpec};
+use crate::targets::{Credentials, Pacing, Player, TargetError, TargetSpec};
 use crate::verdict::Judge;
 
 /// Klarna's playground regions (docs/klarna.md §1.1).
@@ -127,6 +130,15 @@ pub struct CertifyConfig {
     /// What stands for the browser's `authorize()` (`None`: nothing can
     /// authorize, so only given tokens are ordered).
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// With an authorizer, hold `token-expiry`'s tokens past their hour while
+    /// the rest runs (docs/design.md "Held expiry").
+    pub hold_expiry: bool,
+    /// Every exchange is also kept here (`--record FILE`, or in memory for
+    /// the report's drift section).
+    pub record: Option<Arc<Recorder>>,
+    /// Replay this cassette instead of calling `base_url`: its recorded
+    /// settings, seed and answers, judged by today's oracle.
+    pub cassette: Option<Arc<Player>>,
 }
 
 impl CertifyConfig {
@@ -148,6 +160,9 @@ impl CertifyConfig {
             progress: runner::Progress::None,
             properties: Property::all().collect(),
             authorizer: None,
+            hold_expiry: false,
+            record: None,
+            cassette: None,
         }
     }
 }
@@ -209,6 +224,9 @@ pub struct CertifyReport {
     pub requests: u64,
     pub rate_limited: u64,
     pub elapsed: Duration,
+    /// Where the target's normalised answers differ from the embedded
+    /// mock's for the same cases (the Markdown report's drift section).
+    pub drift: Option<Drift>,
 }
 
 impl CertifyReport {
@@ -329,7 +347,23 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
         requests: 0,
         rate_limited: 0,
         elapsed: Duration::ZERO,
+        drift: None,
     };
+    if let Some(player) = &config.cassette {
+        // Offline: nothing is sent beyond the cassette's own server.
+        let mut run = player.cassette().run_config(player.clone());
+        run.progress = config.progress;
+        run.openapi = config.openapi.iter().cloned().collect();
+        run.record = config.record.clone();
+        let mut result = runner::run(&run);
+        crate::cassette::finish_replay(&run.target, &mut result);
+        report.base_url = player.describe();
+        report.cases = run.cases;
+        report.requests = result.operations();
+        report.run = Some(result);
+        report.elapsed = start.elapsed();
+        return report;
+    }
     let pacing = if config.pace_any_host || crate::targets::klarna_host(&base_url).is_some() {
         config.pacing
     } else {
@@ -366,6 +400,11 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     run.markets = markets;
     run.given = given;
     run.authorizer = config.authorizer.clone();
+    run.hold_expiry = config.hold_expiry;
+    run.record = config.record.clone();
+    if let Some(recorder) = &config.record {
+        recorder.set_header(Cassette::of("certify", &run));
+    }
     report.run = Some(runner::run(&run));
     if let Some(p) = pacer {
         report.requests = p.sent() - before.0;
@@ -373,6 +412,45 @@ pub fn certify(config: &CertifyConfig) -> CertifyReport {
     }
     report.elapsed = start.elapsed();
     report
+}
+
+/// The drift of `recorded` (a certification's exchanges) from the embedded
+/// mock: the same settings and seed run against the mock behind a wiremock
+/// server without its control API, so the same sequences are drawn, and
+/// the two compared by [`drift::compare`]. Properties that need
+/// browser-authorized tokens are left out: those tokens exist only where
+/// they were authorized. The mock run's own verdict is not reported.
+pub fn mock_drift(recorded: &Cassette) -> Result<Drift, TargetError> {
+    let mock = MockConfig::default().seed(recorded.seed);
+    let server =
+        crate::targets::serve_wiremock(crate::mock::wiremock::KlarnaResponder::new(mock.clone()))?;
+    let credentials = Credentials::new(&mock.username, &mock.password);
+    let mut run = RunConfig::new(recorded.seed, recorded.settings.cases);
+    run.properties = recorded
+        .settings
+        .properties
+        .iter()
+        .filter_map(|name| Property::from_name(name))
+        .filter(|p| !p.needs().given_tokens)
+        .collect();
+    run.markets = recorded.settings.markets.clone();
+    run.oracle = recorded.oracle();
+    run.judge = Judge::Named;
+    run.max_shrink_steps = 0;
+    run.target = TargetSpec::Playground {
+        base_url: Some(server.uri()),
+        credentials: credentials.clone(),
+        pacing: Pacing::UNPACED,
+    };
+    let mut header = recorded.clone();
+    header.cases.clear();
+    let recorder = Recorder::in_memory(header, &credentials);
+    run.record = Some(recorder.clone());
+    let result = runner::run(&run);
+    if let Some(e) = result.target_error {
+        return Err(e);
+    }
+    Ok(drift::compare(recorded, &recorder.cassette()))
 }
 
 #[cfg(test)]

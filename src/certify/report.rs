@@ -140,5 +140,69 @@ pub fn markdown(report: &CertifyReport, target_flags: &str, date: &str) -> Strin
             rerun_command(report, target_flags, p.property, f)
         );
     }
+    if let Some(drift) = &report.drift {
+        out.push_str(&drift_section(drift));
+    }
     out
+}
+
+/// At most this many differing answers are listed; the count says the rest.
+const DRIFT_ROWS: usize = 50;
+
+/// The drift section: where the target's normalised answers (status,
+/// `error_code`, the body's keys and value types) differ from the embedded
+/// mock's for the same cases.
+fn drift_section(drift: &crate::cassette::drift::Drift) -> String {
+    let mut out = String::from("\n## Drift from the embedded mock\n\n");
+    let _ = writeln!(
+        out,
+        "The same cases run against the embedded mock (without its control API); \
+         answers compared by status, `error_code` and shape (keys and value types: \
+         ids, dates, correlation ids and tokens left out). {} requests compared, \
+         {} answers differ.",
+        drift.compared,
+        drift.entries.len()
+    );
+    if !drift.entries.is_empty() {
+        out.push_str(
+            "\n| where | request | target | mock | what differs |\n|---|---|---|---|---|\n",
+        );
+        for e in drift.entries.iter().take(DRIFT_ROWS) {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                cell(&e.at),
+                e.request,
+                cell(&e.left),
+                cell(&e.right),
+                cell(&e.what)
+            );
+        }
+        if drift.entries.len() > DRIFT_ROWS {
+            let _ = writeln!(
+                out,
+                "\n{} more not listed.",
+                drift.entries.len() - DRIFT_ROWS
+            );
+        }
+    }
+    if !drift.diverged.is_empty() {
+        out.push_str("\nCases whose requests diverged (not compared after that point):\n\n");
+        for d in &drift.diverged {
+            let _ = writeln!(out, "- {}", cell(d));
+        }
+    }
+    if !drift.unmatched.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nCases the mock run did not reach (a property that failed there stops early, or needs browser-authorized tokens): {}",
+            drift.unmatched.len()
+        );
+    }
+    out
+}
+
+/// Text safe in a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }

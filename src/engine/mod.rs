@@ -18,7 +18,7 @@ pub use describe::describe;
 pub use invariants::{IdKind, Invariants, RunIds, jwt_payload};
 pub use judge::{contains, judge};
 
-use crate::authorize::{Authorizer, SDK_METHOD};
+use crate::authorize::Authorizer;
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;
 use crate::openapi::OpenApi;
@@ -46,7 +46,14 @@ pub struct Engine<'a> {
     pub case_seed: u64,
     /// The tokens the user authorized in a browser (`generation.given` holds their bodies).
     pub given_tokens: &'a [String],
+    /// How a real wait pauses (`generation.real_waits`); `None`: Tokio's sleep.
+    pub pause: Option<&'a Pause>,
 }
+
+/// A real pause of the given length: a seam so that tests can stand for an
+/// hour of real time with a moved clock.
+pub type Pause =
+    Arc<dyn Fn(std::time::Duration) -> crate::targets::BoxFuture<'static, ()> + Send + Sync>;
 
 /// One step as it ran.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,12 +159,12 @@ impl Engine<'_> {
             let body = ex.json();
             let expects_401 = matches!(prediction.answer, Answer::Unauthorized);
             let what = || format!("step {} ({})", step + 1, r.describe);
-            // An authorizer's SDK result is no HTTP answer of Klarna's API:
-            // only the judge applies to it.
-            let checked = if ex.method == SDK_METHOD {
-                Ok(())
-            } else {
+            // An authorizer's SDK result or a real pause is no HTTP answer of
+            // Klarna's API: only the judge applies to it.
+            let checked = if ex.is_http() {
                 invariants.check(ex, body.as_ref(), step + 1, expects_401)
+            } else {
+                Ok(())
             };
             let judged = checked
                 .and_then(|()| {
@@ -273,6 +280,22 @@ impl Engine<'_> {
             } => {
                 let authorization = b.authorization(*session, data, *category);
                 self.authorizer.authorize(self.client, &authorization).await
+            }
+            Action::AdvanceClock { seconds } if self.generation.real_waits => {
+                let pause = std::time::Duration::from_secs(*seconds);
+                match self.pause {
+                    Some(pause_for) => pause_for(pause).await,
+                    None => tokio::time::sleep(pause).await,
+                }
+                Ok(Exchange {
+                    method: crate::exchange::WAIT_METHOD.to_owned(),
+                    path: "real time".to_owned(),
+                    request_headers: Vec::new(),
+                    request_body: None,
+                    status: 200,
+                    response_headers: Vec::new(),
+                    response_body: format!("{{\"waited_seconds\":{seconds}}}"),
+                })
             }
             Action::AdvanceClock { .. } => {
                 self.client

@@ -22,8 +22,9 @@ pub use property::{Needs, PROPERTIES, Property, PropertyDef};
 pub use scopes::Concurrency;
 
 use crate::authorize::{Authorizer, ControlApi};
+use crate::cassette::Recording;
 use crate::client::KlarnaClient;
-use crate::engine::{Engine, Outcome, RunIds, SequenceRun, Step};
+use crate::engine::{Engine, Outcome, Pause, RunIds, SequenceRun, Step};
 use crate::exchange::Exchange;
 use crate::openapi::OpenApi;
 use crate::oracle::OracleConfig;
@@ -64,9 +65,18 @@ pub struct RunConfig {
     /// What stands for the browser's `authorize()`; `None`: the control API
     /// (a target without one then runs no property that authorizes).
     pub authorizer: Option<Arc<dyn Authorizer>>,
+    /// On a target with a real clock and an authorizer, run `token-expiry` by
+    /// holding real tokens past their hour (docs/design.md "Held expiry")
+    /// instead of reporting it skipped.
+    pub hold_expiry: bool,
+    /// How a held case pauses; `None`: real time (Tokio's sleep).
+    pub pause: Option<Pause>,
     /// Set (e.g. by Ctrl-C) to stop after the cases in flight: what was found
     /// so far is reported.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Every exchange is also kept here (`--record FILE`); the run then goes
+    /// one case at a time, in the seed's order.
+    pub record: Option<Arc<crate::cassette::Recorder>>,
 }
 
 /// How the runner shows progress.
@@ -108,19 +118,38 @@ impl RunConfig {
             markets: Vec::new(),
             given: Vec::new(),
             authorizer: None,
+            hold_expiry: false,
+            pause: None,
             interrupt: None,
+            record: None,
         }
     }
 
     /// What the target offers.
     pub fn offers(&self) -> Needs {
-        let mock_like = !matches!(self.target, TargetSpec::Playground { .. });
+        let mock_like = match &self.target {
+            TargetSpec::Playground { .. } => false,
+            TargetSpec::Cassette(player) => player.control_api(),
+            _ => true,
+        };
         Needs {
             authorize: mock_like || self.authorizer.is_some(),
             control_api: mock_like,
             virtual_clock: mock_like,
             given_tokens: !self.given.is_empty(),
         }
+    }
+
+    /// Whether `property` runs held on this target: it waits out a token's
+    /// hour, the target's clock is real and something can authorize.
+    pub fn holds(&self, property: Property) -> bool {
+        self.hold_expiry && self.could_hold(property)
+    }
+
+    /// Whether `property` could run held here, were it asked to.
+    pub fn could_hold(&self, property: Property) -> bool {
+        let offers = self.offers();
+        property == Property::TokenExpiry && offers.authorize && !offers.virtual_clock
     }
 
     /// The generation settings of this run.
@@ -146,7 +175,12 @@ impl RunConfig {
         !matches!(&self.target, TargetSpec::Mock(mock) if !mock.defects.is_empty())
     }
 
+    /// None while recording or replaying a cassette: seeds tried first would
+    /// put cases in it that the run seed does not name.
     fn regressions(&self) -> Option<PathBuf> {
+        if self.record.is_some() || matches!(self.target, TargetSpec::Cassette(_)) {
+            return None;
+        }
         let dir = self.regressions_dir.as_ref()?;
         Some(match self.target {
             TargetSpec::Mock(_) => dir.clone(),
@@ -233,8 +267,15 @@ pub fn run(config: &RunConfig) -> RunReport {
     let offers = config.offers();
     let mut properties: Vec<PropertyReport> = Vec::new();
     let mut runnable = Vec::new();
+    let mut held = Vec::new();
     for &p in &config.properties {
         match p.needs().unmet(offers) {
+            Some(_) if config.holds(p) => held.push(p),
+            Some(_) if config.could_hold(p) => {
+                let mut r = empty_report(p);
+                r.skipped = Some("holds real tokens for 62 minutes: skipped (--skip-expiry)");
+                properties.push(r);
+            }
             Some(why) => {
                 let mut r = empty_report(p);
                 r.skipped = Some(why);
@@ -243,6 +284,10 @@ pub fn run(config: &RunConfig) -> RunReport {
             None => runnable.push(p),
         }
     }
+    let held_generation = Arc::new(GenConfig {
+        real_waits: true,
+        ..(*generation).clone()
+    });
     let concurrency = match plan(config, runnable.len()) {
         Ok(plan) => plan,
         Err(e) => {
@@ -266,7 +311,9 @@ pub fn run(config: &RunConfig) -> RunReport {
     let own_stop = AtomicBool::new(false);
     let stop: &AtomicBool = config.interrupt.as_deref().unwrap_or(&own_stop);
     let done = AtomicU64::new(0);
-    let total = config.cases.saturating_mul(runnable.len() as u64);
+    let total = config
+        .cases
+        .saturating_mul((runnable.len() + held.len()) as u64);
     let ids = RunIds::new();
     let base = config.target.credentials();
     let shared = Shared {
@@ -276,7 +323,27 @@ pub fn run(config: &RunConfig) -> RunReport {
         stop,
         done: &done,
     };
+    let held_shared = Shared {
+        generation: &held_generation,
+        ..shared
+    };
+    let held_results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
+        // Held cases first, each on a thread of its own: they spend their
+        // hour waiting while the other properties run.
+        for &property in &held {
+            for index in 0..config.cases {
+                let (shared, results, target_error) = (&held_shared, &held_results, &target_error);
+                scope.spawn(move || {
+                    if let Err(e) = held_case(shared, property, index, results) {
+                        stop.store(true, Ordering::Relaxed);
+                        if let Ok(mut first) = target_error.lock() {
+                            first.get_or_insert(e);
+                        }
+                    }
+                });
+            }
+        }
         for index in 0..concurrency.workers() {
             let own = concurrency.credentials(&base, index);
             let (shared, queue, results, target_error) = (&shared, &queue, &results, &target_error);
@@ -297,6 +364,7 @@ pub fn run(config: &RunConfig) -> RunReport {
         }
     });
     properties.extend(results.into_inner().unwrap_or_default());
+    properties.extend(merge_cases(held_results.into_inner().unwrap_or_default()));
     properties.sort_by_key(|p| config.properties.iter().position(|q| *q == p.property));
     let report = RunReport {
         seed: config.seed,
@@ -380,7 +448,12 @@ fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError>
             .unwrap_or(cores * per_core)
             .clamp(1, runnable.max(1))
     };
+    // A cassette is recorded and replayed one case at a time, so its order is the seed's.
+    let recording = config.record.is_some();
     match &config.target {
+        TargetSpec::Mock(_) if recording => Ok(Concurrency::Sequential {
+            why: crate::cassette::SEQUENTIAL,
+        }),
         TargetSpec::Mock(_) => Ok(Concurrency::Embedded {
             workers: workers(1),
         }),
@@ -388,15 +461,70 @@ fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError>
             spec,
             credentials,
             config.seed,
-            workers(scopes::WORKERS_PER_CORE),
+            if recording {
+                1
+            } else {
+                workers(scopes::WORKERS_PER_CORE)
+            },
         )),
         TargetSpec::Playground { .. } => Ok(Concurrency::Sequential {
             why: "a server without the mock's control API",
         }),
+        TargetSpec::Cassette(_) => Ok(Concurrency::Sequential {
+            why: crate::cassette::SEQUENTIAL,
+        }),
     }
 }
 
+/// One held case of `property` (docs/design.md "Held expiry"), on its own
+/// runtime and client; its report goes to `results`, to be merged.
+fn held_case(
+    shared: &Shared<'_>,
+    property: Property,
+    index: u64,
+    results: &Mutex<Vec<PropertyReport>>,
+) -> Result<(), TargetError> {
+    let rt = runtime()?;
+    let target = shared_client(shared.config, None)?;
+    let cases = Cases::new(shared, property, target.as_ref());
+    let case_seed = seed::case_seed(shared.config.seed, property.name(), index);
+    let mut report = empty_report(property);
+    let outcome = rt.block_on(cases.run_seed(case_seed, index as usize, true, &mut report));
+    shared.done.fetch_add(1, Ordering::Relaxed);
+    report.interrupted = outcome.is_err();
+    if let Ok(mut r) = results.lock() {
+        r.push(report);
+    }
+    outcome
+}
+
+/// The reports of single cases as one report per property.
+fn merge_cases(cases: Vec<PropertyReport>) -> Vec<PropertyReport> {
+    let mut merged: Vec<PropertyReport> = Vec::new();
+    for case in cases {
+        let Some(into) = merged.iter_mut().find(|m| m.property == case.property) else {
+            merged.push(case);
+            continue;
+        };
+        into.cases += case.cases;
+        into.passed += case.passed;
+        into.operations += case.operations;
+        into.interrupted |= case.interrupted;
+        if into.failure.is_none() {
+            into.failure = case.failure;
+        }
+        for (kind, values) in case.labels {
+            let counts = into.labels.entry(kind).or_default();
+            for (value, n) in values {
+                *counts.entry(value).or_default() += n;
+            }
+        }
+    }
+    merged
+}
+
 /// What every worker shares.
+#[derive(Clone, Copy)]
 struct Shared<'a> {
     config: &'a RunConfig,
     generation: &'a Arc<GenConfig>,
@@ -437,7 +565,7 @@ fn shared_client(
     match &config.target {
         TargetSpec::Mock(_) => Ok(None),
         spec => Ok(Some(KlarnaClient::new(
-            spec.connect(None)?,
+            Recording::wrap(spec.connect(None)?, config.record.as_ref()),
             own.unwrap_or_else(|| spec.credentials()),
         ))),
     }
@@ -564,14 +692,22 @@ impl<'a> Cases<'a> {
         let (client, clock_start) = match (&config.target, self.target) {
             (TargetSpec::Mock(mock), _) => (
                 KlarnaClient::new(
-                    Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
+                    Recording::wrap(
+                        Arc::new(Embedded::new(mock.clone().seed(seed::mix(case_seed)))),
+                        config.record.as_ref(),
+                    ),
                     config.target.credentials(),
                 ),
                 (!mock.system_clock).then_some(mock.clock_start),
             ),
+            // A recorded embedded mock's clock, as the recorded run knew it.
+            (TargetSpec::Cassette(player), Some(client)) => (client.clone(), player.clock_start()),
             (_, Some(client)) => (client.clone(), None),
             (spec, None) => (
-                KlarnaClient::new(spec.connect(None)?, spec.credentials()),
+                KlarnaClient::new(
+                    Recording::wrap(spec.connect(None)?, config.record.as_ref()),
+                    spec.credentials(),
+                ),
                 None,
             ),
         };
@@ -586,8 +722,21 @@ impl<'a> Cases<'a> {
             property: self.property.name(),
             case_seed,
             given_tokens: given,
+            pause: config.pause.as_ref(),
         };
         Ok(engine.run(ops).await)
+    }
+
+    /// Tells the cassettes which case the next requests belong to.
+    fn begin(&self, case_seed: u64, shrink: u32) -> Result<bool, TargetError> {
+        let config = self.shared.config;
+        crate::cassette::begin(
+            config.record.as_ref(),
+            &config.target,
+            self.property.name(),
+            case_seed,
+            shrink,
+        )
     }
 
     /// Runs the sequence a seed names; on a conformance failure, shrinks it.
@@ -602,6 +751,7 @@ impl<'a> Cases<'a> {
         let given = self.given_tokens(index);
         let mut tree = seed::sequence_tree(&self.property.strategy(&generation), case_seed);
         let ops = proptest::strategy::ValueTree::current(&tree);
+        self.begin(case_seed, 0)?;
         report.cases += 1;
         let run = self
             .run_ops(&generation, &given, case_seed, &ops, first)
@@ -624,6 +774,9 @@ impl<'a> Cases<'a> {
             Outcome::Conformance { step, failure } => (step, failure),
         };
         tree.keep_first(run.ran);
+        // A held case's every candidate would wait another hour; it is
+        // short already.
+        let max_shrink = if generation.real_waits { 0 } else { u32::MAX };
         let best = report.failure.insert(FailureReport {
             case_seed,
             ops,
@@ -633,6 +786,9 @@ impl<'a> Cases<'a> {
             exchanges: run.exchanges,
             shrink_steps: 0,
         });
+        if max_shrink == 0 {
+            return Ok(());
+        }
         self.shrink(&mut tree, &generation, &given, case_seed, best)
             .await
     }
@@ -654,6 +810,10 @@ impl<'a> Cases<'a> {
         let mut more = tree.simplify();
         while more && steps < max {
             steps += 1;
+            if !self.begin(case_seed, steps)? {
+                // A replayed cassette ends its shrinking where the recording's did.
+                break;
+            }
             let candidate = tree.current();
             let run = self
                 .run_ops(generation, given, case_seed, &candidate, false)

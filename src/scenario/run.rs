@@ -3,10 +3,12 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::exec::{Outcome, Report, SnapshotPlan, execute};
 use super::format::{MockSettings, Scenario};
 use super::{ScenarioError, load_dir};
+use crate::cassette::{Recorder, Recording};
 use crate::errors::exit;
 use crate::mock::MockConfig;
 use crate::snapshot::{SnapshotSettings, target_dir};
@@ -53,8 +55,20 @@ pub async fn run_scenario(
     spec: &TargetSpec,
     snapshot_root: Option<&Path>,
 ) -> Report {
-    let (target, credentials) = match connect(spec, scenario) {
-        Ok(t) => t,
+    run_recorded(scenario, spec, snapshot_root, None).await
+}
+
+/// [`run_scenario`], its exchanges also kept by `record` (`--record FILE`).
+async fn run_recorded(
+    scenario: &Scenario,
+    spec: &TargetSpec,
+    snapshot_root: Option<&Path>,
+    record: Option<&Arc<Recorder>>,
+) -> Report {
+    let connected = crate::cassette::begin(record, spec, &scenario.stem, 0, 0)
+        .and_then(|_| connect(spec, scenario));
+    let (target, credentials) = match connected {
+        Ok((target, credentials)) => (Recording::wrap(target, record), credentials),
         Err(error) => {
             return Report {
                 exchanges: Vec::new(),
@@ -112,6 +126,8 @@ pub struct RunOptions {
     pub filter: Option<String>,
     /// Check snapshots under this folder (`snapshots/`); `None`: do not snapshot.
     pub snapshot_root: Option<PathBuf>,
+    /// Every exchange is also kept here (`--record FILE`).
+    pub record: Option<Arc<Recorder>>,
 }
 
 /// Runs every scenario of `dir` that lists `spec`'s target, printing one line
@@ -155,7 +171,13 @@ pub async fn run_files(
             summary.skipped += 1;
             continue;
         }
-        let report = run_scenario(&scenario, spec, options.snapshot_root.as_deref()).await;
+        let report = run_recorded(
+            &scenario,
+            spec,
+            options.snapshot_root.as_deref(),
+            options.record.as_ref(),
+        )
+        .await;
         for file in &report.new_snapshots {
             summary.new_snapshots += 1;
             let _ = writeln!(out, "NEW   {} (recorded: review it)", file.display());

@@ -35,6 +35,9 @@ pub struct GenConfig {
     pub control_api: bool,
     /// The target's clock can be moved (the mock's virtual clock).
     pub virtual_clock: bool,
+    /// The target's clock is real and waits are real pauses: the held expiry
+    /// cases on the playground (docs/design.md "Held expiry").
+    pub real_waits: bool,
     /// `auto_capture` may be sent: off where the contract decides what it
     /// does (lenient runs), so the model knows whether an order was captured.
     pub auto_capture: bool,
@@ -51,6 +54,7 @@ impl GenConfig {
             authorize: true,
             control_api: true,
             virtual_clock: true,
+            real_waits: false,
             auto_capture: !oracle.lenient,
             given: Vec::new(),
         }

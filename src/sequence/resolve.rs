@@ -197,7 +197,7 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
         | Op::CancelCustomerToken { .. }
         | Op::CustomerTokenOrder { .. } => super::resolve_lifecycle::resolve(op, world, config),
         Op::Wait(wait) => {
-            config.virtual_clock.then_some(())?;
+            (config.virtual_clock || config.real_waits).then_some(())?;
             let (seconds, why) = match *wait {
                 Wait::Seconds(s) => (s, String::new()),
                 Wait::TokenAge { token, age } => {
@@ -237,10 +237,12 @@ pub fn resolve(op: &Op, world: &World, config: &GenConfig) -> Option<Resolved> {
                     )
                 }
             };
-            resolved(
-                Action::AdvanceClock { seconds },
-                format!("advance the clock {seconds} s{why}"),
-            )
+            let what = if config.real_waits {
+                format!("wait {seconds} s of real time{why}")
+            } else {
+                format!("advance the clock {seconds} s{why}")
+            };
+            resolved(Action::AdvanceClock { seconds }, what)
         }
         Op::Unknown { request, seed } => {
             let id = unknown_id(*seed);

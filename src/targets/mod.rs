@@ -6,6 +6,7 @@
 //! a URL target over HTTP (`klarna-conformance serve`, wiremock stubs, a
 //! merchant's own fake), and Klarna's playground over HTTPS.
 
+mod cassette;
 mod embedded;
 mod http;
 mod paced;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use cassette::{Player, serve_wiremock};
 pub use embedded::Embedded;
 pub use http::{HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC, Retry, safe_to_retry};
 pub use paced::{Paced, Pacing};
@@ -139,6 +141,30 @@ pub enum TargetError {
     /// 429 on every attempt (docs/klarna.md §10: the playground's rate limit).
     #[error("{target} kept answering 429 Too Many Requests ({attempts} attempts, with pauses)")]
     RateLimited { target: String, attempts: u32 },
+    /// A replayed cassette does not hold the request this run sent (or holds
+    /// requests it did not send): the recording and today's generator
+    /// disagree, which says nothing about Klarna's rules.
+    #[error(
+        "cassette mismatch in {file} at {at}: the cassette holds {expected}; this run {got}{}",
+        diff_text(diff)
+    )]
+    CassetteMismatch {
+        file: String,
+        /// Which case and request, e.g. `case `order-succeeds` seed 7, request #3`.
+        at: String,
+        expected: String,
+        got: String,
+        /// The recorded and the sent request as a line diff (empty when there is no request to compare).
+        diff: String,
+    },
+}
+
+fn diff_text(diff: &str) -> String {
+    if diff.is_empty() {
+        String::new()
+    } else {
+        format!("\n{diff}")
+    }
 }
 
 /// What the harness talks to.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Credentials, Embedded, HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
-use super::{Paced, Pacing, Target, TargetError};
+use super::{Paced, Pacing, Player, Target, TargetError};
 use crate::mock::{self, MockConfig};
 
 /// The environment variables the harness reads, in one place.
@@ -66,6 +66,9 @@ pub enum TargetSpec {
         credentials: Credentials,
         pacing: Pacing,
     },
+    /// A cassette replayed by a wiremock server (`--target wiremock
+    /// --cassette FILE`): the recorded target's kind and capabilities.
+    Cassette(Arc<Player>),
 }
 
 impl TargetSpec {
@@ -113,6 +116,7 @@ impl TargetSpec {
             TargetSpec::Mock(_) => TargetKind::Mock,
             TargetSpec::Url { .. } => TargetKind::Url,
             TargetSpec::Playground { .. } => TargetKind::Playground,
+            TargetSpec::Cassette(player) => player.kind(),
         }
     }
 
@@ -123,6 +127,8 @@ impl TargetSpec {
             TargetSpec::Url { credentials, .. } | TargetSpec::Playground { credentials, .. } => {
                 credentials.clone()
             }
+            // The cassette's server asks for none, and none was recorded.
+            TargetSpec::Cassette(_) => Credentials::new("cassette", ""),
         }
     }
 
@@ -134,6 +140,7 @@ impl TargetSpec {
             TargetSpec::Playground { base_url, .. } => base_url
                 .clone()
                 .unwrap_or_else(|| "Klarna's playground".to_owned()),
+            TargetSpec::Cassette(player) => player.describe(),
         }
     }
 
@@ -150,6 +157,7 @@ impl TargetSpec {
                     .unwrap_or_else(|| playground_url(country).to_owned());
                 pacer(&url, *pacing)?
             }
+            TargetSpec::Cassette(player) => player.target()?,
         })
     }
 }

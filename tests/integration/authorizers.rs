@@ -151,23 +151,6 @@ fn the_binary_explains_what_the_playground_needs_before_sending_anything() {
         text.contains("--authorizer") && text.contains("certify"),
         "{text}"
     );
-    let (code, text) = binary(
-        &[
-            "run",
-            "--target",
-            "playground",
-            "--authorizer",
-            "true",
-            "--property",
-            "token-expiry",
-        ],
-        &creds,
-    );
-    assert_eq!(code, Some(2), "{text}");
-    assert!(
-        text.contains("token-expiry") && text.contains("--skip-expiry"),
-        "{text}"
-    );
     let (code, text) = binary(&["run", "--authorizer", " "], &[]);
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("--authorizer is empty"), "{text}");
@@ -196,4 +179,59 @@ fn a_broken_program_is_a_target_error_naming_it() {
         text.contains("echo not-json") && text.contains("not one JSON object"),
         "{text}"
     );
+}
+
+/// Held expiry (docs/design.md "Held expiry"): on a real clock token-expiry
+/// holds each token past its hour while the rest runs. The pause seam stands
+/// for the hour here by moving the imitation's clock; a target that still
+/// takes the held token fails the property.
+async fn held(move_the_clock: bool) -> runner::RunReport {
+    let server = Arc::new(
+        MockServer::start(MockConfig::default().seed(11))
+            .await
+            .unwrap(),
+    );
+    let authorizer = command(program("held.py", &server.base_url(), false));
+    let mut config = playground_run(&server, authorizer);
+    config.properties = vec![Property::TokenExpiry, Property::OrderSucceeds];
+    config.cases = 3;
+    config.hold_expiry = true;
+    let clock = server.clone();
+    config.pause = Some(Arc::new(move |hour| {
+        if move_the_clock {
+            clock.advance_clock(hour).unwrap();
+        }
+        Box::pin(async {})
+    }));
+    runner::run_async(config).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn held_tokens_are_judged_after_their_hour() {
+    let report = held(true).await;
+    let text = runner::report::render(&report, "");
+    assert_eq!(report.exit_code(), 0, "{text}");
+    let expiry = &report.properties[0];
+    assert_eq!((expiry.cases, expiry.passed), (3, 3), "{text}");
+    assert!(text.contains("NOT_FOUND"), "{text}");
+
+    let report = held(false).await;
+    let text = runner::report::render(&report, "");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert!(
+        text.contains("token-expiry") && text.contains("wait 3720 s of real time"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_holding_token_expiry_is_skipped_saying_why() {
+    let server = MockServer::start(MockConfig::default()).await.unwrap();
+    let authorizer = command(program("skip.py", &server.base_url(), false));
+    let mut config = playground_run(&server, authorizer);
+    config.properties = vec![Property::TokenExpiry, Property::SessionLifetime];
+    let report = runner::run_async(config).await;
+    let why: Vec<_> = report.properties.iter().map(|p| p.skipped).collect();
+    assert!(why[0].unwrap().contains("--skip-expiry"), "{why:?}");
+    assert!(why[1].is_some(), "{why:?}");
 }

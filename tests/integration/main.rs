@@ -14,6 +14,7 @@ pub const CLOSED_PORT: u16 = 1;
 
 mod amount_properties;
 mod authorizers;
+mod cassette;
 mod certify;
 mod check_payload_cli;
 mod generation;

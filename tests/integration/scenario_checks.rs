@@ -202,6 +202,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let options = RunOptions {
         filter: Some("happy_path".into()),
         snapshot_root: Some(root().join("snapshots")),
+        ..RunOptions::default()
     };
     let mut out = Vec::new();
     let summary = scenario::run_files(&dir, &TargetSpec::mock(), &options, &mut out).await;
@@ -219,6 +220,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let options = RunOptions {
         filter: Some("happy_path_se".into()),
         snapshot_root: None,
+        ..RunOptions::default()
     };
     let mut out = Vec::new();
     let summary = scenario::run_files(&dir, &defective, &options, &mut out).await;
@@ -265,6 +267,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let options = RunOptions {
         filter: Some("expired_token".into()),
         snapshot_root: None,
+        ..RunOptions::default()
     };
     let mut out = Vec::new();
     let summary = scenario::run_files(&dir, &unreachable, &options, &mut out).await;
@@ -274,6 +277,7 @@ async fn run_files_prints_one_line_per_scenario_and_maps_exit_codes() {
     let options = RunOptions {
         filter: Some("zzz".into()),
         snapshot_root: None,
+        ..RunOptions::default()
     };
     let mut out = Vec::new();
     let summary = scenario::run_files(&dir, &TargetSpec::mock(), &options, &mut out).await;
