@@ -193,6 +193,10 @@ pub struct ServeArgs {
     /// Check the upstream's answers against this OpenAPI document too (repeatable).
     #[arg(long, value_name = "PATH", requires = "upstream")]
     pub openapi: Vec<std::path::PathBuf>,
+    /// Record the traffic the proxy passed as a cassette (docs/design.md,
+    /// "Cassettes"): no credentials, no request header but idempotency keys.
+    #[arg(long, value_name = "FILE", requires = "upstream")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Where `run`, `replay` and `scenarios` send their requests.
@@ -490,6 +494,7 @@ debug_without_password!(ServeArgs {
     upstream_timeout,
     report,
     openapi,
+    record,
 });
 debug_without_password!(TargetArgs {
     target,

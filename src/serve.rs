@@ -13,11 +13,12 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use klarna_conformance::cassette::Recorder;
 use klarna_conformance::errors::exit;
 use klarna_conformance::mock::{MockServer, RequestLog};
 use klarna_conformance::openapi::OpenApi;
 use klarna_conformance::proxy::{self, ProxyConfig, ProxyServer};
-use klarna_conformance::targets::{env, playground_opt_in};
+use klarna_conformance::targets::{Credentials, env, playground_opt_in};
 
 use crate::cli::ServeArgs;
 
@@ -121,6 +122,18 @@ fn proxy(args: &ServeArgs, upstream: &str) -> u8 {
     {
         return usage(format!("cannot write the report {}: {e}", path.display()));
     }
+    if let Some(path) = &args.record {
+        // Nothing secret reaches an exchange; the recorder scrubs only what it is told of.
+        let nobody = Credentials::new("", "");
+        match Recorder::to_file(path, proxy::cassette_header(&url), &nobody) {
+            Ok(recorder) => {
+                recorder.begin("proxy", 0, 0);
+                config.recorder = Some(recorder);
+            }
+            Err(e) => return usage(e),
+        }
+    }
+    let recorder = config.recorder.clone();
     config.on_finding = Some(Arc::new(|finding| eprintln!("proxy: {finding}")));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -144,6 +157,11 @@ fn proxy(args: &ServeArgs, upstream: &str) -> u8 {
         };
         shutdown.await;
         let report = server.shutdown().await;
+        if let Some(recorder) = &recorder
+            && let Err(e) = recorder.finish(true)
+        {
+            return usage(e);
+        }
         let text = report.render();
         let _ = write!(stdout, "{text}");
         let _ = stdout.flush();

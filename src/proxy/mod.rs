@@ -40,6 +40,7 @@ use axum::response::Response;
 
 pub use report::{Finding, Grade, ProxyReport, Seen};
 
+use crate::cassette::{Cassette, Recorder};
 use crate::certify::{Region, Unusable, check_host};
 use crate::exchange::Exchange;
 use crate::openapi::OpenApi;
@@ -63,6 +64,9 @@ pub struct ProxyConfig {
     /// Answers are also checked against these OpenAPI documents.
     pub openapi: Vec<Arc<OpenApi>>,
     pub on_finding: Option<OnFinding>,
+    /// Every exchange that got an answer goes into this cassette too (see
+    /// [`cassette_header`]); it holds no request header but an idempotency key.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl ProxyConfig {
@@ -73,6 +77,7 @@ impl ProxyConfig {
             body_limit: crate::mock::DEFAULT_BODY_LIMIT,
             openapi: Vec::new(),
             on_finding: None,
+            recorder: None,
         }
     }
 }
@@ -124,6 +129,22 @@ pub fn upstream_url(given: &str, region: Region, call_klarna: bool) -> Result<St
         )),
         Err(Unusable::Target(e)) => Err(bad(e.to_string())),
     }
+}
+
+/// The header of the cassette a proxy records (`serve --upstream URL
+/// --record FILE`): one case, `proxy`, of the traffic in the order it was
+/// answered. It replays no seed: the requests were the merchant's.
+pub fn cassette_header(upstream: &str) -> Cassette {
+    let mut header = Cassette::of_target(
+        "serve --upstream",
+        &crate::targets::TargetSpec::url(upstream),
+    );
+    if crate::targets::klarna_host(upstream).is_some() {
+        header.target.kind = crate::targets::TargetKind::Playground.as_str().to_owned();
+    }
+    header.target.control_api = false;
+    header.target.clock_start = None;
+    header
 }
 
 /// A running proxy; [`ProxyServer::shutdown`] stops it and returns what it saw.
@@ -288,6 +309,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             .collect(),
         response_body: String::from_utf8_lossy(&answer.body).into_owned(),
     };
+    if let Some(recorder) = &config.recorder {
+        recorder.push(&exchange);
+    }
     let findings = lock(&shared).observe(n, &exchange);
     for finding in &findings {
         tell(config, finding);

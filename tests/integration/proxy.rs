@@ -407,6 +407,7 @@ async fn the_binary_reports_at_shutdown_and_never_shows_credentials() {
     let dir = std::env::temp_dir().join(format!("kc-proxy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let report_file = dir.join("report.md");
+    let cassette_file = dir.join("cassette.json");
     let mut child = serve(&[
         "--upstream",
         &mock.base_url(),
@@ -414,6 +415,8 @@ async fn the_binary_reports_at_shutdown_and_never_shows_credentials() {
         "127.0.0.1:0",
         "--report",
         report_file.to_str().unwrap(),
+        "--record",
+        cassette_file.to_str().unwrap(),
     ])
     .spawn()
     .unwrap();
@@ -469,8 +472,16 @@ async fn the_binary_reports_at_shutdown_and_never_shows_credentials() {
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("merchant:{secret}"));
     let default = base64::engine::general_purpose::STANDARD
         .encode(format!("{DEFAULT_USERNAME}:{DEFAULT_PASSWORD}"));
-    for text in [&rest, &stderr, &written] {
-        for leaked in [secret, &encoded, &default, DEFAULT_PASSWORD, "Basic "] {
+    let cassette = std::fs::read_to_string(&cassette_file).unwrap();
+    let recorded: Value = serde_json::from_str(&cassette).unwrap();
+    assert_eq!(recorded["complete"], true);
+    assert_eq!(recorded["cases"][0]["case"], "proxy");
+    let exchanges = recorded["cases"][0]["exchanges"].as_array().unwrap();
+    let statuses: Vec<&Value> = exchanges.iter().map(|e| &e["status"]).collect();
+    assert_eq!(statuses, [400, 401]);
+    for text in [&rest, &stderr, &written, &cassette] {
+        // (`WWW-Authenticate: Basic realm=...` in the mock's 401 is no secret.)
+        for leaked in [secret, &encoded, &default, DEFAULT_PASSWORD] {
             assert!(!text.contains(leaked), "{leaked} in {text}");
         }
         assert!(
