@@ -117,8 +117,16 @@ impl Judge {
         found.out
     }
 
-    /// The request got no answer: the proxy answered 502 itself.
-    pub(super) fn unanswered(&mut self, n: usize, method: &str, path: &str, why: &str) -> Finding {
+    /// The request got no answer from the upstream: the proxy answered
+    /// itself (502, or 413 for a body it would not take), and says why.
+    pub(super) fn unanswered(
+        &mut self,
+        n: usize,
+        method: &str,
+        path: &str,
+        rule: &str,
+        message: String,
+    ) -> Finding {
         let operation = Operation::of(method, path);
         *self.requests.entry(operation.name()).or_default() += 1;
         let finding = Finding {
@@ -129,9 +137,9 @@ impl Judge {
                 status: None,
             },
             grade: Grade::Error,
-            rule: "upstream.unreachable".into(),
+            rule: rule.to_owned(),
             source: String::new(),
-            message: format!("no answer from the upstream {why}; the client got 502"),
+            message: one_line(&message, 600),
         };
         self.findings.push(finding.clone());
         finding
@@ -223,14 +231,19 @@ impl Judge {
             }
             Operation::CreateOrder(token) => {
                 payload(BodyKind::CreateOrder, ex, found);
-                if let Some(sent) = &sent {
-                    self.against_session(token, sent, found);
-                }
+                let linked = sent
+                    .as_ref()
+                    .and_then(|sent| self.against_session(token, sent, found));
                 if ex.status == 200 {
-                    if let Some(id) = self.tokens.get(token)
-                        && let Some(session) = self.sessions.get_mut(id)
-                    {
-                        session.ordered = true;
+                    // The session is complete (§2.6): no later order is for it,
+                    // and a retry with this token compares with it again.
+                    if let Some(id) = linked {
+                        self.tokens
+                            .entry(token.clone())
+                            .or_insert_with(|| id.clone());
+                        if let Some(session) = self.sessions.get_mut(&id) {
+                            session.ordered = true;
+                        }
                     }
                     self.order_answer(token, answer.as_ref(), found);
                 }
@@ -242,11 +255,17 @@ impl Judge {
         }
     }
 
-    /// Create order against what the proxy saw of the token's session (§3.4).
-    fn against_session(&mut self, token: &str, sent: &Value, found: &mut Findings) {
+    /// Create order against what the proxy saw of the token's session
+    /// (§3.4); the session it was compared with, if any.
+    fn against_session(
+        &mut self,
+        token: &str,
+        sent: &Value,
+        found: &mut Findings,
+    ) -> Option<String> {
         let Ok(order) = CreateOrderRequest::deserialize(sent) else {
             // Not a create_order_request at all: the payload check said why.
-            return;
+            return None;
         };
         let authorized = |s: &SessionSeen| {
             Session::deserialize(Value::Object(s.data.clone()))
@@ -278,14 +297,10 @@ impl Judge {
                 "docs/klarna.md §3.4",
                 "no session seen for this token (created before the proxy started, or elsewhere): not compared".into(),
             );
-            return;
+            return None;
         };
-        let Some(session) = self.sessions.get(&id) else {
-            return;
-        };
-        let Some(authorized) = authorized(session) else {
-            return;
-        };
+        let session = self.sessions.get(&id)?;
+        let authorized = authorized(session)?;
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());
         for item in crate::oracle::not_matching_fields(&authorized, &order) {
             let top = if item.starts_with("Incorrect number of items") {
@@ -336,6 +351,7 @@ impl Judge {
                 ),
             );
         }
+        Some(id)
     }
 
     /// A placed order carries `order_id` (the body's shape, checked with the

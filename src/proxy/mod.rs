@@ -252,8 +252,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             "the request body is larger than {} bytes, or broke off",
             config.body_limit
         );
-        let finding =
-            lock(&shared).unanswered(n, &method, &path, &format!("(not forwarded: {why})"));
+        let finding = lock(&shared).unanswered(
+            n,
+            &method,
+            &path,
+            "proxy.body_limit",
+            format!("{why}: not forwarded; the client got 413"),
+        );
         tell(config, &finding);
         return own_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -282,7 +287,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let answer = match sent {
         Ok(answer) => answer,
         Err(e) => {
-            let finding = lock(&shared).unanswered(n, &method, &path, &e.to_string());
+            let finding = lock(&shared).unanswered(
+                n,
+                &method,
+                &path,
+                "upstream.unreachable",
+                format!("no answer from the upstream {e}; the client got 502"),
+            );
             tell(config, &finding);
             return own_error(
                 StatusCode::BAD_GATEWAY,
