@@ -135,7 +135,8 @@ pub struct ServeArgs {
     /// unless the order amount grows (403 REJECTED).
     #[arg(long)]
     pub allow_cart_updates: bool,
-    /// Enforce the documented rules instead of the recorded playground's leniency.
+    /// Enforce the documented rules instead of the recorded playground's
+    /// leniency; with --upstream, warnings count as failures in the exit status.
     #[arg(long)]
     pub strict: bool,
     /// Use the system clock instead of the virtual one.
@@ -164,8 +165,38 @@ pub struct ServeArgs {
     /// Write one JSON line per request here (`-`: standard output, after the
     /// `listening on` line): ts, scope, method, path, status, correlation_id,
     /// latency_ms. Never credentials or bodies.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "upstream")]
     pub log: Option<String>,
+    /// Be a validating proxy instead of the mock: forward every request to
+    /// Klarna's playground (`playground`, for --region) or a URL, answer as
+    /// it answers, and report what breaks Klarna's rules on the way
+    /// (README "Validating proxy"). *.klarna.com needs KLARNA_PLAYGROUND=1
+    /// or --yes-call-klarna, and must be a playground host.
+    #[arg(
+        long,
+        value_name = "playground|URL",
+        conflicts_with_all = ["seed", "defects", "system_clock", "allow_cart_updates", "pending_review", "notify_any_host"]
+    )]
+    pub upstream: Option<String>,
+    /// The playground region `--upstream playground` forwards to.
+    #[arg(long, value_enum, default_value_t = RegionArg::Eu, requires = "upstream")]
+    pub region: RegionArg,
+    /// Let the proxy forward to a *.klarna.com playground host (same as KLARNA_PLAYGROUND=1).
+    #[arg(long, requires = "upstream")]
+    pub yes_call_klarna: bool,
+    /// Seconds the upstream has for one answer; after it the client gets 502.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = parse_positive, requires = "upstream")]
+    pub upstream_timeout: usize,
+    /// Write the proxy's report (Markdown) here at shutdown, as well as to standard output.
+    #[arg(long, value_name = "FILE", requires = "upstream")]
+    pub report: Option<std::path::PathBuf>,
+    /// Check the upstream's answers against this OpenAPI document too (repeatable).
+    #[arg(long, value_name = "PATH", requires = "upstream")]
+    pub openapi: Vec<std::path::PathBuf>,
+    /// Record the traffic the proxy passed as a cassette (docs/design.md,
+    /// "Cassettes"): no credentials, no request header but idempotency keys.
+    #[arg(long, value_name = "FILE", requires = "upstream")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Where `run`, `replay` and `scenarios` send their requests.
@@ -457,6 +488,13 @@ debug_without_password!(ServeArgs {
     pending_review,
     max_scopes,
     log,
+    upstream,
+    region,
+    yes_call_klarna,
+    upstream_timeout,
+    report,
+    openapi,
+    record,
 });
 debug_without_password!(TargetArgs {
     target,

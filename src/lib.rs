@@ -202,6 +202,7 @@ pub mod mock;
 pub mod model;
 pub mod openapi;
 pub mod oracle;
+pub mod proxy;
 pub mod runner;
 pub mod scenario;
 pub mod selftest;

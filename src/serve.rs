@@ -1,13 +1,24 @@
 //! `serve`: the mock until SIGINT/SIGTERM. Exit 0 after a clean stop, 2
 //! when it cannot start (a refused address or credentials, an address that
 //! does not resolve or is taken, a log that cannot be opened).
+//!
+//! `serve --upstream` is the validating proxy instead ([`proxy`]): exit 0
+//! after a clean stop with no error-level finding, 1 with one (with
+//! `--strict`, a warning too), 2 when it cannot start (an upstream refused,
+//! an address that is not loopback, an OpenAPI document or report file that
+//! cannot be used).
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
+use klarna_conformance::cassette::Recorder;
 use klarna_conformance::errors::exit;
 use klarna_conformance::mock::{MockServer, RequestLog};
+use klarna_conformance::openapi::OpenApi;
+use klarna_conformance::proxy::{self, ProxyConfig, ProxyServer};
+use klarna_conformance::targets::{Credentials, env, playground_opt_in};
 
 use crate::cli::ServeArgs;
 
@@ -17,6 +28,9 @@ fn usage(message: impl std::fmt::Display) -> u8 {
 }
 
 pub fn serve(args: ServeArgs) -> u8 {
+    if let Some(upstream) = args.upstream.clone() {
+        return proxy(&args, &upstream);
+    }
     let addrs = match resolve(&args.addr) {
         Ok(addrs) => addrs,
         Err(e) => return usage(e),
@@ -66,6 +80,97 @@ pub fn serve(args: ServeArgs) -> u8 {
             log.sync(Duration::from_secs(2));
         }
         exit::OK
+    })
+}
+
+/// The validating proxy until SIGINT/SIGTERM, then its report on stdout
+/// (and in `--report FILE`). Every check that can refuse runs before the
+/// port is bound, so a refused upstream is sent nothing.
+fn proxy(args: &ServeArgs, upstream: &str) -> u8 {
+    let opt_in = match playground_opt_in(std::env::var(env::PLAYGROUND).ok().as_deref()) {
+        Ok(opt_in) => opt_in,
+        Err(e) => return usage(e),
+    };
+    let url =
+        match proxy::upstream_url(upstream, args.region.into(), args.yes_call_klarna || opt_in) {
+            Ok(url) => url,
+            Err(e) => return usage(e),
+        };
+    let addrs = match resolve(&args.addr) {
+        Ok(addrs) => addrs,
+        Err(e) => return usage(e),
+    };
+    // The proxy takes anyone's requests and sends them on with whatever
+    // credentials they carry: other hosts must not reach it.
+    if let Some(exposed) = addrs.iter().find(|a| !a.ip().is_loopback()) {
+        return usage(format!(
+            "--addr {} listens on {exposed}; the proxy listens on loopback addresses only",
+            args.addr
+        ));
+    }
+    let mut config = ProxyConfig::new(url.clone());
+    config.timeout = Duration::from_secs(args.upstream_timeout as u64);
+    config.body_limit = args.body_limit;
+    for path in &args.openapi {
+        match OpenApi::load(path) {
+            Ok(api) => config.openapi.push(Arc::new(api)),
+            Err(e) => return usage(format!("--openapi: {e}")),
+        }
+    }
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, "")
+    {
+        return usage(format!("cannot write the report {}: {e}", path.display()));
+    }
+    if let Some(path) = &args.record {
+        // Nothing secret reaches an exchange; the recorder scrubs only what it is told of.
+        let nobody = Credentials::new("", "");
+        match Recorder::to_file(path, proxy::cassette_header(&url), &nobody) {
+            Ok(recorder) => {
+                recorder.begin("proxy", 0, 0);
+                config.recorder = Some(recorder);
+            }
+            Err(e) => return usage(e),
+        }
+    }
+    let recorder = config.recorder.clone();
+    config.on_finding = Some(Arc::new(|finding| eprintln!("proxy: {finding}")));
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return usage(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let listener = match bind(&addrs).await {
+            Ok(listener) => listener,
+            Err(e) => return usage(e),
+        };
+        let shutdown = shutdown_signal();
+        let mut stdout = io::stdout();
+        if let Ok(local) = listener.local_addr() {
+            let _ = writeln!(stdout, "listening on http://{local}");
+        }
+        let _ = stdout.flush();
+        eprintln!("proxy: forwarding to {url}");
+        let server = match ProxyServer::listen(listener, config) {
+            Ok(server) => server,
+            Err(e) => return usage(e),
+        };
+        shutdown.await;
+        let report = server.shutdown().await;
+        if let Some(recorder) = &recorder
+            && let Err(e) = recorder.finish(true)
+        {
+            return usage(e);
+        }
+        let text = report.render();
+        let _ = write!(stdout, "{text}");
+        let _ = stdout.flush();
+        if let Some(path) = &args.report
+            && let Err(e) = std::fs::write(path, &text)
+        {
+            return usage(format!("cannot write the report {}: {e}", path.display()));
+        }
+        report.exit_code(args.strict)
     })
 }
 

@@ -32,6 +32,7 @@ mod mock_sessions;
 mod model_roundtrip;
 mod openapi;
 mod openapi_examples;
+mod proxy;
 mod run_cli;
 mod scenario_checks;
 mod validate_rules;
