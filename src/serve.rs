@@ -54,22 +54,10 @@ pub fn serve(args: ServeArgs) -> u8 {
         Err(e) => return usage(format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
-        let listener = match bind(&addrs).await {
-            Ok(listener) => listener,
+        let (listener, shutdown) = match listen(&addrs).await {
+            Ok(listening) => listening,
             Err(e) => return usage(e),
         };
-        // Handlers in place before the port is announced: a parent that stops
-        // the server as soon as it reads the line must not meet the default
-        // action (killed, exit status from the signal).
-        let shutdown = shutdown_signal();
-        let local = listener.local_addr().ok();
-        // The first line of output, before any request is taken (and so
-        // before any log line), so a parent process can read the port.
-        let mut stdout = io::stdout();
-        if let Some(local) = local {
-            let _ = writeln!(stdout, "listening on http://{local}");
-        }
-        let _ = stdout.flush();
         let server = match MockServer::listen(listener, config) {
             Ok(server) => server,
             Err(e) => return usage(e),
@@ -140,16 +128,11 @@ fn proxy(args: &ServeArgs, upstream: &str) -> u8 {
         Err(e) => return usage(format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async move {
-        let listener = match bind(&addrs).await {
-            Ok(listener) => listener,
+        let (listener, shutdown) = match listen(&addrs).await {
+            Ok(listening) => listening,
             Err(e) => return usage(e),
         };
-        let shutdown = shutdown_signal();
         let mut stdout = io::stdout();
-        if let Ok(local) = listener.local_addr() {
-            let _ = writeln!(stdout, "listening on http://{local}");
-        }
-        let _ = stdout.flush();
         eprintln!("proxy: forwarding to {url}");
         let server = match ProxyServer::listen(listener, config) {
             Ok(server) => server,
@@ -186,6 +169,31 @@ fn resolve(addr: &str) -> Result<Vec<SocketAddr>, String> {
         return Err(format!("--addr {addr} resolves to no address"));
     }
     Ok(addrs)
+}
+
+/// Binds the first of `addrs` that can be bound and announces it: the
+/// listener and the future of the stop signal. The signal handlers are in
+/// place before the port is announced (a parent that stops the server as
+/// soon as it reads the line must not meet the default action), and the
+/// line is the first of stdout, before any request is taken (and so before
+/// any log line), so a parent process can read the port.
+async fn listen(
+    addrs: &[SocketAddr],
+) -> Result<
+    (
+        tokio::net::TcpListener,
+        impl std::future::Future<Output = ()>,
+    ),
+    String,
+> {
+    let listener = bind(addrs).await?;
+    let shutdown = shutdown_signal();
+    let mut stdout = io::stdout();
+    if let Ok(local) = listener.local_addr() {
+        let _ = writeln!(stdout, "listening on http://{local}");
+    }
+    let _ = stdout.flush();
+    Ok((listener, shutdown))
 }
 
 /// The first of `addrs` that can be bound.

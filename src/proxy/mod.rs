@@ -252,18 +252,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             "the request body is larger than {} bytes, or broke off",
             config.body_limit
         );
-        let finding = lock(&shared).unanswered(
-            n,
-            &method,
-            &path,
+        return unanswered(
+            &shared,
+            (n, &method, &path),
             "proxy.body_limit",
             format!("{why}: not forwarded; the client got 413"),
-        );
-        tell(config, &finding);
-        return own_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "BAD_REQUEST",
-            n,
+            (StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST"),
             format!("klarna-conformance proxy: {why}; nothing was forwarded"),
         );
     };
@@ -287,18 +281,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let answer = match sent {
         Ok(answer) => answer,
         Err(e) => {
-            let finding = lock(&shared).unanswered(
-                n,
-                &method,
-                &path,
+            return unanswered(
+                &shared,
+                (n, &method, &path),
                 "upstream.unreachable",
                 format!("no answer from the upstream {e}; the client got 502"),
-            );
-            tell(config, &finding);
-            return own_error(
-                StatusCode::BAD_GATEWAY,
-                "BAD_GATEWAY",
-                n,
+                (StatusCode::BAD_GATEWAY, "BAD_GATEWAY"),
                 format!("klarna-conformance proxy: no answer from the upstream {e}"),
             );
         }
@@ -335,6 +323,21 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 
 fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Judge> {
     shared.judge.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A request the upstream never answered: its finding, told as it happens,
+/// and the proxy's own answer to the client.
+fn unanswered(
+    shared: &Arc<Shared>,
+    (n, method, path): (usize, &str, &str),
+    rule: &'static str,
+    finding: String,
+    (status, code): (StatusCode, &str),
+    message: String,
+) -> Response {
+    let finding = lock(shared).unanswered(n, method, path, rule, finding);
+    tell(&shared.config, &finding);
+    own_error(status, code, n, message)
 }
 
 fn tell(config: &ProxyConfig, finding: &Finding) {
