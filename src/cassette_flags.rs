@@ -51,6 +51,14 @@ pub fn run_config(args: &TargetArgs, player: Arc<Player>) -> Result<RunConfig, S
             "--defect switches the embedded mock; a cassette's answers are recorded".to_owned(),
         );
     }
+    // The recorded authorizations and pauses are answered from the cassette.
+    if args.authorizer.is_some() || args.skip_expiry {
+        return Err(
+            "--authorizer and --skip-expiry decide how a run authorizes and waits; a replay \
+             takes the recorded SDK results and pauses from the cassette"
+                .to_owned(),
+        );
+    }
     for (flag, given, kept) in [
         ("--strict", args.strict, recorded.strict),
         (

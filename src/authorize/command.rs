@@ -48,15 +48,23 @@ impl Command {
     }
 
     async fn run(&self, a: &Authorization) -> Result<Exchange, TargetError> {
-        let mut child = tokio::process::Command::new("sh")
+        let mut command = tokio::process::Command::new("sh");
+        command
             .arg("-c")
             .arg(&self.command)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        // A group of its own: the terminal's Ctrl-C is the harness's (the
+        // authorization in flight finishes), and a timeout ends the whole
+        // program, not only its shell.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command
             .spawn()
             .map_err(|e| self.error(format!("cannot start it: {e}")))?;
+        let group = child.id();
         let input = a.to_json().to_string();
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -78,8 +86,10 @@ impl Command {
         };
         let (status, out) = match tokio::time::timeout(self.timeout, exchange).await {
             Ok(done) => done?,
-            // Dropping the future drops the child, which kills it.
+            // Dropping the future drops the child, which kills the shell;
+            // the rest of its group goes with a signal to the group.
             Err(_) => {
+                kill_group(group);
                 return Err(self.error(format!(
                     "it did not answer within {} s (--authorizer-timeout)",
                     self.timeout.as_secs()
@@ -99,6 +109,21 @@ impl Command {
         check_result(&self.describe(), &result)?;
         Ok(sdk_exchange(a, &self.describe(), &result))
     }
+}
+
+/// SIGKILL to the process group `leader` leads (the shell and whatever it
+/// started). Without `kill(2)` bound here, through kill(1).
+fn kill_group(leader: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = leader {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = leader;
 }
 
 impl Authorizer for Command {
@@ -162,6 +187,30 @@ mod tests {
         let body = ex.json().unwrap();
         assert_eq!(body["authorization_token"], "tok-s-1");
         assert!(ex.request_body.unwrap().contains("pay_later"));
+    }
+
+    #[tokio::test]
+    async fn a_timeout_ends_everything_the_program_started() {
+        let dir = std::env::temp_dir().join(format!("kc-command-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pid_file = dir.join("child.pid");
+        let command = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+        let e = run(&command, Duration::from_millis(300)).await.unwrap_err();
+        assert!(e.to_string().contains("did not answer"), "{e}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        // Gone (or a zombie about to be reaped), not sleeping on.
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .is_ok_and(|stat| !stat.contains(") Z "))
+        };
+        for _ in 0..50 {
+            if !alive() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(), "the program's child {pid} outlived the timeout");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]

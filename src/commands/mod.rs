@@ -270,8 +270,16 @@ pub fn run(args: RunArgs) -> u8 {
         config.workers = Some(workers.max(1));
     }
     if config.properties.iter().any(|p| config.holds(*p)) {
+        let held = config.held_cases();
+        // A recording keeps one case at a time, so its tokens wait in turn.
+        let hours = if args.target.record.is_some() {
+            held
+        } else {
+            1
+        };
         eprintln!(
-            "token-expiry holds real tokens past their 60 minutes: this run takes at least 62 minutes (--skip-expiry skips it)"
+            "token-expiry holds {held} real tokens past their 60 minutes: this run takes at least {} minutes (--skip-expiry skips it)",
+            62 * hours
         );
     }
     // Seeds tried first would put cases in the cassette the seed does not name.
@@ -297,7 +305,9 @@ pub fn run(args: RunArgs) -> u8 {
     print!("{}", report::render(&result, &flags));
     let _ = std::io::stdout().flush();
     let mut code = result.exit_code();
-    let complete = result.target_error.is_none() && code != exit::INTERRUPTED;
+    // Interrupted even when a failure decides the exit code.
+    let complete =
+        result.target_error.is_none() && !result.properties.iter().any(|p| p.interrupted);
     code = code.max(cassette_flags::finish(
         recorder.as_ref(),
         args.target.record.as_deref(),

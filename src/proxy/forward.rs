@@ -22,7 +22,9 @@ const HOP_BY_HOP: [&str; 8] = [
 /// `headers` without hop-by-hop ones (and those `Connection` names), nor
 /// `Host` (the upstream's comes from its URL), nor `Content-Length`
 /// (recomputed from the body, which passes whole), nor `Upgrade`: the proxy
-/// speaks plain request/answer HTTP.
+/// speaks plain request/answer HTTP. Nor `Accept-Encoding`: the answer is
+/// judged as it passes, so it must come uncompressed (the client gets it
+/// so; any HTTP client reads an identity body).
 pub(super) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let named: Vec<String> = headers
         .get_all(header::CONNECTION)
@@ -38,7 +40,8 @@ pub(super) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
             || named.iter().any(|n| n == lower)
             || name == header::HOST
             || name == header::CONTENT_LENGTH
-            || name == header::UPGRADE;
+            || name == header::UPGRADE
+            || name == header::ACCEPT_ENCODING;
         if !dropped {
             out.append(name.clone(), value.clone());
         }
@@ -156,6 +159,7 @@ mod tests {
             ("transfer-encoding", "chunked"),
             ("host", "127.0.0.1:8080"),
             ("content-length", "12"),
+            ("accept-encoding", "gzip, br"),
             ("content-type", "application/json"),
             ("klarna-idempotency-key", "k-1"),
         ] {

@@ -17,9 +17,29 @@ pub(super) fn held_case(
     let cases = Cases::new(shared, property, target.as_ref());
     let case_seed = seed::case_seed(shared.config.seed, property.name(), index);
     let mut report = empty_report(property);
-    let outcome = rt.block_on(cases.run_seed(case_seed, index as usize, true, &mut report));
+    if shared.stop.load(Ordering::Relaxed) {
+        report.interrupted = true;
+        return Ok(());
+    }
+    // A stop (Ctrl-C, another case's target error) ends the hour's wait:
+    // the case is dropped where it stands and reported as not run through.
+    let outcome = rt.block_on(async {
+        let stopped = async {
+            while !shared.stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        tokio::select! {
+            ran = cases.run_seed(case_seed, index as usize, true, &mut report) => Some(ran),
+            () = stopped => None,
+        }
+    });
     shared.done.fetch_add(1, Ordering::Relaxed);
-    report.interrupted = outcome.is_err();
+    let outcome = outcome.unwrap_or_else(|| {
+        report.interrupted = true;
+        Ok(())
+    });
+    report.interrupted |= outcome.is_err();
     if let Ok(mut r) = results.lock() {
         r.push(report);
     }

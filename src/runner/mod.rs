@@ -34,6 +34,9 @@ use crate::sequence::{GenConfig, Op, SequenceTree};
 use crate::targets::{Credentials, Embedded, TargetError, TargetSpec};
 use crate::verdict::{Failure, Judge};
 
+/// At most this many held cases per property (docs/design.md "Held expiry").
+pub const MAX_HELD_CASES: u64 = 8;
+
 /// Everything a run needs. Build it with [`RunConfig::new`] and adjust fields.
 #[derive(Clone)]
 pub struct RunConfig {
@@ -150,6 +153,13 @@ impl RunConfig {
     /// hour, the target's clock is real and something can authorize.
     pub fn holds(&self, property: Property) -> bool {
         self.hold_expiry && self.could_hold(property)
+    }
+
+    /// How many tokens a held property holds: its cases, at most
+    /// [`MAX_HELD_CASES`] (each is a session and an authorization of its own
+    /// kept for an hour, all at once).
+    pub fn held_cases(&self) -> u64 {
+        self.cases.min(MAX_HELD_CASES)
     }
 
     /// Whether `property` could run held here, were it asked to.
@@ -317,9 +327,8 @@ pub fn run(config: &RunConfig) -> RunReport {
     let own_stop = AtomicBool::new(false);
     let stop: &AtomicBool = config.interrupt.as_deref().unwrap_or(&own_stop);
     let done = AtomicU64::new(0);
-    let total = config
-        .cases
-        .saturating_mul((runnable.len() + held.len()) as u64);
+    let total = config.cases.saturating_mul(runnable.len() as u64)
+        + config.held_cases() * held.len() as u64;
     let ids = RunIds::new();
     let base = config.target.credentials();
     let shared = Shared {
@@ -347,7 +356,7 @@ pub fn run(config: &RunConfig) -> RunReport {
             }
         };
         for &property in &held {
-            for index in 0..config.cases {
+            for index in 0..config.held_cases() {
                 let (shared, results) = (&held_shared, &held_results);
                 if taped {
                     if let Err(e) = held_case(shared, property, index, results) {

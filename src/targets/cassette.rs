@@ -121,8 +121,11 @@ impl Player {
     ) -> Option<Result<Exchange, TargetError>> {
         let mut state = self.lock();
         let (case, index) = state.current?;
-        let next = self.cassette.cases[case].exchanges.get(index)?;
-        if next.is_http() {
+        // An authorization recorded as the control API's HTTP exchange goes
+        // out as one; anything else (a pause, a case that ended) must be
+        // the cassette's, never a real wait.
+        let next = self.cassette.cases[case].exchanges.get(index);
+        if method == crate::exchange::SDK_METHOD && next.is_some_and(Exchange::is_http) {
             return None;
         }
         Some(
@@ -210,12 +213,15 @@ impl Player {
     /// The target a run sends to: the server over HTTP, mismatches turned
     /// into errors.
     pub fn target(self: &Arc<Player>) -> Result<Arc<dyn Target>, TargetError> {
+        // Retries happened below the recorder: the cassette holds the last
+        // answer, which a replay must take as it is.
         let http = HttpTarget::with_capabilities(
             &self.uri(),
             Capabilities {
                 control_api: self.control_api(),
             },
-        )?;
+        )?
+        .with_retry(super::Retry::NEVER);
         Ok(Arc::new(Replaying {
             http,
             player: self.clone(),

@@ -15,6 +15,8 @@ pub const PLAYGROUND_OC: &str = "https://api-oc.playground.klarna.com";
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
     base: String,
+    /// `base` without `user:password@`, for messages and reports.
+    shown: String,
     client: reqwest::Client,
     capabilities: Capabilities,
     timeout: Duration,
@@ -98,8 +100,10 @@ impl HttpTarget {
                 target: base.clone(),
                 cause: e.to_string(),
             })?;
+        let shown = without_userinfo(&base);
         Ok(HttpTarget {
             base,
+            shown,
             client,
             capabilities,
             timeout,
@@ -114,7 +118,7 @@ impl HttpTarget {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| TargetError::Transport {
-                target: self.base.clone(),
+                target: self.shown.clone(),
                 cause: e.to_string(),
             })?;
         self.timeout = timeout;
@@ -208,7 +212,7 @@ impl HttpTarget {
     /// A failed call as a target error; beyond a refused connection it
     /// names the request (`POST http://host/payments/v1/sessions`).
     fn classify(&self, e: reqwest::Error, request: &Request) -> TargetError {
-        let named = || format!("{} {}{}", request.method, self.base, request.path);
+        let named = || format!("{} {}{}", request.method, self.shown, request.path);
         if e.is_timeout() {
             TargetError::Timeout {
                 target: named(),
@@ -216,7 +220,7 @@ impl HttpTarget {
             }
         } else if e.is_connect() {
             TargetError::Unreachable {
-                target: self.base.clone(),
+                target: self.shown.clone(),
                 cause: root_cause(&e),
             }
         } else {
@@ -225,6 +229,19 @@ impl HttpTarget {
                 cause: root_cause(&e),
             }
         }
+    }
+}
+
+/// `url` without `user:password@`: a password in a target URL must not
+/// reach a message, a report or a cassette.
+pub fn without_userinfo(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.as_str().trim_end_matches('/').to_owned()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -254,7 +271,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl Target for HttpTarget {
     fn describe(&self) -> String {
-        self.base.clone()
+        self.shown.clone()
     }
 
     fn capabilities(&self) -> Capabilities {

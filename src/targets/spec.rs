@@ -136,10 +136,11 @@ impl TargetSpec {
     pub fn describe(&self) -> String {
         match self {
             TargetSpec::Mock(_) => "the embedded mock".to_owned(),
-            TargetSpec::Url { base_url, .. } => base_url.clone(),
-            TargetSpec::Playground { base_url, .. } => base_url
-                .clone()
-                .unwrap_or_else(|| "Klarna's playground".to_owned()),
+            TargetSpec::Url { base_url, .. } => super::http::without_userinfo(base_url),
+            TargetSpec::Playground { base_url, .. } => base_url.as_deref().map_or_else(
+                || "Klarna's playground".to_owned(),
+                super::http::without_userinfo,
+            ),
             TargetSpec::Cassette(player) => player.describe(),
         }
     }

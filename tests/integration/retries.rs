@@ -87,7 +87,7 @@ fn only_calls_a_second_arrival_cannot_harm_are_retried() {
 /// create order took effect; its identical retry answers the same order.
 #[test]
 fn passing_faults_on_safe_calls_are_retried_away() {
-    let (_rt, server) = serve(
+    let (rt, server) = serve(
         KlarnaResponder::new(MockConfig::default().seed(8))
             // The first create order: a 503, then dropped after it took
             // effect, then answered (three attempts: two retries).
@@ -110,6 +110,10 @@ fn passing_faults_on_safe_calls_are_retried_away() {
         "{}",
         runner::report::render(&report, "")
     );
+    // Every judged exchange, the scope probe and reset, and one retry for
+    // each of the four faults met.
+    let received = rt.block_on(server.received_requests()).unwrap().len() as u64;
+    assert_eq!(received, report.operations() + 2 + 4, "{received}");
 }
 
 /// A dropped create session may have made a session: it is not repeated, and

@@ -30,17 +30,21 @@ impl Driver {
     /// local connections only by default).
     pub fn spawn(chromedriver: &Path) -> Result<Driver, BrowserError> {
         let port = free_port().map_err(|e| BrowserError::Driver(format!("no free port: {e}")))?;
-        let child = Command::new(chromedriver)
+        let mut command = Command::new(chromedriver);
+        command
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .arg("--log-level=OFF")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                BrowserError::Driver(format!("cannot start {}: {e}", chromedriver.display()))
-            })?;
+            .stderr(Stdio::null());
+        // A group of its own: the terminal's Ctrl-C is the harness's to
+        // handle (it finishes the cases in flight, which need the browser).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().map_err(|e| {
+            BrowserError::Driver(format!("cannot start {}: {e}", chromedriver.display()))
+        })?;
         Ok(Driver {
             port,
             child: Mutex::new(Some(child)),
