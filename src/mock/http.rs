@@ -29,7 +29,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::auth::Auth;
-use super::clock::{http_date, rfc3339, rfc3339_millis};
+use super::clock::{rfc3339, rfc3339_millis};
 use super::control;
 use super::journal::{Answered, Seen};
 use super::log::{Line, RequestLog};
@@ -137,7 +137,7 @@ fn run(inner: &mut Inner, call: Call) -> MockReply {
 
 /// Adds the `Date` header, from the scope's clock as it is after the call.
 pub(super) fn dated(inner: &Inner, mut reply: MockReply) -> MockReply {
-    reply.headers.push(("date", http_date(inner.clock.now())));
+    reply.headers.push(("date", inner.http_date()));
     reply
 }
 

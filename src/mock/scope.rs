@@ -30,9 +30,22 @@ pub(super) struct Inner {
     pub journal: RequestJournal,
     /// Counts resets, so that a delivery begun before one records nothing after it.
     pub epoch: u64,
+    /// The last `Date` header written and the second it is of: most answers
+    /// of a second share it.
+    date: std::cell::RefCell<(i64, String)>,
 }
 
 impl Inner {
+    /// The `Date` header of the scope's clock now.
+    pub fn http_date(&self) -> String {
+        let now = self.clock.now();
+        let mut date = self.date.borrow_mut();
+        if date.0 != now || date.1.is_empty() {
+            *date = (now, super::clock::http_date(now));
+        }
+        date.1.clone()
+    }
+
     fn new(config: &MockConfig, name: &str, epoch: u64) -> Inner {
         let clock = if config.system_clock {
             Clock::System { offset: 0 }
@@ -49,6 +62,7 @@ impl Inner {
             store: MockState::seeded(config, seed),
             journal: RequestJournal::default(),
             epoch,
+            date: Default::default(),
         }
     }
 }

@@ -160,22 +160,54 @@ fn token_market(session: &Map<String, Value>) -> (String, String) {
 /// (`en` without a locale), `merchant_name` `klarna-conformance`,
 /// `purchase_country` in upper case, `region` as [`region`], `session_type`
 /// `PAYMENTS`; market and language follow the session as it is answered.
+#[cfg(test)]
 fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
+    let mut token = String::new();
+    push_client_token(&mut token, session_id, session);
+    token
+}
+
+/// [`client_token`] written at the end of `out` (create session writes it
+/// straight into its answer).
+fn push_client_token(out: &mut String, session_id: &Uuid, session: &Map<String, Value>) {
     let (country, language) = token_market(session);
     let region = region(&country);
     let mut id = Uuid::encode_buffer();
     let id = session_id.hyphenated().encode_lower(&mut id);
-    // The claims as `compact` writes them (keys sorted), written directly:
-    // this is the hot path of create session.
-    let mut claims: Vec<u8> = Vec::with_capacity(320);
+    // The claims as `compact` writes them (keys sorted), written directly
+    // into a buffer the thread keeps: this is the hot path of create session.
+    thread_local! {
+        static CLAIMS: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(512));
+    }
+    CLAIMS.with_borrow_mut(|claims| {
+        claims.clear();
+        write_claims(claims, id, region, &country, &language);
+        out.reserve(CLIENT_TOKEN_HEADER.len() + claims.len() * 4 / 3 + 48);
+        out.push_str(CLIENT_TOKEN_HEADER);
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims[..], out);
+    });
+    let (hi, lo) = session_id.as_u64_pair();
+    let mut sig = [0u8; 32];
+    let mut z = hi ^ mix(lo);
+    for chunk in sig.chunks_mut(8) {
+        z = mix(z.wrapping_add(0x9E37_79B9_7F4A_7C15));
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig, out);
+}
+
+/// The client token's claims as JSON, keys sorted.
+fn write_claims(claims: &mut Vec<u8>, id: &str, region: &str, country: &str, language: &str) {
     claims.extend_from_slice(b"{\"base_url\":\"https://js.playground.klarna.com/");
     claims.extend_from_slice(region.as_bytes());
     claims.extend_from_slice(
         b"/kp/legacy/payments\",\"design\":\"klarna\",\"environment\":\"playground\",\"language\":",
     );
-    let _ = serde_json::to_writer(&mut claims, &language);
+    let _ = serde_json::to_writer(&mut *claims, &language);
     claims.extend_from_slice(b",\"merchant_name\":\"klarna-conformance\",\"purchase_country\":");
-    let _ = serde_json::to_writer(&mut claims, &country);
+    let _ = serde_json::to_writer(&mut *claims, &country);
     for part in [
         ",\"region\":\"",
         region,
@@ -185,20 +217,6 @@ fn client_token(session_id: &Uuid, session: &Map<String, Value>) -> String {
     ] {
         claims.extend_from_slice(part.as_bytes());
     }
-    let (hi, lo) = session_id.as_u64_pair();
-    let mut sig = [0u8; 32];
-    let mut z = hi ^ mix(lo);
-    for chunk in sig.chunks_mut(8) {
-        z = mix(z.wrapping_add(0x9E37_79B9_7F4A_7C15));
-        chunk.copy_from_slice(&z.to_le_bytes());
-    }
-    let mut token = String::with_capacity(CLIENT_TOKEN_HEADER.len() + claims.len() * 4 / 3 + 48);
-    token.push_str(CLIENT_TOKEN_HEADER);
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(sig, &mut token);
-    token
 }
 
 /// Another session id derived from `session_id` (its bits mixed), a v4 UUID:
@@ -258,12 +276,19 @@ fn into_object(body: Value) -> Map<String, Value> {
 impl MockState {
     /// The session's `client_token`, as the defect modes shape it.
     fn client_token(&self, session_id: &Uuid, session: &Map<String, Value>) -> String {
+        let mut token = String::new();
+        self.push_client_token(&mut token, session_id, session);
+        token
+    }
+
+    /// [`Self::client_token`] written at the end of `out`.
+    fn push_client_token(&self, out: &mut String, session_id: &Uuid, session: &Map<String, Value>) {
         if self.has(Defect::ClientTokenNotJwt) {
-            opaque_client_token(session_id)
+            out.push_str(&opaque_client_token(session_id));
         } else if self.has(Defect::ClientTokenWrongSession) {
-            client_token(&other_session_id(session_id), session)
+            push_client_token(out, &other_session_id(session_id), session);
         } else {
-            client_token(session_id, session)
+            push_client_token(out, session_id, session);
         }
     }
 
@@ -295,7 +320,6 @@ impl MockState {
         let Checked { fields, body } = checked;
         let categories = categories_json(fields.get("purchase_country").and_then(Value::as_str));
         let session_id = self.ids.uuid();
-        let client_token = self.client_token(&session_id, &fields);
         let shown = self
             .has(Defect::ReadBackIgnoresUpdates)
             .then(|| body.clone());
@@ -313,10 +337,10 @@ impl MockState {
         );
         // Keys in sorted order, as every other answer (serde_json's map).
         let mut id = Uuid::encode_buffer();
-        let mut answer = String::with_capacity(client_token.len() + categories.len() + 96);
+        let mut answer = String::with_capacity(categories.len() + 900);
+        answer.push_str(r#"{"client_token":""#);
+        self.push_client_token(&mut answer, &session_id, &fields);
         for part in [
-            r#"{"client_token":""#,
-            &client_token,
             r#"","payment_method_categories":"#,
             categories,
             r#","session_id":""#,
