@@ -85,6 +85,15 @@ impl fmt::Display for Exchange {
     }
 }
 
+/// At most `max` characters of `text`, with `…` where it was cut: an
+/// answer or an output quoted in a message.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// Pretty-prints JSON text; anything else is shown as it is.
 pub fn pretty(text: &str) -> String {
     serde_json::from_str::<Value>(text)

@@ -152,11 +152,5 @@ impl Authorizer for ControlApi {
 
 /// At most 300 characters of `text`, for error messages.
 pub(crate) fn clip(text: &str) -> String {
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(300).collect();
-    if chars.next().is_some() {
-        format!("{head}…")
-    } else {
-        head
-    }
+    crate::exchange::clip(text, 300)
 }

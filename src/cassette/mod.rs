@@ -172,7 +172,7 @@ impl Cassette {
             seed: config.seed,
             target: RecordedTarget {
                 kind: kind.as_str().to_owned(),
-                description: without_userinfo(&config.target.describe()),
+                description: config.target.describe(),
                 control_api: config.offers().control_api,
                 authorizes: Some(config.offers().authorize),
                 held_expiry: config.hold_expiry,
@@ -318,18 +318,6 @@ impl Cassette {
     }
 }
 
-/// A URL without `user:password@`, for the cassette's description.
-fn without_userinfo(description: &str) -> String {
-    match reqwest::Url::parse(description) {
-        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.to_string()
-        }
-        _ => description.to_owned(),
-    }
-}
-
 /// Tells the recorder and a replayed cassette that the next requests belong
 /// to this case. `Ok(false)`: the replayed cassette does not hold this shrink
 /// candidate (shrinking stops there); a case as drawn that it does not hold
@@ -370,15 +358,6 @@ pub fn finish_replay(target: &TargetSpec, report: &mut crate::runner::RunReport)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn userinfo_is_dropped_from_descriptions() {
-        assert_eq!(
-            without_userinfo("http://shop:s3cret@127.0.0.1:8080/"),
-            "http://127.0.0.1:8080/"
-        );
-        assert_eq!(without_userinfo("the embedded mock"), "the embedded mock");
-    }
 
     #[test]
     fn a_header_round_trips() {

@@ -235,6 +235,10 @@ impl Target for Recording {
         self.recorder.push(step);
     }
 
+    fn replays(&self) -> bool {
+        self.inner.replays()
+    }
+
     fn recorded_step(
         &self,
         method: &str,

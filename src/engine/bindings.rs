@@ -289,16 +289,8 @@ impl Bindings {
     /// The control API's authorize body: the authorize-time data with the
     /// chosen category.
     fn authorize_body(&self, s: SessionIx, data: &str, category: Option<u8>) -> String {
-        match (
-            self.category(s, category),
-            serde_json::from_str::<Value>(data),
-        ) {
-            (Some(c), Ok(Value::Object(mut map))) => {
-                map.insert("payment_method_category".into(), Value::String(c));
-                Value::Object(map).to_string()
-            }
-            _ => data.to_owned(),
-        }
+        let parsed = serde_json::from_str(data).unwrap_or(Value::Null);
+        with_category(data, &parsed, self.category(s, category).as_deref())
     }
 
     /// What `authorize()` is called with for session `s`: its ids and
@@ -307,6 +299,8 @@ impl Bindings {
         let bound = self.sessions.get(s);
         let market = |i: usize| bound.map_or(String::new(), |b| b.market[i].clone());
         let country = market(0);
+        let category = self.category(s, category);
+        let parsed = serde_json::from_str(data).unwrap_or(Value::Null);
         Authorization {
             session_id: self.session(s).to_owned(),
             client_token: bound.map_or(String::new(), |b| b.client_token.clone()),
@@ -314,9 +308,9 @@ impl Bindings {
             purchase_country: country,
             purchase_currency: market(1),
             locale: market(2),
-            payment_method_category: self.category(s, category),
-            data: serde_json::from_str(data).unwrap_or(Value::Null),
-            control_body: self.authorize_body(s, data, category),
+            control_body: with_category(data, &parsed, category.as_deref()),
+            payment_method_category: category,
+            data: parsed,
         }
     }
 
@@ -417,6 +411,22 @@ impl Bindings {
                 ..Bound201::default()
             });
         }
+    }
+}
+
+/// `data` (parsed as `parsed`) with `payment_method_category` set, when
+/// there is one and the data is an object; `data` as it is otherwise.
+fn with_category(data: &str, parsed: &Value, category: Option<&str>) -> String {
+    match (category, parsed) {
+        (Some(c), Value::Object(map)) => {
+            let mut map = map.clone();
+            map.insert(
+                "payment_method_category".into(),
+                Value::String(c.to_owned()),
+            );
+            Value::Object(map).to_string()
+        }
+        _ => data.to_owned(),
     }
 }
 

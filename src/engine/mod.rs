@@ -271,7 +271,8 @@ impl Engine<'_> {
     }
 
     async fn send(&self, action: &Action, b: &Bindings) -> Result<Exchange, TargetError> {
-        let request = b.request(action);
+        // Built only where the step is a request (an authorization is not).
+        let request = || b.request(action);
         match action {
             Action::Authorize {
                 session,
@@ -279,11 +280,13 @@ impl Engine<'_> {
                 category,
             } => {
                 let authorization = b.authorization(*session, data, *category);
-                let body = crate::authorize::sdk_request_body(&authorization);
                 let target = self.client.target();
-                let sdk = (crate::exchange::SDK_METHOD, crate::authorize::SDK_PATH);
-                if let Some(recorded) = target.recorded_step(sdk.0, sdk.1, Some(&body)) {
-                    return recorded;
+                if target.replays() {
+                    let body = crate::authorize::sdk_request_body(&authorization);
+                    let sdk = (crate::exchange::SDK_METHOD, crate::authorize::SDK_PATH);
+                    if let Some(recorded) = target.recorded_step(sdk.0, sdk.1, Some(&body)) {
+                        return recorded;
+                    }
                 }
                 let ex = self
                     .authorizer
@@ -320,26 +323,26 @@ impl Engine<'_> {
             }
             Action::AdvanceClock { .. } => {
                 self.client
-                    .control_request("advancing the clock", &request)
+                    .control_request("advancing the clock", &request())
                     .await
             }
             Action::FraudDecision { .. } => {
                 self.client
-                    .control_request("deciding a pending order", &request)
+                    .control_request("deciding a pending order", &request())
                     .await
             }
             Action::ReadNotifications => {
                 self.client
-                    .control_request("reading the notification journal", &request)
+                    .control_request("reading the notification journal", &request())
                     .await
             }
             Action::WrongCredentials { .. } => {
                 self.client
                     .with_password(WRONG_PASSWORD)
-                    .send_request(&request)
+                    .send_request(&request())
                     .await
             }
-            _ => self.client.send_request(&request).await,
+            _ => self.client.send_request(&request()).await,
         }
     }
 

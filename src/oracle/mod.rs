@@ -15,6 +15,7 @@ mod compare;
 mod om;
 mod orders;
 mod sessions;
+pub(crate) use sessions::merged;
 mod tokens;
 mod world;
 

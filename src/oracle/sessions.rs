@@ -212,7 +212,7 @@ impl World {
 /// Klarna merges data sent later into the session: a field given replaces the
 /// earlier value (§2.3), read-only fields are ignored, `null` removes. `[I]`
 /// The category chosen at authorize is the widget's, not a session field.
-pub(super) fn merged(base: &Map<String, Value>, update: Value) -> Map<String, Value> {
+pub(crate) fn merged(base: &Map<String, Value>, update: Value) -> Map<String, Value> {
     let mut out = base.clone();
     if let Value::Object(update) = update {
         for (key, value) in update {

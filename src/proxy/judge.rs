@@ -395,23 +395,11 @@ impl Judge {
     }
 }
 
-/// A session's data with an update merged in: a field given replaces the
-/// earlier one, `null` removes it, read-only fields are Klarna's (§2.6).
+/// A session's data with an update merged in, as the model merges it: a
+/// field given replaces the earlier one, `null` removes it, read-only fields
+/// are Klarna's (§2.6).
 fn merged(base: &Map<String, Value>, update: Option<Value>) -> Map<String, Value> {
-    let mut out = base.clone();
-    if let Some(Value::Object(update)) = update {
-        for (key, value) in update {
-            if READ_ONLY.contains(&key.as_str()) {
-                continue;
-            }
-            if value.is_null() {
-                out.remove(&key);
-            } else {
-                out.insert(key, value);
-            }
-        }
-    }
-    out
+    crate::oracle::merged(base, update.unwrap_or(Value::Null))
 }
 
 /// The check-payload rules on the request body; what they found, for later

@@ -193,11 +193,7 @@ pub(super) fn cited_section(text: &str) -> Option<String> {
 /// `text` on one line, at most `max` characters (a report line, not a dump).
 pub(super) fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let cut: String = flat.chars().take(max).collect();
-    format!("{cut}…")
+    crate::exchange::clip(&flat, max)
 }
 
 #[cfg(test)]

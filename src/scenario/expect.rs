@@ -155,11 +155,7 @@ pub fn saved_text(value: &Value) -> Option<String> {
 }
 
 fn clip(text: &str) -> String {
-    let t = text.trim();
-    match t.char_indices().nth(120) {
-        Some((i, _)) => format!("{}…", &t[..i]),
-        None => t.to_owned(),
-    }
+    crate::exchange::clip(text.trim(), 120)
 }
 
 #[cfg(test)]

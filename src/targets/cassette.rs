@@ -413,6 +413,10 @@ impl Target for Replaying {
         self.player.describe()
     }
 
+    fn replays(&self) -> bool {
+        true
+    }
+
     fn recorded_step(
         &self,
         method: &str,

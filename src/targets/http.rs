@@ -245,6 +245,18 @@ pub fn without_userinfo(url: &str) -> String {
     }
 }
 
+#[cfg(test)]
+#[test]
+fn userinfo_is_dropped_from_descriptions() {
+    assert_eq!(
+        without_userinfo("http://shop:s3cret@127.0.0.1:8080/"),
+        "http://127.0.0.1:8080"
+    );
+    assert_eq!(without_userinfo("the embedded mock"), "the embedded mock");
+    let target = HttpTarget::new("http://shop:s3cret@127.0.0.1:8080").unwrap();
+    assert_eq!(target.describe(), "http://127.0.0.1:8080");
+}
+
 /// `e` after `attempts` tries, saying so.
 fn retried(e: TargetError, attempts: u32) -> TargetError {
     match e {

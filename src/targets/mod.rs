@@ -184,6 +184,12 @@ pub trait Target: Send + Sync {
     /// target keeps it with the exchanges.
     fn note(&self, _step: &Exchange) {}
 
+    /// Whether this target replays a cassette ([`Target::recorded_step`] may
+    /// answer), so the step's request is worth building.
+    fn replays(&self) -> bool {
+        false
+    }
+
     /// Such a step's recorded answer, when this target replays a cassette
     /// whose next exchange is one: the authorizer is then not asked and the
     /// pause not waited. `None` everywhere else.

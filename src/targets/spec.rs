@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Credentials, Embedded, HttpTarget, PLAYGROUND_EU, PLAYGROUND_NA, PLAYGROUND_OC};
+use super::{Credentials, Embedded, HttpTarget};
 use super::{Paced, Pacing, Player, Target, TargetError};
 use crate::mock::{self, MockConfig};
 
@@ -187,11 +187,12 @@ pub fn pacer(url: &str, pacing: Pacing) -> Result<Arc<Paced>, TargetError> {
 
 /// The playground region of a purchase country (docs/klarna.md §1.1).
 pub fn playground_url(country: Option<&str>) -> &'static str {
-    match country.map(str::to_ascii_uppercase).as_deref() {
-        Some("US" | "CA" | "MX") => PLAYGROUND_NA,
-        Some("AU" | "NZ") => PLAYGROUND_OC,
-        _ => PLAYGROUND_EU,
-    }
+    country
+        .map_or(
+            crate::certify::Region::Eu,
+            crate::certify::Region::of_country,
+        )
+        .playground_url()
 }
 
 /// Whether `KLARNA_PLAYGROUND` lets the harness call Klarna: `1` yes, unset,

@@ -126,11 +126,7 @@ const CLIENT_TOKEN_HEADER: &str =
 /// Klarna's region of a purchase country: `na` for US, CA and MX, `oc` for
 /// AU and NZ, else `eu` (docs/klarna.md §1.1). `[I]`
 fn region(purchase_country: &str) -> &'static str {
-    match purchase_country.to_ascii_uppercase().as_str() {
-        "US" | "CA" | "MX" => "na",
-        "AU" | "NZ" => "oc",
-        _ => "eu",
-    }
+    crate::certify::Region::of_country(purchase_country).name()
 }
 
 /// The purchase country (upper case) and language (the locale's, lower
