@@ -81,6 +81,20 @@ pub(super) fn requests_filter(query: Option<&str>) -> Result<Filter, Refusal> {
     Ok(filter)
 }
 
+/// `GET /__mock/notifications?id=X&id=Y`: only the entries naming one of
+/// the ids (a sequence's own, on a server other runs share); none: all.
+pub(super) fn notifications_filter(query: Option<&str>) -> Result<Vec<String>, Refusal> {
+    let mut ids = Vec::new();
+    for (key, value) in pairs(query) {
+        match key.as_str() {
+            "id" if !value.is_empty() => ids.push(value),
+            "id" => return Err(Refusal::bad_field("id")),
+            _ => return Err(unknown(&key)),
+        }
+    }
+    Ok(ids)
+}
+
 fn unknown(key: &str) -> Refusal {
     // The name is shown only when it is harmless to echo.
     let shown = if key.len() <= 32

@@ -40,7 +40,9 @@
 //!   200 `{"order_id", "fraud_status"}` (docs/klarna.md §13.5).
 //! - `GET /__mock/notifications`: every notification and authorization
 //!   callback made, oldest first: `[{"kind": "notification" |
-//!   "authorization_callback", "url", "body", "attempts", "status", "error"}]`.
+//!   "authorization_callback", "url", "body", "attempts", "status", "error"}]`;
+//!   `?id=X&id=Y` keeps the entries whose body names one of the ids as
+//!   `order_id`, `session_id` or `authorization_token`.
 //!
 //! # The browser SDK stand-in (not Klarna's code; no credentials)
 //!

@@ -194,7 +194,9 @@ impl Route {
                 idempotency_key,
             },
             Route::FraudDecision(order_id) => MockRequest::FraudDecision { order_id, body },
-            Route::Notifications => MockRequest::ListNotifications,
+            Route::Notifications => MockRequest::ListNotifications {
+                ids: control::notifications_filter(query.as_deref())?,
+            },
             Route::ReadClock => return Ok(Call::ReadClock),
             Route::AdvanceClock => {
                 let seconds = body.get("advance_seconds").and_then(Value::as_u64);

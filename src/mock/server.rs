@@ -238,7 +238,12 @@ impl MockScope {
 
     /// See [`MockServer::notifications`].
     pub fn notifications(&self) -> Vec<Value> {
-        list(self.call(Call::Store(MockRequest::ListNotifications)).0)
+        list(
+            self.call(Call::Store(MockRequest::ListNotifications {
+                ids: Vec::new(),
+            }))
+            .0,
+        )
     }
 }
 

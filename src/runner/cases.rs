@@ -71,14 +71,14 @@ pub(super) fn merge_cases(cases: Vec<PropertyReport>) -> Vec<PropertyReport> {
     merged
 }
 
-pub(super) fn worker(
+/// One worker: takes properties from the run's queue until it is empty,
+/// each run on `target` (its own client, and scope when it has one).
+pub(super) async fn worker(
     shared: &Shared<'_>,
     queue: &Mutex<Vec<Property>>,
     results: &Mutex<Vec<PropertyReport>>,
-    own: Option<Credentials>,
+    target: Option<&KlarnaClient>,
 ) -> Result<(), TargetError> {
-    let rt = runtime()?;
-    let target = shared_client(shared.config, own)?;
     loop {
         if shared.stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -87,8 +87,8 @@ pub(super) fn worker(
             return Ok(());
         };
         let mut report = empty_report(property);
-        let cases = Cases::new(shared, property, target.as_ref());
-        let outcome = rt.block_on(cases.run_property(&mut report));
+        let cases = Cases::new(shared, property, target);
+        let outcome = cases.run_property(&mut report).await;
         if shared.config.progress == Progress::Lines {
             eprintln!("{}", report::progress_line(&report));
         }
@@ -97,6 +97,31 @@ pub(super) fn worker(
         }
         outcome?;
     }
+}
+
+/// Runs `futures` together on the current thread until every one is done:
+/// while one worker waits for an answer, another checks its own.
+pub(super) async fn join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
+    let mut futures: Vec<Option<std::pin::Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut futures {
+            if let Some(f) = slot {
+                if f.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await
 }
 
 /// The cases of one property.

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cases::{Cases, held_case, merge_cases, worker};
+use cases::{Cases, held_case, join_all, merge_cases, worker};
 pub use property::{Needs, PROPERTIES, Property, PropertyDef};
 pub use scopes::Concurrency;
 
@@ -321,7 +321,8 @@ pub fn run(config: &RunConfig) -> RunReport {
             };
         }
     };
-    let queue: Mutex<Vec<Property>> = Mutex::new(runnable.iter().rev().copied().collect());
+    let queue: Mutex<Vec<Property>> =
+        Mutex::new(longest_last(&runnable, &generation, concurrency.workers()));
     let results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
     let target_error: Mutex<Option<TargetError>> = Mutex::new(None);
     let own_stop = AtomicBool::new(false);
@@ -343,18 +344,18 @@ pub fn run(config: &RunConfig) -> RunReport {
         ..shared
     };
     let held_results: Mutex<Vec<PropertyReport>> = Mutex::new(Vec::new());
+    let failed = |e: TargetError| {
+        stop.store(true, Ordering::Relaxed);
+        if let Ok(mut first) = target_error.lock() {
+            first.get_or_insert(e);
+        }
+    };
     std::thread::scope(|scope| {
         // Held cases first, each on a thread of its own: they spend their
         // hour waiting while the other properties run.
         // A cassette keeps one case at a time: a recorded or replayed run
         // holds its tokens one after another, before the rest.
         let taped = config.record.is_some() || matches!(config.target, TargetSpec::Cassette(_));
-        let failed = |e: TargetError| {
-            stop.store(true, Ordering::Relaxed);
-            if let Ok(mut first) = target_error.lock() {
-                first.get_or_insert(e);
-            }
-        };
         for &property in &held {
             for index in 0..config.held_cases() {
                 let (shared, results) = (&held_shared, &held_results);
@@ -372,17 +373,35 @@ pub fn run(config: &RunConfig) -> RunReport {
                 }
             }
         }
-        for index in 0..concurrency.workers() {
-            let own = concurrency.credentials(&base, index);
-            let (shared, queue, results, target_error) = (&shared, &queue, &results, &target_error);
+        // No more threads than cores: a thread's workers take turns on it
+        // while others wait for answers, sparing the switches between threads
+        // that a thread per worker costs (benches/runner.rs).
+        let workers = concurrency.workers();
+        let threads = workers.min(cores());
+        for thread in 0..threads {
+            let (shared, queue, results) = (&shared, &queue, &results);
+            let (concurrency, base, failed) = (&concurrency, &base, &failed);
             scope.spawn(move || {
-                let outcome = worker(shared, queue, results, own);
-                if let Err(e) = outcome {
-                    stop.store(true, Ordering::Relaxed);
-                    if let Ok(mut first) = target_error.lock() {
-                        first.get_or_insert(e);
+                let rt = match runtime() {
+                    Ok(rt) => rt,
+                    Err(e) => return failed(e),
+                };
+                let mut clients = Vec::new();
+                for index in (thread..workers).step_by(threads) {
+                    match shared_client(shared.config, concurrency.credentials(base, index)) {
+                        Ok(client) => clients.push(client),
+                        Err(e) => return failed(e),
                     }
                 }
+                let loops = clients
+                    .iter()
+                    .map(|client| async {
+                        if let Err(e) = worker(shared, queue, results, client.as_ref()).await {
+                            failed(e);
+                        }
+                    })
+                    .collect();
+                rt.block_on(join_all(loops));
             });
         }
         if config.progress != Progress::None {
@@ -469,11 +488,10 @@ pub fn replay(config: &RunConfig, property: Property, case_seed: u64) -> RunRepo
 /// How this run's workers reach its target: never more workers than
 /// properties to run, and a URL target's scopes looked up and reset first.
 fn plan(config: &RunConfig, runnable: usize) -> Result<Concurrency, TargetError> {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = |per_core: usize| {
         config
             .workers
-            .unwrap_or(cores * per_core)
+            .unwrap_or(cores() * per_core)
             .clamp(1, runnable.max(1))
     };
     // A cassette is recorded and replayed one case at a time, so its order is the seed's.
@@ -512,6 +530,39 @@ struct Shared<'a> {
     ids: &'a RunIds,
     stop: &'a AtomicBool,
     done: &'a AtomicU64,
+}
+
+/// The work queue (popped from the end): with several workers the
+/// properties with the longest sequences start first, so that no long one
+/// is left running alone at the end while the other workers are idle (the
+/// free `sequences` are about three times as long as the focused ones).
+/// Each property's length is the mean of a few sequences drawn for it;
+/// the report keeps the configured order whatever the queue's.
+fn longest_last(
+    runnable: &[Property],
+    generation: &Arc<GenConfig>,
+    workers: usize,
+) -> Vec<Property> {
+    const SAMPLES: u64 = 8;
+    let mut queue: Vec<Property> = runnable.iter().rev().copied().collect();
+    if workers > 1 {
+        let length = |p: &Property| -> usize {
+            let strategy = p.strategy(generation);
+            (0..SAMPLES)
+                .map(|i| {
+                    let tree = seed::sequence_tree(&strategy, seed::case_seed(0, p.name(), i));
+                    proptest::strategy::ValueTree::current(&tree).len()
+                })
+                .sum()
+        };
+        // Stable: equally long properties keep the configured order.
+        queue.sort_by_cached_key(length);
+    }
+    queue
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, TargetError> {

@@ -279,6 +279,15 @@ async fn the_request_journal_lists_what_was_sent_and_answered() {
     // A reset empties it.
     job.post("/__mock/reset", &json!({})).await;
     assert_eq!(count(job.get("/__mock/requests").await), 0);
+    // The notification journal's filter: ids only, none empty.
+    let notifications = |q: &str| format!("/__mock/notifications?{q}");
+    assert_eq!(count(job.get(&notifications("id=a%2Db&id=c")).await), 0);
+    job.get(&notifications("id="))
+        .await
+        .refused(400, "BAD_VALUE", &["Bad value: id"]);
+    job.get(&notifications("order_id=x"))
+        .await
+        .refused(400, "BAD_VALUE", &["Bad value: order_id"]);
 }
 
 fn base64_of(s: &str) -> String {

@@ -375,7 +375,7 @@ impl MockState {
             MockRequest::FraudDecision { order_id, body } => {
                 self.fraud_decision(&order_id, body, now)
             }
-            MockRequest::ListNotifications => Ok(self.list_notifications()),
+            MockRequest::ListNotifications { ids } => Ok(self.list_notifications(&ids)),
         };
         match result {
             Ok(reply) => reply,

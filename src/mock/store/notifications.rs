@@ -136,10 +136,20 @@ impl Journal {
         self.entries.get_mut(index)
     }
 
-    fn to_json(&self) -> Value {
+    /// The entries naming one of `ids` (in `order_id`, `session_id` or
+    /// `authorization_token`), or every entry when `ids` is empty.
+    fn to_json(&self, ids: &[String]) -> Value {
+        let named = |e: &&Entry| {
+            ids.is_empty()
+                || ["order_id", "session_id", "authorization_token"]
+                    .iter()
+                    .filter_map(|key| e.body.get(*key).and_then(Value::as_str))
+                    .any(|id| ids.iter().any(|i| i == id))
+        };
         Value::Array(
             self.entries
                 .iter()
+                .filter(named)
                 .map(|e| {
                     json!({
                         "kind": e.kind,
@@ -281,8 +291,8 @@ impl MockState {
 
     /// `GET /__mock/notifications`: every entry, oldest first, as
     /// `{kind, url, body, attempts, status, error}`.
-    pub(super) fn list_notifications(&mut self) -> MockReply {
-        let list = self.journal.to_json();
+    pub(super) fn list_notifications(&mut self, ids: &[String]) -> MockReply {
+        let list = self.journal.to_json(ids);
         self.reply(200, Some(list))
     }
 

@@ -98,8 +98,9 @@ pub enum MockRequest {
     },
     /// `POST /__mock/orders/{order_id}/fraud-decision` (control API)
     FraudDecision { order_id: String, body: Value },
-    /// `GET /__mock/notifications` (control API)
-    ListNotifications,
+    /// `GET /__mock/notifications` (control API); with `?id=` only the
+    /// entries naming one of `ids` (empty: every entry).
+    ListNotifications { ids: Vec<String> },
 }
 
 /// The answer: status, Klarna-Correlation-Id, extra headers, optional JSON body.

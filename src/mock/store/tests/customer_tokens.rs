@@ -325,7 +325,10 @@ fn customer_tokens_are_forgotten_after_365_days() {
     let mut s = faithful();
     let id = customer_token(&mut s);
     assert_eq!(s.customer_token_count(), 1);
-    s.handle(MockRequest::ListNotifications, T0 + ORDER_MEMORY);
+    s.handle(
+        MockRequest::ListNotifications { ids: Vec::new() },
+        T0 + ORDER_MEMORY,
+    );
     assert_eq!(s.customer_token_count(), 0);
     refused(
         &read_token(&mut s, &id),

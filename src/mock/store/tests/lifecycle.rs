@@ -345,7 +345,10 @@ fn orders_are_forgotten_after_365_days() {
     );
     placed(&mut s, false);
     assert_eq!(s.order_count(), 1);
-    s.handle(MockRequest::ListNotifications, T0 + 2 * ORDER_MEMORY);
+    s.handle(
+        MockRequest::ListNotifications { ids: Vec::new() },
+        T0 + 2 * ORDER_MEMORY,
+    );
     assert_eq!(s.order_count(), 0);
 }
 

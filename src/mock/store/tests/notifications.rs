@@ -29,7 +29,7 @@ pub(super) fn pending(s: &mut MockState, session: Value, email: &str) -> (String
 }
 
 pub(super) fn journal(s: &mut MockState, now: i64) -> Vec<Value> {
-    let r = s.handle(MockRequest::ListNotifications, now);
+    let r = s.handle(MockRequest::ListNotifications { ids: Vec::new() }, now);
     assert_eq!(r.status, 200, "{r:?}");
     r.json().as_array().unwrap().clone()
 }
@@ -266,6 +266,42 @@ fn an_approved_authorize_journals_the_callback() {
     );
     let entries = journal(&mut s, T0);
     assert_eq!(entries[1]["url"], "http://localhost:1/late");
+}
+
+/// `?id=` keeps the entries naming one of the ids: a sequence on a shared
+/// scope reads its own, not every case's before it.
+#[test]
+fn the_journal_filters_by_id() {
+    let mut s = faithful();
+    let (first, _) = pending(&mut s, gb_with_urls(), "customer+pend-accept-05@email.uk");
+    let (second, order) = pending(&mut s, gb_with_urls(), "customer+pend-accept-20@email.uk");
+    let ids = |ids: &[&str]| MockRequest::ListNotifications {
+        ids: ids.iter().map(|i| (*i).to_owned()).collect(),
+    };
+    let all = journal(&mut s, T0);
+    let of =
+        |s: &mut MockState, i: &[&str]| s.handle(ids(i), T0).json().as_array().unwrap().clone();
+    let named = |id: &str| {
+        all.iter()
+            .filter(|e| {
+                ["order_id", "session_id", "authorization_token"]
+                    .iter()
+                    .any(|k| e["body"][*k] == id)
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(all.len() >= 2, "{all:?}");
+    assert_eq!(of(&mut s, &[&second]), named(&second));
+    assert!(!named(&second).is_empty());
+    let both = of(&mut s, &[&first, &second]);
+    assert_eq!(both.len(), named(&first).len() + named(&second).len());
+    assert_eq!(of(&mut s, &["no-such-id"]), Vec::<Value>::new());
+    // A decision's notification names the order.
+    decide(&mut s, &order, json!({"fraud_status": "ACCEPTED"}));
+    let after = of(&mut s, &[&order]);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0]["kind"], "notification");
 }
 
 /// With delivery on, loopback URLs go to the outbox; others are journaled
