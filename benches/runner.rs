@@ -96,7 +96,9 @@ fn main() {
         let mut config = RunConfig::new(20261128, (cases / 4).max(1));
         config.target = TargetSpec::url(server.base_url());
         config.workers = workers;
+        let cpu = cpu_seconds();
         let report = runner::run(&config);
+        let cpu = cpu_seconds().zip(cpu).map(|(after, before)| after - before);
         assert!(report.target_error.is_none(), "{:?}", report.target_error);
         let secs = report.elapsed.as_secs_f64();
         println!(
@@ -113,8 +115,30 @@ fn main() {
             report.cases() as f64 / secs,
             report.operations() as f64 / secs
         );
+        // CPU time (harness, client and server together) per case: steadier
+        // than a rate on a shared machine, and what a faster run must cut.
+        if let Some(cpu) = cpu {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            println!(
+                "  CPU {cpu:.2} s = {:.0} us a case, {:.0} us a request; {:.0} % of {cores} cores",
+                cpu * 1e6 / report.cases() as f64,
+                cpu * 1e6 / report.operations() as f64,
+                cpu * 100.0 / (cores as f64 * secs)
+            );
+        }
     }
     server_rt.block_on(server.shutdown());
+}
+
+/// User and system CPU seconds of this process so far (Linux: /proc/self/stat,
+/// in clock ticks of 1/100 s); `None` elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // utime and stime: fields 14 and 15 of the line, 11 and 12 (from 0) after the name.
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 /// The binary's allocator, so the figures are the binary's (src/main.rs).

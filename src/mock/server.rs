@@ -364,6 +364,12 @@ impl MockServer {
         let shared = http::shared(config.deliver_notifications(deliver));
         let app = http::app_for(Arc::clone(&shared));
         let task = runtime.spawn(async move {
+            // Answers go out at once: without TCP_NODELAY the last part of an
+            // answer larger than a segment waits for the client's delayed
+            // ACK (up to 40 ms on Linux).
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.await;
             });

@@ -69,6 +69,16 @@ pub fn safe_to_retry(request: &Request) -> bool {
     }
 }
 
+/// The HTTP client of a target. A redirect is the target's answer, judged
+/// as it is: Klarna's API answers none, and following one would hide it.
+fn client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .pool_max_idle_per_host(64)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 impl HttpTarget {
     /// A server speaking Payments v1 and the mock's control API at `base_url`.
     pub fn new(base_url: &str) -> Result<HttpTarget, TargetError> {
@@ -92,14 +102,10 @@ impl HttpTarget {
             });
         }
         let timeout = Duration::from_secs(30);
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| TargetError::Transport {
-                target: base.clone(),
-                cause: e.to_string(),
-            })?;
+        let client = client(timeout).map_err(|e| TargetError::Transport {
+            target: base.clone(),
+            cause: e.to_string(),
+        })?;
         let shown = without_userinfo(&base);
         Ok(HttpTarget {
             base,
@@ -113,14 +119,10 @@ impl HttpTarget {
 
     /// The same target with another timeout per call (default 30 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Result<HttpTarget, TargetError> {
-        self.client = reqwest::Client::builder()
-            .timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| TargetError::Transport {
-                target: self.shown.clone(),
-                cause: e.to_string(),
-            })?;
+        self.client = client(timeout).map_err(|e| TargetError::Transport {
+            target: self.shown.clone(),
+            cause: e.to_string(),
+        })?;
         self.timeout = timeout;
         Ok(self)
     }
