@@ -176,6 +176,34 @@ fn an_order_without_fraud_status_fails_order_succeeds() {
     assert!(text.contains("replay: klarna-conformance replay --property order-succeeds --seed"));
 }
 
+/// A redirect is the target's answer, judged as it is: the harness does not
+/// follow it to the faithful answer behind (Klarna's API redirects nothing).
+#[test]
+fn a_redirect_is_judged_not_followed() {
+    let (rt, server) = server();
+    rt.block_on(async {
+        Mock::given(method("POST"))
+            .and(path("/payments/v1/sessions"))
+            .and(wiremock::matchers::query_param_is_missing("followed"))
+            .respond_with(
+                ResponseTemplate::new(307)
+                    .insert_header("Location", "/payments/v1/sessions?followed=1"),
+            )
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(KlarnaResponder::new(MockConfig::default().seed(17)))
+            .mount(&server)
+            .await;
+    });
+    let report = run_against(server.uri(), Property::OrderSucceeds, 2);
+    assert!(report.target_error.is_none(), "{:?}", report.target_error);
+    assert_eq!(report.exit_code(), 1);
+    let failure = &report.properties[0].failure.as_ref().expect("a failure").failure;
+    assert!(failure.to_string().contains("-> 307"), "{failure}");
+}
+
 /// The same stubs without a fault: the whole run holds (no false alarm
 /// through wiremock).
 #[test]
