@@ -92,6 +92,9 @@ pub struct SequenceRun {
     /// How many operations of the sequence were taken, skipped ones and a
     /// failing one included: the rest never ran.
     pub ran: usize,
+    /// The target's virtual clock (Unix seconds) after a sequence that
+    /// passed: every move of it was an answer judged against the model.
+    pub clock_end: Option<i64>,
 }
 
 impl Engine<'_> {
@@ -104,6 +107,7 @@ impl Engine<'_> {
             labels: Vec::new(),
             skipped: 0,
             ran: 0,
+            clock_end: None,
         };
         let mut invariants =
             Invariants::new(self.openapi, self.run_ids, self.property, self.case_seed);
@@ -220,6 +224,7 @@ impl Engine<'_> {
             };
             world.apply(&r.action, &prediction, observation);
         }
+        run.clock_end = start.map(|s| s + world.now());
         run
     }
 

@@ -55,9 +55,10 @@ pub struct RunConfig {
     /// Where failing case seeds are kept and read back (`proptest-regressions/`);
     /// `None` keeps nothing. Seeds of a URL target go to its `url/` subfolder.
     pub regressions_dir: Option<PathBuf>,
-    /// Worker threads; `None`: one per core for the embedded mock, four per
-    /// core for a server with scopes (each worker in its own). A server
-    /// without scopes always runs one case at a time.
+    /// Workers (sequences run side by side, on no more threads than cores);
+    /// `None`: one per core for the embedded mock, four per core for a
+    /// server with scopes (each worker in its own). A server without scopes
+    /// always runs one case at a time.
     pub workers: Option<usize>,
     /// At most this many shrink steps per failure.
     pub max_shrink_steps: u32,
@@ -381,6 +382,11 @@ pub fn run(config: &RunConfig) -> RunReport {
         for thread in 0..threads {
             let (shared, queue, results) = (&shared, &queue, &results);
             let (concurrency, base, failed) = (&concurrency, &base, &failed);
+            // A worker in a scope of its own is the only one to move its
+            // clock; a cassette keeps every case's own clock read, so that
+            // each case replays alone.
+            let scoped = matches!(concurrency, Concurrency::Scoped { .. })
+                && shared.config.record.is_none();
             scope.spawn(move || {
                 let rt = match runtime() {
                     Ok(rt) => rt,
@@ -396,7 +402,8 @@ pub fn run(config: &RunConfig) -> RunReport {
                 let loops = clients
                     .iter()
                     .map(|client| async {
-                        if let Err(e) = worker(shared, queue, results, client.as_ref()).await {
+                        let outcome = worker(shared, queue, results, client.as_ref(), scoped).await;
+                        if let Err(e) = outcome {
                             failed(e);
                         }
                     })

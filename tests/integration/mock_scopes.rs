@@ -402,3 +402,55 @@ async fn defects_apply_to_every_scope() {
 }
 
 // `MockServer`'s helpers: the control API without HTTP or credentials.
+
+/// A run in scopes reads each scope's clock once: a worker owns its scope,
+/// so the next sequence starts where the last passing one left the clock
+/// (every move of it an answer the model judged). The clock still counts:
+/// a mock that lets a token outlive its hour is caught across carried clocks.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scoped_run_reads_each_clock_once() {
+    use klarna_conformance::mock::{Defect, MockServer};
+    use klarna_conformance::runner::{self, Property, RunConfig};
+    use klarna_conformance::targets::TargetSpec;
+    let server = MockServer::start(MockConfig::default().seed(5))
+        .await
+        .unwrap();
+    let mut config = RunConfig::new(31, 12);
+    config.target = TargetSpec::url(server.base_url());
+    config.properties = vec![Property::TokenExpiry, Property::SessionLifetime];
+    config.workers = Some(2);
+    config.regressions_dir = None;
+    let report = runner::run_async(config.clone()).await;
+    let text = runner::report::render(&report, "");
+    assert_eq!(report.exit_code(), 0, "{text}");
+    // The run's scopes: `<username>+run-<seed as 16 hex digits>.w<n>` (README "Scopes").
+    let scope_of = |w: usize| format!("run-{:016x}.w{w}", 31);
+    for w in [1, 2] {
+        let requests = server.scope(&scope_of(w)).unwrap().requests();
+        let reads = requests
+            .iter()
+            .filter(|r| r["method"] == "GET" && r["path"] == "/__mock/clock")
+            .count();
+        let advances = requests
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"] == "/__mock/clock")
+            .count();
+        assert_eq!(reads, 1, "scope w{w}: {reads} clock reads");
+        assert!(advances >= 6, "scope w{w}: {advances} clock moves");
+    }
+    server.shutdown().await;
+
+    let defective = MockServer::start(
+        MockConfig::default()
+            .seed(5)
+            .defect(Defect::AcceptExpiredTokens),
+    )
+    .await
+    .unwrap();
+    config.target = TargetSpec::url(defective.base_url());
+    let report = runner::run_async(config).await;
+    let text = runner::report::render(&report, "");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert!(text.contains("token-expiry"), "{text}");
+    defective.shutdown().await;
+}
