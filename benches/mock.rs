@@ -153,6 +153,10 @@ async fn bare_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("address");
+    // TCP_NODELAY, as the mock's listener (src/mock/server.rs).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)
