@@ -385,8 +385,8 @@ pub fn run(config: &RunConfig) -> RunReport {
             // A worker in a scope of its own is the only one to move its
             // clock; a cassette keeps every case's own clock read, so that
             // each case replays alone.
-            let scoped = matches!(concurrency, Concurrency::Scoped { .. })
-                && shared.config.record.is_none();
+            let scoped =
+                matches!(concurrency, Concurrency::Scoped { .. }) && shared.config.record.is_none();
             scope.spawn(move || {
                 let rt = match runtime() {
                     Ok(rt) => rt,

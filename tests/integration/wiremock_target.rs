@@ -200,7 +200,11 @@ fn a_redirect_is_judged_not_followed() {
     let report = run_against(server.uri(), Property::OrderSucceeds, 2);
     assert!(report.target_error.is_none(), "{:?}", report.target_error);
     assert_eq!(report.exit_code(), 1);
-    let failure = &report.properties[0].failure.as_ref().expect("a failure").failure;
+    let failure = &report.properties[0]
+        .failure
+        .as_ref()
+        .expect("a failure")
+        .failure;
     assert!(failure.to_string().contains("-> 307"), "{failure}");
 }
 
