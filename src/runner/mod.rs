@@ -374,9 +374,9 @@ pub fn run(config: &RunConfig) -> RunReport {
                 }
             }
         }
-        // No more threads than cores: a thread's workers take turns on it
-        // while others wait for answers, sparing the switches between threads
-        // that a thread per worker costs (benches/runner.rs).
+        // No more threads than cores: a thread's workers take turns on it,
+        // one checking an answer while the others wait for theirs; more
+        // threads than cores would only add switches between them.
         let workers = concurrency.workers();
         let threads = workers.min(cores());
         for thread in 0..threads {
