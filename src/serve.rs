@@ -27,6 +27,11 @@ fn usage(message: impl std::fmt::Display) -> u8 {
     exit::USAGE
 }
 
+/// The server's runtime (one worker thread per core), or the usage error.
+fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Runtime::new().map_err(|e| usage(format!("cannot start the runtime: {e}")))
+}
+
 pub fn serve(args: ServeArgs) -> u8 {
     if let Some(upstream) = args.upstream.clone() {
         return proxy(&args, &upstream);
@@ -49,9 +54,9 @@ pub fn serve(args: ServeArgs) -> u8 {
     if let Some(log) = &log {
         config = config.log(log.clone());
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return usage(format!("cannot start the runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let (listener, shutdown) = match listen(&addrs).await {
@@ -123,9 +128,9 @@ fn proxy(args: &ServeArgs, upstream: &str) -> u8 {
     }
     let recorder = config.recorder.clone();
     config.on_finding = Some(Arc::new(|finding| eprintln!("proxy: {finding}")));
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return usage(format!("cannot start the runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let (listener, shutdown) = match listen(&addrs).await {

@@ -379,14 +379,13 @@ pub fn run(config: &RunConfig) -> RunReport {
         // threads than cores would only add switches between them.
         let workers = concurrency.workers();
         let threads = workers.min(cores());
+        // A worker in a scope of its own is the only one to move its clock;
+        // a cassette keeps every case's own clock read, so that each case
+        // replays alone.
+        let scoped = matches!(concurrency, Concurrency::Scoped { .. }) && config.record.is_none();
         for thread in 0..threads {
             let (shared, queue, results) = (&shared, &queue, &results);
             let (concurrency, base, failed) = (&concurrency, &base, &failed);
-            // A worker in a scope of its own is the only one to move its
-            // clock; a cassette keeps every case's own clock read, so that
-            // each case replays alone.
-            let scoped =
-                matches!(concurrency, Concurrency::Scoped { .. }) && shared.config.record.is_none();
             scope.spawn(move || {
                 let rt = match runtime() {
                     Ok(rt) => rt,
