@@ -13,7 +13,9 @@
 //! Environment: `BENCH_CASES` (default 1000 per property; the URL phases use
 //! a quarter). No timing is asserted.
 
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use klarna_conformance::mock::{MockConfig, MockServer};
@@ -51,7 +53,9 @@ fn main() {
         let mut config = RunConfig::new(20261126, cases);
         config.target = TargetSpec::Mock(MockConfig::default().seed(1));
         config.workers = Some(workers);
+        let before = allocations();
         let report = runner::run(&config);
+        let allocated = allocations() - before;
         assert!(report.target_error.is_none(), "{:?}", report.target_error);
         let failed = report
             .properties
@@ -60,11 +64,12 @@ fn main() {
             .count();
         let secs = report.elapsed.as_secs_f64();
         println!(
-            "all properties, {workers} worker(s): {} sequences, {} requests in {secs:.2} s = {:.0} sequences/s, {:.0} requests/s ({failed} properties failed)",
+            "all properties, {workers} worker(s): {} sequences, {} requests in {secs:.2} s = {:.0} sequences/s, {:.0} requests/s ({failed} properties failed); {:.0} allocations a sequence",
             report.cases(),
             report.operations(),
             report.cases() as f64 / secs,
-            report.operations() as f64 / secs
+            report.operations() as f64 / secs,
+            allocated as f64 / report.cases() as f64
         );
     }
     // The focused properties alone (all but the free sequences), as users
@@ -97,7 +102,9 @@ fn main() {
         config.target = TargetSpec::url(server.base_url());
         config.workers = workers;
         let cpu = cpu_seconds();
+        let before = allocations();
         let report = runner::run(&config);
+        let allocated = allocations() - before;
         let cpu = cpu_seconds().zip(cpu).map(|(after, before)| after - before);
         assert!(report.target_error.is_none(), "{:?}", report.target_error);
         let secs = report.elapsed.as_secs_f64();
@@ -120,10 +127,11 @@ fn main() {
         if let Some(cpu) = cpu {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             println!(
-                "  CPU {cpu:.2} s = {:.0} us a case, {:.0} us a request; {:.0} % of {cores} cores",
+                "  CPU {cpu:.2} s = {:.0} us a case, {:.0} us a request; {:.0} % of {cores} cores; {:.0} allocations a case",
                 cpu * 1e6 / report.cases() as f64,
                 cpu * 1e6 / report.operations() as f64,
-                cpu * 100.0 / (cores as f64 * secs)
+                cpu * 100.0 / (cores as f64 * secs),
+                allocated as f64 / report.cases() as f64
             );
         }
     }
@@ -141,6 +149,37 @@ fn cpu_seconds() -> Option<f64> {
     Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
-/// The binary's allocator, so the figures are the binary's (src/main.rs).
+/// The binary's allocator (src/main.rs), so the figures are the binary's,
+/// counting allocations: unlike a rate, their number a sequence is the same
+/// from run to run, and on this machine it is what the engine and the mock's
+/// costs follow (they allocate many small JSON values).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Counting = Counting(mimalloc::MiMalloc);
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+struct Counting(mimalloc::MiMalloc);
+
+// SAFETY: every call is passed on unchanged to mimalloc.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        unsafe { self.0.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Allocations (and reallocations) since the start.
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Relaxed)
+}
