@@ -351,11 +351,7 @@ impl Bindings {
             Answer::SessionCreated { .. } => self.sessions.push(BoundSession {
                 id: text("session_id").unwrap_or_default(),
                 client_token: text("client_token").unwrap_or_default(),
-                market: {
-                    let sent = ex.request_json().unwrap_or_default();
-                    ["purchase_country", "purchase_currency", "locale"]
-                        .map(|k| sent[k].as_str().unwrap_or_default().to_owned())
-                },
+                market: sent_market(ex),
                 categories: body["payment_method_categories"]
                     .as_array()
                     .into_iter()
@@ -467,6 +463,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_market_sent_is_read_as_the_json_value_reads() {
+        let market = |body: &str| {
+            sent_market(&Exchange {
+                method: "POST".into(),
+                path: "/payments/v1/sessions".into(),
+                request_headers: Vec::new(),
+                request_body: Some(body.into()),
+                status: 200,
+                response_headers: Vec::new(),
+                response_body: String::new(),
+            })
+        };
+        let body = r#"{"order_lines":[{"name":"a"}],"locale":"de-DE","purchase_country":"AT",
+            "billing_address":{"country":"DE"},"purchase_currency":"EUR","purchase_country":"DE"}"#;
+        // The last of repeated keys, nested objects skipped.
+        assert_eq!(market(body), ["DE", "EUR", "de-DE"]);
+        assert_eq!(
+            market(r#"{"purchase_country":7,"locale":null,"purchase_currency":"S\u0045K"}"#),
+            ["", "SEK", ""]
+        );
+        // Not JSON, trailing text, not an object: nothing read.
+        for body in ["{", r#"{"locale":"de-DE"} x"#, "[1]", ""] {
+            assert_eq!(market(body), ["", "", ""], "{body}");
+        }
+    }
+
+    #[test]
     fn the_category_asked_for_is_one_the_session_offered() {
         // A target that offers only `klarna` (as Klarna's own sample does) is
         // asked for `klarna`, whatever index the operation drew.
@@ -494,4 +517,52 @@ mod tests {
         };
         assert_eq!(b.request(&action).body.as_deref(), Some("{}"));
     }
+}
+
+/// Purchase country, currency and locale of a create-session request as
+/// sent, as `Value::as_str` reads them: empty where absent or not strings,
+/// the last of repeated keys. Read without building the whole body: this
+/// runs on every session created.
+fn sent_market(ex: &Exchange) -> [String; 3] {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    const KEYS: [&str; 3] = ["purchase_country", "purchase_currency", "locale"];
+    /// The top-level object's three strings.
+    struct Market;
+    impl<'de> Visitor<'de> for Market {
+        type Value = [String; 3];
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<[String; 3], A::Error> {
+            let mut found: [String; 3] = Default::default();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match KEYS.iter().position(|k| *k == key) {
+                    Some(i) => found[i] = map.next_value::<StrOrNot>()?.0,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(found)
+        }
+    }
+    /// A string value, or "" for any other.
+    struct StrOrNot(String);
+    impl<'de> serde::Deserialize<'de> for StrOrNot {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StrOrNot, D::Error> {
+            Ok(match serde_json::Value::deserialize(d)? {
+                Value::String(s) => StrOrNot(s),
+                _ => StrOrNot(String::new()),
+            })
+        }
+    }
+    let read = |body: &str| {
+        let mut de = serde_json::Deserializer::from_str(body);
+        let market = de.deserialize_map(Market).ok()?;
+        de.end().ok().map(|()| market)
+    };
+    ex.request_body
+        .as_deref()
+        .and_then(read)
+        .unwrap_or_default()
 }

@@ -40,8 +40,7 @@ pub struct OrderLine {
 
 /// `order_line.type`. Klarna lists the values in prose, not as a schema enum,
 /// so an unlisted value is kept as [`OrderLineType::Other`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OrderLineType {
     Physical,
     Discount,
@@ -90,9 +89,10 @@ impl OrderLineType {
     }
 }
 
-impl From<String> for OrderLineType {
-    fn from(s: String) -> Self {
-        match s.as_str() {
+impl OrderLineType {
+    /// The documented value `s` names, if it names one.
+    fn documented(s: &str) -> Option<OrderLineType> {
+        Some(match s {
             "physical" => OrderLineType::Physical,
             "discount" => OrderLineType::Discount,
             "shipping_fee" => OrderLineType::ShippingFee,
@@ -101,8 +101,47 @@ impl From<String> for OrderLineType {
             "gift_card" => OrderLineType::GiftCard,
             "store_credit" => OrderLineType::StoreCredit,
             "surcharge" => OrderLineType::Surcharge,
-            _ => OrderLineType::Other(s),
+            _ => return None,
+        })
+    }
+}
+
+impl From<String> for OrderLineType {
+    fn from(s: String) -> Self {
+        OrderLineType::documented(&s).unwrap_or(OrderLineType::Other(s))
+    }
+}
+
+impl From<&str> for OrderLineType {
+    fn from(s: &str) -> Self {
+        OrderLineType::documented(s).unwrap_or_else(|| OrderLineType::Other(s.to_owned()))
+    }
+}
+
+// By hand rather than `serde(from/into = "String")`, which allocates a
+// string for every line read or written: lines are on every request.
+impl Serialize for OrderLineType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderLineType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = OrderLineType;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an order line type (a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<OrderLineType, E> {
+                Ok(s.into())
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<OrderLineType, E> {
+                Ok(s.into())
+            }
         }
+        deserializer.deserialize_str(Visitor)
     }
 }
 

@@ -70,6 +70,8 @@ pub struct Prediction {
     /// Answers a real account may give instead, where its contract decides
     /// (docs/klarna.md §4.2, §5.3, §9). Judged only when the run is lenient.
     pub alternatives: Vec<Answer>,
+    /// What predicting worked out that applying needs again.
+    pub(super) worked: Worked,
 }
 
 impl Prediction {
@@ -77,7 +79,14 @@ impl Prediction {
         Prediction {
             answer,
             alternatives: Vec::new(),
+            worked: Worked::default(),
         }
+    }
+
+    /// This prediction, handing `work` on to `World::apply`.
+    pub(super) fn with(self, work: Work) -> Prediction {
+        self.worked.0.set(Some(work));
+        self
     }
 
     pub fn error(error: ExpectedError) -> Prediction {
@@ -87,6 +96,48 @@ impl Prediction {
     /// The answers to judge against, the predicted one first.
     pub fn answers(&self, lenient: bool) -> impl Iterator<Item = &Answer> {
         std::iter::once(&self.answer).chain(self.alternatives.iter().filter(move |_| lenient))
+    }
+}
+
+/// The parsed and merged bodies a prediction computed from the state and
+/// the request, which `World::apply` would otherwise compute again: a step
+/// then parses its body once. They depend on the state before the step only,
+/// never on the answer observed, so whichever answer is applied may use them.
+/// Taken once; a copy of a prediction carries none (apply recomputes).
+#[derive(Default)]
+pub(super) struct Worked(std::cell::Cell<Option<Work>>);
+
+pub(super) enum Work {
+    /// Create session: the body as parsed.
+    Parsed(serde_json::Value),
+    /// Update session: the session with the update merged in.
+    Merged(serde_json::Map<String, serde_json::Value>),
+    /// Create order: the body as sent and the order it reads as.
+    Order(serde_json::Value, Box<crate::model::CreateOrderRequest>),
+}
+
+impl Worked {
+    pub(super) fn take(&self) -> Option<Work> {
+        self.0.take()
+    }
+}
+
+impl Clone for Worked {
+    fn clone(&self) -> Worked {
+        Worked::default()
+    }
+}
+
+/// Work done is no part of what a prediction says.
+impl PartialEq for Worked {
+    fn eq(&self, _: &Worked) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Worked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Worked")
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::action::Id;
-use super::answer::{Answer, OrderAnswer, OrderIx, Prediction, TokenIx};
+use super::answer::{Answer, OrderAnswer, OrderIx, Prediction, TokenIx, Work};
 use super::compare::not_matching_fields;
 use super::world::{CaptureState, Observation, OrderState, Outcome, Review, World, parse};
 use super::{ExpectedError, ExpectedMessages};
@@ -23,10 +23,10 @@ impl World {
         let Some(t) = self.usable_token(token) else {
             return Prediction::error(ExpectedError::invalid_token());
         };
-        let mut value = parse(body);
+        let sent = parse(body);
         // Validation first, before anything the token remembers (§11.1).
         if let Some(messages) = validate::refusal(
-            &validate::validate(BodyKind::CreateOrder, &value),
+            &validate::validate(BodyKind::CreateOrder, &sent),
             self.config.fidelity,
         ) {
             return Prediction::error(ExpectedError::bad_value(messages));
@@ -34,7 +34,7 @@ impl World {
         let state = &self.tokens[t];
         match &state.outcome {
             Outcome::Placed { order, body } => {
-                return if *body == value {
+                return if *body == sent {
                     let mut p = Prediction::new(Answer::Order(OrderAnswer {
                         order: *order,
                         again: true,
@@ -60,9 +60,7 @@ impl World {
         if state.customer_token.is_some() && state.intent == "tokenize" {
             return Prediction::error(ExpectedError::token_consumed());
         }
-        // Klarna reads `10000.0` as 10000 (§10; graded by validation above).
-        validate::truncate_fractions(&mut value);
-        let Ok(order) = serde_json::from_value::<CreateOrderRequest>(value) else {
+        let Some(order) = read_order(&sent) else {
             // Validation passes only what the model types hold; should it not,
             // the answer cannot be predicted beyond "refused".
             return Prediction::error(ExpectedError::bad_value(vec!["Bad value".to_owned()]));
@@ -85,7 +83,7 @@ impl World {
                 ..answer
             }));
         }
-        prediction
+        prediction.with(Work::Order(sent, Box::new(order)))
     }
 
     /// 409 for fields that differ from what was authorized (§3.4); with cart
@@ -157,6 +155,7 @@ impl World {
         body: &str,
         answer: &Answer,
         observed: Observation<'_>,
+        worked: Option<Work>,
     ) {
         self.attempts.push((token.clone(), body.to_owned()));
         let Some(t) = self.usable_token(token) else {
@@ -164,13 +163,17 @@ impl World {
         };
         match answer {
             Answer::Order(o) if !o.again => {
-                let sent = parse(body);
+                let (sent, order) = match worked {
+                    Some(Work::Order(sent, order)) => (sent, Some(*order)),
+                    _ => (parse(body), None),
+                };
                 let fraud_status = observed
                     .fraud_status
                     .filter(|f| o.fraud_status.contains(f))
                     .unwrap_or(o.fraud_status[0]);
                 let session = self.tokens[t].session;
-                let index = self.place(&sent, fraud_status, session);
+                let order = order.unwrap_or_else(|| read_order(&sent).unwrap_or_default());
+                let index = self.place(order, fraud_status, session);
                 self.tokens[t].outcome = Outcome::Placed {
                     order: index,
                     body: sent,
@@ -195,13 +198,10 @@ impl World {
     /// its index.
     pub(super) fn place(
         &mut self,
-        sent: &Value,
+        order: CreateOrderRequest,
         fraud_status: &'static str,
         session: Option<usize>,
     ) -> OrderIx {
-        let mut value = sent.clone();
-        validate::truncate_fractions(&mut value);
-        let order: CreateOrderRequest = serde_json::from_value(value).unwrap_or_default();
         let auto = order.auto_capture == Some(true);
         let review = (fraud_status == "PENDING")
             .then(|| review_of(&order))
@@ -285,4 +285,12 @@ fn is_cart_field(item: &str) -> bool {
         || item.starts_with("Incorrect number of items")
         || item == "order_amount"
         || item == "order_tax_amount"
+}
+
+/// A create-order body as Klarna reads it: `10000.0` as 10000 (§10; graded
+/// by validation); `None` when the model's types cannot hold it.
+pub(super) fn read_order(sent: &Value) -> Option<CreateOrderRequest> {
+    let mut value = sent.clone();
+    validate::truncate_fractions(&mut value);
+    serde_json::from_value(value).ok()
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::ExpectedError;
 use super::action::Id;
-use super::answer::{Answer, Prediction, SessionIx, SessionView};
+use super::answer::{Answer, Prediction, SessionIx, SessionView, Work};
 use super::world::{
     Outcome, READ_ONLY, SESSION_LIFETIME, SessionState, TokenState, World, as_read,
     invalid_session_id, parse, session_completed,
@@ -31,7 +31,8 @@ impl World {
             Some(messages) => Prediction::error(ExpectedError::bad_value(messages)),
             None => Prediction::new(Answer::SessionCreated {
                 session: self.sessions.len(),
-            }),
+            })
+            .with(Work::Parsed(value)),
         }
     }
 
@@ -43,13 +44,18 @@ impl World {
             return Prediction::error(session_completed());
         }
         // "An update session call is validated as if it were a new session" (§3.2).
-        let merged = merged(&state.body, parse(body));
+        let merged = Value::Object(merged(&state.body, parse(body)));
         match validate::refusal(
-            &validate::validate(BodyKind::SessionCreate, &Value::Object(merged)),
+            &validate::validate(BodyKind::SessionCreate, &merged),
             self.config.fidelity,
         ) {
             Some(messages) => Prediction::error(ExpectedError::bad_value(messages)),
-            None => Prediction::new(Answer::NoContent),
+            None => match merged {
+                Value::Object(merged) => {
+                    Prediction::new(Answer::NoContent).with(Work::Merged(merged))
+                }
+                _ => Prediction::new(Answer::NoContent),
+            },
         }
     }
 
@@ -139,11 +145,20 @@ impl World {
         }
     }
 
-    pub(super) fn apply_create_session(&mut self, body: &str, answer: &Answer) {
+    pub(super) fn apply_create_session(
+        &mut self,
+        body: &str,
+        answer: &Answer,
+        worked: Option<Work>,
+    ) {
         if !matches!(answer, Answer::SessionCreated { .. }) {
             return;
         }
-        let mut body = match parse(body) {
+        let parsed = match worked {
+            Some(Work::Parsed(value)) => value,
+            _ => parse(body),
+        };
+        let mut body = match parsed {
             Value::Object(map) => map,
             _ => Map::new(),
         };
@@ -160,13 +175,22 @@ impl World {
         });
     }
 
-    pub(super) fn apply_update(&mut self, session: SessionIx, body: &str, answer: &Answer) {
+    pub(super) fn apply_update(
+        &mut self,
+        session: SessionIx,
+        body: &str,
+        answer: &Answer,
+        worked: Option<Work>,
+    ) {
         if !matches!(answer, Answer::NoContent) {
             return;
         }
         let now = self.now;
         let state = &mut self.sessions[session];
-        state.body = as_read(merged(&state.body, parse(body)));
+        state.body = as_read(match worked {
+            Some(Work::Merged(merged)) => merged,
+            _ => merged(&state.body, parse(body)),
+        });
         state.updated_at = now;
     }
 

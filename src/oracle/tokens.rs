@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::action::Id;
 use super::answer::{Answer, CustomerTokenIx, Prediction, TokenIx};
+use super::orders::read_order;
 use super::world::{CustomerTokenState, World, parse};
 use super::{ExpectedError, ExpectedMessages};
 use crate::model::validate::{self, BodyKind};
@@ -152,7 +153,8 @@ impl World {
         }
         if let Answer::TokenOrder { again: false, .. } = answer {
             // A token order is not reviewed: ACCEPTED (recorded, §11.2). `[I]`
-            let order = self.place(&parse(body), "ACCEPTED", None);
+            let order = read_order(&parse(body)).unwrap_or_default();
+            let order = self.place(order, "ACCEPTED", None);
             if let Some(key) = key {
                 self.customer_tokens[c].keys.insert(key.to_owned(), order);
             }

@@ -406,12 +406,15 @@ impl World {
     /// (the predicted answer unless the target chose a lenient alternative).
     pub fn apply(&mut self, action: &Action, prediction: &Prediction, observed: Observation<'_>) {
         let answer = observed.answer.unwrap_or(&prediction.answer);
+        let worked = prediction.worked.take();
         match action {
-            Action::CreateSession { body } => self.apply_create_session(body, answer),
-            Action::UpdateSession { session, body } => self.apply_update(*session, body, answer),
+            Action::CreateSession { body } => self.apply_create_session(body, answer, worked),
+            Action::UpdateSession { session, body } => {
+                self.apply_update(*session, body, answer, worked)
+            }
             Action::Authorize { session, data, .. } => self.apply_authorize(*session, data, answer),
             Action::CreateOrder { token, body } => {
-                self.apply_create_order(token, body, answer, observed)
+                self.apply_create_order(token, body, answer, observed, worked)
             }
             Action::CancelAuthorization { token } => {
                 if matches!(answer, Answer::NoContent)

@@ -44,9 +44,20 @@ pub(super) fn order_lines(
     let amounts = lines
         .iter()
         .enumerate()
-        .map(|(i, line)| order_line(ctx, &format!("order_lines[{i}]"), line, market))
+        .map(|(i, line)| order_line(ctx, line_path(&mut [0; 40], i), line, market))
         .collect();
     Some(amounts)
+}
+
+/// `order_lines[i]`, written into `buf` (no allocation: this runs for every
+/// line of every request, and a path is needed only when a rule is broken).
+fn line_path(buf: &mut [u8; 40], i: usize) -> &str {
+    use std::io::Write as _;
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    // 13 bytes of prefix and bracket and 20 digits of any usize fit in 40.
+    let _ = write!(cursor, "order_lines[{i}]");
+    let len = cursor.position() as usize;
+    std::str::from_utf8(&buf[..len]).unwrap_or("order_lines")
 }
 
 fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> LineAmounts {
@@ -72,7 +83,7 @@ fn order_line(ctx: &mut Ctx, p: &str, line: &Value, market: Option<&Market>) -> 
     // Klarna refusing another value (docs/klarna.md §2.2): an unlisted one is a warning.
     let line_type = ctx
         .string(line, "type", at("type"), 0, usize::MAX)
-        .map(|s| OrderLineType::from(s.to_owned()));
+        .map(OrderLineType::from);
     if let Some(t) = &line_type
         && !OrderLineType::DOCUMENTED.contains(t)
     {
