@@ -458,6 +458,54 @@ fn payment_type(body: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Purchase country, currency and locale of a create-session request as
+/// sent, as `Value::as_str` reads them: empty where absent or not strings,
+/// the last of repeated keys. Read without building the whole body: this
+/// runs on every session created.
+fn sent_market(ex: &Exchange) -> [String; 3] {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    const KEYS: [&str; 3] = ["purchase_country", "purchase_currency", "locale"];
+    /// The top-level object's three strings.
+    struct Market;
+    impl<'de> Visitor<'de> for Market {
+        type Value = [String; 3];
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<[String; 3], A::Error> {
+            let mut found: [String; 3] = Default::default();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match KEYS.iter().position(|k| *k == key) {
+                    Some(i) => found[i] = map.next_value::<StrOrNot>()?.0,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(found)
+        }
+    }
+    /// A string value, or "" for any other.
+    struct StrOrNot(String);
+    impl<'de> serde::Deserialize<'de> for StrOrNot {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StrOrNot, D::Error> {
+            Ok(match serde_json::Value::deserialize(d)? {
+                Value::String(s) => StrOrNot(s),
+                _ => StrOrNot(String::new()),
+            })
+        }
+    }
+    let read = |body: &str| {
+        let mut de = serde_json::Deserializer::from_str(body);
+        let market = de.deserialize_map(Market).ok()?;
+        de.end().ok().map(|()| market)
+    };
+    ex.request_body
+        .as_deref()
+        .and_then(read)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,52 +565,4 @@ mod tests {
         };
         assert_eq!(b.request(&action).body.as_deref(), Some("{}"));
     }
-}
-
-/// Purchase country, currency and locale of a create-session request as
-/// sent, as `Value::as_str` reads them: empty where absent or not strings,
-/// the last of repeated keys. Read without building the whole body: this
-/// runs on every session created.
-fn sent_market(ex: &Exchange) -> [String; 3] {
-    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
-    const KEYS: [&str; 3] = ["purchase_country", "purchase_currency", "locale"];
-    /// The top-level object's three strings.
-    struct Market;
-    impl<'de> Visitor<'de> for Market {
-        type Value = [String; 3];
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<[String; 3], A::Error> {
-            let mut found: [String; 3] = Default::default();
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                match KEYS.iter().position(|k| *k == key) {
-                    Some(i) => found[i] = map.next_value::<StrOrNot>()?.0,
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-            }
-            Ok(found)
-        }
-    }
-    /// A string value, or "" for any other.
-    struct StrOrNot(String);
-    impl<'de> serde::Deserialize<'de> for StrOrNot {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StrOrNot, D::Error> {
-            Ok(match serde_json::Value::deserialize(d)? {
-                Value::String(s) => StrOrNot(s),
-                _ => StrOrNot(String::new()),
-            })
-        }
-    }
-    let read = |body: &str| {
-        let mut de = serde_json::Deserializer::from_str(body);
-        let market = de.deserialize_map(Market).ok()?;
-        de.end().ok().map(|()| market)
-    };
-    ex.request_body
-        .as_deref()
-        .and_then(read)
-        .unwrap_or_default()
 }
