@@ -5,6 +5,7 @@
 //! authorize with 404 `SESSION_COMPLETED`; an update is validated as a whole
 //! new session and changes nothing when refused `[I]`.
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use super::ExpectedError;
@@ -66,8 +67,9 @@ impl World {
         if state.completed {
             return Prediction::error(session_completed());
         }
-        let merged = with_derived_shipping(merged(&state.body, parse(data)));
-        let value = Value::Object(merged);
+        // Judged with the shipping address as authorized; kept without the
+        // derived one, for apply.
+        let (value, derived) = derived_shipping(merged(&state.body, parse(data)));
         let violations = validate::validate(BodyKind::SessionCreate, &value);
         if validate::refusal(&violations, self.config.fidelity).is_some() {
             // The browser SDK's answer to data it cannot take (§7, §11.6).
@@ -95,9 +97,11 @@ impl World {
                 invalid_fields: Vec::new(),
             });
         }
+        let worked = Work::Merged(underived(value, derived));
         Prediction::new(Answer::Authorized {
             token: self.tokens.len(),
         })
+        .with(worked)
     }
 
     pub(super) fn predict_read_session(&self, session: &Id<SessionIx>) -> Prediction {
@@ -194,18 +198,26 @@ impl World {
         state.updated_at = now;
     }
 
-    pub(super) fn apply_authorize(&mut self, session: SessionIx, data: &str, answer: &Answer) {
+    pub(super) fn apply_authorize(
+        &mut self,
+        session: SessionIx,
+        data: &str,
+        answer: &Answer,
+        worked: Option<Work>,
+    ) {
         if !matches!(answer, Answer::Authorized { .. }) {
             return;
         }
         let now = self.now;
         let token = self.tokens.len();
         let state = &mut self.sessions[session];
-        let body = as_read(merged(&state.body, parse(data)));
-        let snapshot: Session =
-            serde_json::from_value(Value::Object(with_derived_shipping(body.clone())))
-                .unwrap_or_default();
-        state.body = body;
+        let body = as_read(match worked {
+            Some(Work::Merged(merged)) => merged,
+            _ => merged(&state.body, parse(data)),
+        });
+        let (value, derived) = derived_shipping(body);
+        let snapshot = Session::deserialize(&value).unwrap_or_default();
+        state.body = underived(value, derived);
         state.authorized = true;
         // authorize() carries session data: it counts as an update. `[I]`
         state.updated_at = now;
@@ -251,6 +263,26 @@ pub(crate) fn merged(base: &Map<String, Value>, update: Value) -> Map<String, Va
         }
     }
     out
+}
+
+/// [`with_derived_shipping`] as a value, and whether the shipping address
+/// was derived, for [`underived`] to take it out again (cheaper than
+/// keeping a copy of the session without it).
+fn derived_shipping(session: Map<String, Value>) -> (Value, bool) {
+    let derived =
+        !session.contains_key("shipping_address") && session.contains_key("billing_address");
+    (Value::Object(with_derived_shipping(session)), derived)
+}
+
+/// The session [`derived_shipping`] was given.
+fn underived(value: Value, derived: bool) -> Map<String, Value> {
+    let Value::Object(mut session) = value else {
+        return Map::new();
+    };
+    if derived {
+        session.remove("shipping_address");
+    }
+    session
 }
 
 /// "If shipping_address is missing, Klarna copies billing_address into it" (§2.3).

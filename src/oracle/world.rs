@@ -412,7 +412,9 @@ impl World {
             Action::UpdateSession { session, body } => {
                 self.apply_update(*session, body, answer, worked)
             }
-            Action::Authorize { session, data, .. } => self.apply_authorize(*session, data, answer),
+            Action::Authorize { session, data, .. } => {
+                self.apply_authorize(*session, data, answer, worked)
+            }
             Action::CreateOrder { token, body } => {
                 self.apply_create_order(token, body, answer, observed, worked)
             }

@@ -526,13 +526,14 @@ impl MockState {
         // (session_create rules), with the shipping address as authorized.
         // The browser SDK's answer to invalid data (docs/klarna.md §7):
         // {"approved": false, "show_form": true, "error": {"invalid_fields": [...]}}.
-        let judged = Value::Object(with_derived_shipping(merged.clone()));
-        let mut invalid = self.refused_paths(BodyKind::SessionCreate, &judged);
-        // Then kept as read (floats truncated, as in `as_read`).
+        let mut snapshot = Value::Object(with_derived_shipping(merged.clone()));
+        let mut invalid = self.refused_paths(BodyKind::SessionCreate, &snapshot);
+        // Then kept as read (floats truncated, as in `as_read`); truncating
+        // the judged copy equals deriving from the truncated session.
         merged
             .values_mut()
             .for_each(crate::model::validate::truncate_fractions);
-        let snapshot = Value::Object(with_derived_shipping(merged.clone()));
+        crate::model::validate::truncate_fractions(&mut snapshot);
         if invalid.is_empty()
             && let Err(r) = typed::<Session>(&snapshot)
         {
