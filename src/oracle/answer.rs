@@ -110,7 +110,8 @@ pub(super) struct Worked(std::cell::Cell<Option<Work>>);
 pub(super) enum Work {
     /// Create session: the body as parsed.
     Parsed(serde_json::Value),
-    /// Update session: the session with the update merged in.
+    /// Update session and authorize: the session with the request merged in
+    /// (without a derived shipping address).
     Merged(serde_json::Map<String, serde_json::Value>),
     /// Create order: the body as sent and the order it reads as.
     Order(serde_json::Value, Box<crate::model::CreateOrderRequest>),

@@ -51,12 +51,7 @@ impl World {
             self.config.fidelity,
         ) {
             Some(messages) => Prediction::error(ExpectedError::bad_value(messages)),
-            None => match merged {
-                Value::Object(merged) => {
-                    Prediction::new(Answer::NoContent).with(Work::Merged(merged))
-                }
-                _ => Prediction::new(Answer::NoContent),
-            },
+            None => Prediction::new(Answer::NoContent).with(Work::Merged(underived(merged, false))),
         }
     }
 
