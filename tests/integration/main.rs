@@ -29,6 +29,7 @@ mod mock_orders;
 mod mock_scopes;
 mod mock_serve;
 mod mock_sessions;
+mod model_handoff;
 mod model_roundtrip;
 mod openapi;
 mod openapi_examples;
