@@ -529,6 +529,14 @@ mod tests {
         let config = args.config();
         assert_eq!(config.clock_start, mock::DEFAULT_START);
         assert_eq!(config.max_scopes, mock::DEFAULT_MAX_SCOPES);
+        assert_eq!(config.journal_limit, mock::JOURNAL_LIMIT);
+        assert_eq!(
+            serve_args(&["--journal-limit", "0"]).config().journal_limit,
+            0
+        );
+        assert!(
+            Cli::try_parse_from(["klarna-conformance", "serve", "--journal-limit", "-1"]).is_err()
+        );
         assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--defect", "x"]).is_err());
         assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--max-scopes", "0"]).is_err());
     }

@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Named scopes alive at once; past it the least recently used is dropped.
     #[arg(long, value_name = "N", default_value_t = mock::DEFAULT_MAX_SCOPES, value_parser = parse_positive)]
     pub max_scopes: usize,
+    /// Requests each scope's journal (`GET /__mock/requests`) keeps, the
+    /// newest; 0 keeps none. Each costs about 3 KB.
+    #[arg(long, value_name = "N", default_value_t = mock::JOURNAL_LIMIT)]
+    pub journal_limit: usize,
     /// Write one JSON line per request here (`-`: standard output, after the
     /// `listening on` line): ts, scope, method, path, status, correlation_id,
     /// latency_ms. Never credentials or bodies.
@@ -112,6 +116,7 @@ debug_without_password!(ServeArgs {
     notify_any_host,
     pending_review,
     max_scopes,
+    journal_limit,
     log,
     upstream,
     region,
@@ -132,6 +137,7 @@ impl ServeArgs {
         let mut config = MockConfig::default()
             .credentials(&self.username, &self.password)
             .max_scopes(self.max_scopes)
+            .journal_limit(self.journal_limit)
             .strict(self.strict)
             .allow_cart_updates(self.allow_cart_updates)
             .system_clock(self.system_clock)

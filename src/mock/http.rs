@@ -42,6 +42,8 @@ use super::{Defect, Fidelity, MockConfig};
 pub(crate) struct Shared {
     auth: Auth,
     body_limit: usize,
+    /// Scopes keep a request journal (`journal_limit` > 0).
+    journal: bool,
     /// Documented fidelity: empty path segments are not ignored.
     strict_paths: bool,
     pub(super) scopes: Scopes,
@@ -61,6 +63,7 @@ impl Shared {
                 config.defects.contains(&Defect::AcceptWrongCredentials),
             ),
             body_limit: config.body_limit,
+            journal: config.journal_limit > 0,
             strict_paths: config.fidelity == Fidelity::Documented,
             log: config.log.clone(),
             checks: BodyChecks::new(&config),
@@ -249,23 +252,26 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             let message = format!("No such resource: {}", parts.uri.path());
             (
                 Work::Refuse(Refusal::new(404, "NOT_FOUND", message), None),
-                true,
+                shared.journal,
             )
         }
         Err(RouteError::MethodNotAllowed(allow)) => {
             let message = format!("Method {} not allowed; allowed: {allow}", parts.method);
             let refusal = Refusal::new(405, "METHOD_NOT_ALLOWED", message);
-            (Work::Refuse(refusal, Some(("Allow", allow))), true)
+            (
+                Work::Refuse(refusal, Some(("Allow", allow))),
+                shared.journal,
+            )
         }
         Ok(route) => {
-            let journaled = !route.unjournaled();
+            let journaled = shared.journal && !route.unjournaled();
             let body_use = route.body_use();
             let read = match body_use {
                 BodyUse::None => Ok(None),
                 _ => read_body(&shared, &parts.headers, body)
                     .await
                     .and_then(|bytes| {
-                        if !bytes.is_empty() {
+                        if journaled && !bytes.is_empty() {
                             // A copy: hyper's read buffer is not held on to.
                             seen.body = Some(Bytes::copy_from_slice(&bytes));
                         }

@@ -1,7 +1,8 @@
 //! The request journal of one scope, like WireMock's: what each request sent
 //! and what it was answered, oldest first, for `GET /__mock/requests`.
 //!
-//! Bounded: the newest [`JOURNAL_LIMIT`] entries and at most
+//! Bounded: the newest `journal_limit` entries (by default
+//! [`JOURNAL_LIMIT`]; 0 keeps none) and at most
 //! [`JOURNAL_BYTES`] of bodies; the oldest go first. Bodies are kept as the
 //! bytes that went over the wire and parsed only when listed, so recording
 //! costs a copy of the request body and nothing of the answer's (shared).
@@ -17,7 +18,8 @@ use serde_json::{Map, Value, json};
 
 use super::clock::rfc3339;
 
-/// At most this many requests are kept per scope. `[I]`
+/// At most this many requests are kept per scope, by default
+/// (`MockConfig::journal_limit`, `serve --journal-limit`). `[I]`
 pub const JOURNAL_LIMIT: usize = 10_000;
 /// At most this many bytes of request and answer bodies are kept per scope
 /// (one request at the default body limit still fits). `[I]`
@@ -107,10 +109,12 @@ impl Filter {
 }
 
 /// The journal of one scope.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct RequestJournal {
     entries: VecDeque<Entry>,
     bytes: usize,
+    /// Entries kept at most.
+    limit: usize,
 }
 
 /// One answer as the journal records it.
@@ -122,8 +126,20 @@ pub(super) struct Answered<'a> {
 }
 
 impl RequestJournal {
+    /// An empty journal keeping at most `limit` requests (0: none).
+    pub fn new(limit: usize) -> RequestJournal {
+        RequestJournal {
+            entries: VecDeque::new(),
+            bytes: 0,
+            limit,
+        }
+    }
+
     /// Records a request and its answer; drops the oldest past the bounds.
     pub fn record(&mut self, at: i64, seen: Seen, answered: Answered<'_>, latency_micros: u64) {
+        if self.limit == 0 {
+            return;
+        }
         let entry = Entry {
             at,
             seen,
@@ -135,7 +151,7 @@ impl RequestJournal {
         };
         self.bytes += entry.bytes();
         self.entries.push_back(entry);
-        while self.entries.len() > JOURNAL_LIMIT
+        while self.entries.len() > self.limit
             || (self.bytes > JOURNAL_BYTES && self.entries.len() > 1)
         {
             if let Some(old) = self.entries.pop_front() {
@@ -240,7 +256,7 @@ mod tests {
 
     #[test]
     fn entries_carry_the_merchant_headers_and_never_authorization() {
-        let mut journal = RequestJournal::default();
+        let mut journal = RequestJournal::new(JOURNAL_LIMIT);
         record(
             &mut journal,
             seen(Method::POST, "/p?x=1"),
@@ -269,7 +285,7 @@ mod tests {
 
     #[test]
     fn filters_and_limit() {
-        let mut journal = RequestJournal::default();
+        let mut journal = RequestJournal::new(JOURNAL_LIMIT);
         record(
             &mut journal,
             seen(Method::POST, "/payments/v1/sessions"),
@@ -336,7 +352,7 @@ mod tests {
 
     #[test]
     fn bounded_by_count_and_bytes() {
-        let mut journal = RequestJournal::default();
+        let mut journal = RequestJournal::new(JOURNAL_LIMIT);
         for _ in 0..JOURNAL_LIMIT + 5 {
             record(&mut journal, seen(Method::GET, "/x"), 200, b"{}");
         }
@@ -360,8 +376,28 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_is_the_configured_one() {
+        let mut small = RequestJournal::new(3);
+        let mut none = RequestJournal::new(0);
+        for path in ["/a", "/b", "/c", "/d"] {
+            record(&mut small, seen(Method::GET, path), 200, b"{}");
+            record(&mut none, seen(Method::GET, path), 200, b"{}");
+        }
+        let listed = small.to_json(&Filter::default());
+        let paths: Vec<&Value> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["path"])
+            .collect();
+        assert_eq!(paths, ["/b", "/c", "/d"]);
+        assert_eq!(none.len(), 0);
+        assert_eq!(none.bytes, 0);
+    }
+
+    #[test]
     fn text_bodies_stay_text() {
-        let mut journal = RequestJournal::default();
+        let mut journal = RequestJournal::new(JOURNAL_LIMIT);
         let mut s = seen(Method::POST, "/x");
         s.body = Some(Bytes::from_static(b"not json"));
         record(&mut journal, s, 400, b"");

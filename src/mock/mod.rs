@@ -200,6 +200,9 @@ pub struct MockConfig {
     /// Named scopes that live at once; past it the least recently used goes
     /// (`serve --max-scopes N`, at least 1).
     pub max_scopes: usize,
+    /// Requests each scope's journal keeps, newest last (`serve
+    /// --journal-limit N`; 0 keeps none).
+    pub journal_limit: usize,
     /// One JSON line per request (`serve --log PATH`).
     pub log: Option<RequestLog>,
 }
@@ -220,6 +223,7 @@ impl Default for MockConfig {
             notify_any_host: false,
             pending_review: None,
             max_scopes: scope::DEFAULT_MAX_SCOPES,
+            journal_limit: journal::JOURNAL_LIMIT,
             log: None,
         }
     }
@@ -242,6 +246,7 @@ impl std::fmt::Debug for MockConfig {
             notify_any_host,
             pending_review,
             max_scopes,
+            journal_limit,
             log,
         } = self;
         f.debug_struct("MockConfig")
@@ -258,6 +263,7 @@ impl std::fmt::Debug for MockConfig {
             .field("notify_any_host", notify_any_host)
             .field("pending_review", pending_review)
             .field("max_scopes", max_scopes)
+            .field("journal_limit", journal_limit)
             .field("log", log)
             .finish()
     }
@@ -331,6 +337,12 @@ impl MockConfig {
     /// At most `n` named scopes at once (at least 1).
     pub fn max_scopes(mut self, n: usize) -> Self {
         self.max_scopes = n.max(1);
+        self
+    }
+
+    /// Each scope's journal keeps its newest `n` requests (0: none).
+    pub fn journal_limit(mut self, n: usize) -> Self {
+        self.journal_limit = n;
         self
     }
 

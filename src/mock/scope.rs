@@ -60,7 +60,7 @@ impl Inner {
         Inner {
             clock,
             store: MockState::seeded(config, seed),
-            journal: RequestJournal::default(),
+            journal: RequestJournal::new(config.journal_limit),
             epoch,
             date: Default::default(),
         }

@@ -290,6 +290,32 @@ async fn the_request_journal_lists_what_was_sent_and_answered() {
         .refused(400, "BAD_VALUE", &["Bad value: order_id"]);
 }
 
+#[tokio::test]
+async fn a_journal_limit_keeps_the_newest_and_zero_keeps_none() {
+    let count = |a: Answer| a.json().as_array().unwrap().len();
+    let small = Mock::with(MockConfig::default().seed(3).journal_limit(2)).await;
+    for path in ["/a", "/b", "/c"] {
+        small.get(path).await;
+    }
+    let listed = small.get("/__mock/requests").await;
+    let paths: Vec<&Value> = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["path"])
+        .collect();
+    assert_eq!(paths, ["/b", "/c"]);
+
+    let none = Mock::with(MockConfig::default().seed(3).journal_limit(0)).await;
+    let id = none.create_session(&session_body()).await;
+    none.get("/nowhere").await;
+    assert_eq!(count(none.get("/__mock/requests").await), 0);
+    // Only the journal is off: the session reads back.
+    let read = none.get(&format!("/payments/v1/sessions/{id}")).await;
+    assert_eq!(read.status, 200, "{read:?}");
+}
+
 fn base64_of(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
