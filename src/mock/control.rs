@@ -149,6 +149,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn queries_are_percent_decoded_and_stray_percents_kept() {
+        for (sent, read) in [
+            ("a%2Db", "a-b"),
+            ("a+b", "a b"),
+            ("%E2%82%AC", "\u{20ac}"),
+            ("%41", "A"),
+            ("%", "%"),
+            ("%4", "%4"),
+            ("50%", "50%"),
+            ("%zz", "%zz"),
+            ("%%41", "%A"),
+        ] {
+            assert_eq!(decode(sent), read, "{sent}");
+        }
+    }
+
+    #[test]
     fn health_is_json_naming_the_scopes() {
         let body: serde_json::Value = serde_json::from_str(HEALTH).unwrap();
         assert_eq!(body["status"], "ok");
