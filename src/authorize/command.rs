@@ -65,6 +65,7 @@ impl Command {
             .spawn()
             .map_err(|e| self.error(format!("cannot start it: {e}")))?;
         let group = child.id();
+        let _listed = group.map(super::groups::started);
         let input = a.to_json().to_string();
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -89,7 +90,9 @@ impl Command {
             // Dropping the future drops the child, which kills the shell;
             // the rest of its group goes with a signal to the group.
             Err(_) => {
-                kill_group(group);
+                if let Some(leader) = group {
+                    super::groups::kill(leader);
+                }
                 return Err(self.error(format!(
                     "it did not answer within {} s (--authorizer-timeout)",
                     self.timeout.as_secs()
@@ -109,21 +112,6 @@ impl Command {
         check_result(&self.describe(), &result)?;
         Ok(sdk_exchange(a, &self.describe(), &result))
     }
-}
-
-/// SIGKILL to the process group `leader` leads (the shell and whatever it
-/// started). Without `kill(2)` bound here, through kill(1).
-fn kill_group(leader: Option<u32>) {
-    #[cfg(unix)]
-    if let Some(pid) = leader {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-    #[cfg(not(unix))]
-    let _ = leader;
 }
 
 impl Authorizer for Command {

@@ -17,10 +17,12 @@
 
 pub mod browser;
 mod command;
+mod groups;
 
 use serde_json::Value;
 
 pub use command::Command;
+pub use groups::end_started_programs;
 
 use crate::client::KlarnaClient;
 use crate::exchange::Exchange;

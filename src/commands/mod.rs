@@ -348,6 +348,9 @@ fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
                     );
                 }
                 if tokio::signal::ctrl_c().await.is_ok() {
+                    // Authorizers run in groups of their own, out of the
+                    // terminal's reach: end them with the harness.
+                    klarna_conformance::authorize::end_started_programs();
                     std::process::exit(i32::from(exit::INTERRUPTED));
                 }
             });

@@ -499,6 +499,72 @@ fn ctrl_c_reports_what_ran() {
     assert!(out.contains("requests in"), "the summary is printed: {out}");
 }
 
+/// A second Ctrl-C quits at once, and takes the authorizer programs with it:
+/// they run in process groups of their own, which the terminal's signal
+/// does not reach.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_second_ctrl_c_ends_the_authorizer_programs_too() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = std::env::temp_dir().join(format!("kc-ctrl-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pids = dir.join("pids");
+    let _ = std::fs::remove_file(&pids);
+    // The shell records its pid (its group's leader) and a child, then hangs.
+    let program = format!("sleep 60 & echo $$ $! >> {}; wait", pids.display());
+    let mut child = bin()
+        .args([
+            "run",
+            "--authorizer",
+            &program,
+            "--property",
+            "order-succeeds",
+        ])
+        .args(["--cases", "1", "--no-regressions"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let recorded = loop {
+        let text = std::fs::read_to_string(&pids).unwrap_or_default();
+        if text.ends_with('\n') {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "the authorizer never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let interrupt = || {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    interrupt();
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    // Alive: listed and not a zombie (nobody may reap an orphan here).
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit(") ")
+                .next()
+                .is_some_and(|s| !s.starts_with('Z'))
+        })
+    };
+    for pid in recorded.split_whitespace() {
+        // SIGKILL is asynchronous: give the kernel a moment to reap.
+        let gone = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < gone {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!alive(pid), "process {pid} outlived the harness");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A MockServer on a `#[tokio::test]`'s own single-threaded runtime: the
 /// async entry point runs against it without blocking that runtime.
 #[tokio::test]

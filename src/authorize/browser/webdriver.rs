@@ -23,6 +23,8 @@ pub(crate) struct Driver {
     child: Mutex<Option<Child>>,
     /// Sessions still open, deleted on drop (chromedriver then closes Chromium).
     sessions: Mutex<Vec<String>>,
+    /// Its group, ended if the harness quits at once (a second Ctrl-C).
+    _group: crate::authorize::groups::Started,
 }
 
 impl Driver {
@@ -47,6 +49,7 @@ impl Driver {
         })?;
         Ok(Driver {
             port,
+            _group: crate::authorize::groups::started(child.id()),
             child: Mutex::new(Some(child)),
             sessions: Mutex::new(Vec::new()),
         })
