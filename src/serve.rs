@@ -27,9 +27,17 @@ fn usage(message: impl std::fmt::Display) -> u8 {
     exit::USAGE
 }
 
-/// The server's runtime (one worker thread per core), or the usage error.
-fn runtime() -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Runtime::new().map_err(|e| usage(format!("cannot start the runtime: {e}")))
+/// The server's runtime (`--threads` worker threads, by default one per
+/// core), or the usage error.
+fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime, u8> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        builder.worker_threads(n);
+    }
+    builder
+        .enable_all()
+        .build()
+        .map_err(|e| usage(format!("cannot start the runtime: {e}")))
 }
 
 pub fn serve(args: ServeArgs) -> u8 {
@@ -54,7 +62,7 @@ pub fn serve(args: ServeArgs) -> u8 {
     if let Some(log) = &log {
         config = config.log(log.clone());
     }
-    let runtime = match runtime() {
+    let runtime = match runtime(args.threads) {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -128,7 +136,7 @@ fn proxy(args: &ServeArgs, upstream: &str) -> u8 {
     }
     let recorder = config.recorder.clone();
     config.on_finding = Some(Arc::new(|finding| eprintln!("proxy: {finding}")));
-    let runtime = match runtime() {
+    let runtime = match runtime(args.threads) {
         Ok(rt) => rt,
         Err(code) => return code,
     };

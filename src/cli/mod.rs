@@ -537,6 +537,9 @@ mod tests {
         assert!(
             Cli::try_parse_from(["klarna-conformance", "serve", "--journal-limit", "-1"]).is_err()
         );
+        assert_eq!(args.threads, None);
+        assert_eq!(serve_args(&["--threads", "1"]).threads, Some(1));
+        assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--threads", "0"]).is_err());
         assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--defect", "x"]).is_err());
         assert!(Cli::try_parse_from(["klarna-conformance", "serve", "--max-scopes", "0"]).is_err());
     }

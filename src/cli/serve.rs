@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// newest; 0 keeps none. Each costs about 3 KB.
     #[arg(long, value_name = "N", default_value_t = mock::JOURNAL_LIMIT)]
     pub journal_limit: usize,
+    /// Worker threads answering requests (default: one per core). Fewer
+    /// leave cores to the service under test on a shared CI machine.
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub threads: Option<usize>,
     /// Write one JSON line per request here (`-`: standard output, after the
     /// `listening on` line): ts, scope, method, path, status, correlation_id,
     /// latency_ms. Never credentials or bodies.
@@ -117,6 +121,7 @@ debug_without_password!(ServeArgs {
     pending_review,
     max_scopes,
     journal_limit,
+    threads,
     log,
     upstream,
     region,

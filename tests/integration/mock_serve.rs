@@ -217,6 +217,36 @@ fn empty_credentials_are_refused() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// One worker thread and no journal: the mock answers as ever, lists nothing.
+#[tokio::test]
+async fn one_thread_and_no_journal_serve_as_ever() {
+    let served = Served::start(serve_command(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--threads",
+        "1",
+        "--journal-limit",
+        "0",
+    ]));
+    let created = reqwest::Client::new()
+        .post(format!("{}/payments/v1/sessions", served.url))
+        .basic_auth(DEFAULT_USERNAME, Some(DEFAULT_PASSWORD))
+        .json(&crate::mock_common::session_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let listed = get(
+        &format!("{}/__mock/requests", served.url),
+        DEFAULT_USERNAME,
+        DEFAULT_PASSWORD,
+    )
+    .await;
+    assert_eq!(listed.json::<Value>().await.unwrap(), json!([]));
+    let (status, _) = served.stop();
+    assert!(status.success());
+}
+
 #[tokio::test]
 async fn localhost_is_resolved() {
     let served = Served::start(serve_command(&["--addr", "localhost:0"]));
